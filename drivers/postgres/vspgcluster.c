@@ -1,0 +1,591 @@
+/*
+ * vspgcluster.c: the embedded PostgreSQL cluster under STATE_DIR/pg
+ *
+ * initdb, pg_ctl and postgres refuse to run as root, so when we are root
+ * they run as the target's pg_user (default "postgres").  Every program is
+ * run from an argv array, never through a shell.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vspg.h"
+#include "util/vserror.h"
+
+#define VS_PG_DEFAULT_USER "postgres"
+#define VS_PG_START_TIMEOUT "60"
+
+typedef struct _vsPgCluster vsPgCluster;
+struct _vsPgCluster {
+    char *stateDir;
+    char *pgDir;
+    char *dataDir;
+    char *runDir;
+    char *logFile;
+    char *binDir;
+
+    /* Identity the server programs run as (only when we are root). */
+    gboolean dropPrivileges;
+    char *user;
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups;
+    int ngroups;
+};
+
+static void
+vsPgClusterFree(vsPgCluster *c)
+{
+    if (!c)
+        return;
+    g_free(c->stateDir);
+    g_free(c->pgDir);
+    g_free(c->dataDir);
+    g_free(c->runDir);
+    g_free(c->logFile);
+    g_free(c->binDir);
+    g_free(c->user);
+    g_free(c->groups);
+    g_free(c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPgCluster, vsPgClusterFree)
+
+char *
+vsPgFirstLine(const char *msg)
+{
+    const char *end;
+
+    if (!msg || !*msg)
+        return g_strdup("unknown error");
+    end = strchr(msg, '\n');
+    return g_strstrip(end ? g_strndup(msg, end - msg) : g_strdup(msg));
+}
+
+char *
+vsPgClusterRunDir(const vsStoreTarget *target)
+{
+    return g_build_filename(target->state_dir, "pg", "run", NULL);
+}
+
+char *
+vsPgClusterDataDir(const vsStoreTarget *target)
+{
+    return g_build_filename(target->state_dir, "pg", "data", NULL);
+}
+
+static gboolean
+vsPgIsBinDir(const char *dir)
+{
+    static const char *const progs[] = { "initdb", "pg_ctl", "postgres" };
+    size_t i;
+
+    for (i = 0; i < G_N_ELEMENTS(progs); i++) {
+        g_autofree char *path = g_build_filename(dir, progs[i], NULL);
+
+        if (!g_file_test(path, G_FILE_TEST_IS_EXECUTABLE))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* pg_config knows, but Debian does not put the server on PATH and a
+ * client-only pg_config may point elsewhere: fall back to the newest
+ * /usr/lib/postgresql/N/bin. */
+static char *
+vsPgFindBinDir(GError **error)
+{
+    const char *argv[] = { "pg_config", "--bindir", NULL };
+    g_autofree char *out = NULL;
+    g_autoptr(GDir) dir = NULL;
+    g_autofree char *best = NULL;
+    guint64 bestVersion = 0;
+    const char *entry;
+    int status;
+
+    if (g_spawn_sync(NULL, (char **)argv, NULL,
+                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, &out, NULL, &status, NULL) &&
+        g_spawn_check_wait_status(status, NULL)) {
+        g_strstrip(out);
+        if (vsPgIsBinDir(out))
+            return g_steal_pointer(&out);
+    }
+
+    if ((dir = g_dir_open("/usr/lib/postgresql", 0, NULL))) {
+        while ((entry = g_dir_read_name(dir))) {
+            g_autofree char *bin = g_build_filename("/usr/lib/postgresql", entry, "bin", NULL);
+            guint64 version;
+
+            if (!g_ascii_string_to_unsigned(entry, 10, 1, G_MAXUINT, &version, NULL))
+                continue;
+            if (version > bestVersion && vsPgIsBinDir(bin)) {
+                bestVersion = version;
+                g_free(best);
+                best = g_steal_pointer(&bin);
+            }
+        }
+    }
+    if (best)
+        return g_steal_pointer(&best);
+
+    g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
+                "cannot find the PostgreSQL server programs 'initdb' and 'pg_ctl': install the Debian package 'postgresql'");
+    return NULL;
+}
+
+static vsPgCluster *
+vsPgClusterNew(const vsStoreTarget *target, gboolean needPrograms, GError **error)
+{
+    g_autoptr(vsPgCluster) c = g_new0(vsPgCluster, 1);
+
+    if (!target || !target->state_dir || !*target->state_dir) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "no state directory for the embedded database");
+        return NULL;
+    }
+    c->stateDir = g_strdup(target->state_dir);
+    c->pgDir = g_build_filename(c->stateDir, "pg", NULL);
+    c->dataDir = g_build_filename(c->pgDir, "data", NULL);
+    c->runDir = g_build_filename(c->pgDir, "run", NULL);
+    c->logFile = g_build_filename(c->pgDir, "server.log", NULL);
+    if (!needPrograms)
+        return g_steal_pointer(&c);
+
+    if (!(c->binDir = vsPgFindBinDir(error)))
+        return NULL;
+
+    if (geteuid() == 0) {
+        struct passwd pwbuf;
+        struct passwd *pw = NULL;
+        char buf[4096];
+        int ngroups = 64;
+
+        c->user = g_strdup(target->pg_user && *target->pg_user ?
+                           target->pg_user : VS_PG_DEFAULT_USER);
+        if (getpwnam_r(c->user, &pwbuf, buf, sizeof(buf), &pw) != 0 || !pw) {
+            g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
+                        "system user '%s' for the embedded database does not exist: install the Debian package 'postgresql'",
+                        c->user);
+            return NULL;
+        }
+        if (pw->pw_uid == 0) {
+            g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                        "system user '%s' for the embedded database must not be root",
+                        c->user);
+            return NULL;
+        }
+        c->dropPrivileges = TRUE;
+        c->uid = pw->pw_uid;
+        c->gid = pw->pw_gid;
+        /* Resolved here: NSS lookups are not safe between fork and exec. */
+        c->groups = g_new0(gid_t, ngroups);
+        if (getgrouplist(c->user, c->gid, c->groups, &ngroups) < 0) {
+            c->groups = g_renew(gid_t, c->groups, ngroups);
+            if (getgrouplist(c->user, c->gid, c->groups, &ngroups) < 0)
+                ngroups = 0;
+        }
+        c->ngroups = ngroups;
+    }
+    return g_steal_pointer(&c);
+}
+
+/* Runs in the child between fork and exec: async-signal-safe calls only. */
+static void
+vsPgChildSetup(gpointer opaque)
+{
+    vsPgCluster *c = opaque;
+    static const char msg[] = "virt-shadow: cannot switch to the database user\n";
+
+    /* Own session: a Ctrl-C meant for the CLI must not reach the server. */
+    setsid();
+    if (!c->dropPrivileges)
+        return;
+    if (setgroups(c->ngroups, c->groups) < 0 ||
+        setgid(c->gid) < 0 ||
+        setuid(c->uid) < 0) {
+        if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+            /* nothing left to report with */
+        }
+        _exit(126);
+    }
+}
+
+/* A server log line without its "timestamp [pid] " prefix; @ret_pid gets
+ * the pid part ("" when there is none). */
+static const char *
+vsPgLogBody(const char *line, char **ret_pid)
+{
+    const char *open = strchr(line, '[');
+    const char *close = open ? strstr(open, "] ") : NULL;
+
+    if (!open || !close || close - open > 12) {
+        *ret_pid = g_strdup("");
+        return line;
+    }
+    *ret_pid = g_strndup(open, close - open + 1);
+    return close + 2;
+}
+
+static gboolean
+vsPgIsErrorLine(const char *line)
+{
+    return strstr(line, "FATAL:") || strstr(line, "PANIC:") ||
+           strstr(line, "ERROR:") || strstr(line, "error:");
+}
+
+/* The most telling part of a program's or the server's output, on one
+ * line: the last error line, preceded by the line before it from the same
+ * process (postgres logs the cause of a FATAL just before it); else the
+ * last line. */
+static char *
+vsPgPickLine(const char *text)
+{
+    g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+    g_autoptr(GPtrArray) kept = g_ptr_array_new();
+    gint err = -1;
+    g_autofree char *errPid = NULL;
+    g_autofree char *prevPid = NULL;
+    const char *errBody;
+    const char *prevBody;
+    size_t i;
+
+    for (i = 0; lines[i]; i++) {
+        g_strstrip(lines[i]);
+        if (!*lines[i])
+            continue;
+        g_ptr_array_add(kept, lines[i]);
+        if (vsPgIsErrorLine(lines[i]))
+            err = kept->len - 1;
+    }
+    if (kept->len == 0)
+        return g_strdup("no output");
+    if (err < 0)
+        return g_strdup(g_ptr_array_index(kept, kept->len - 1));
+
+    errBody = vsPgLogBody(g_ptr_array_index(kept, err), &errPid);
+    if (err == 0)
+        return g_strdup(errBody);
+    prevBody = vsPgLogBody(g_ptr_array_index(kept, err - 1), &prevPid);
+    if (!*errPid || strcmp(errPid, prevPid) != 0 ||
+        vsPgIsErrorLine(g_ptr_array_index(kept, err - 1)))
+        return g_strdup(errBody);
+    return g_strdup_printf("%s; %s", prevBody, errBody);
+}
+
+static char *
+vsPgLogTail(vsPgCluster *c)
+{
+    g_autofree char *buf = NULL;
+    FILE *fp;
+    long size;
+    size_t n;
+
+    if (!(fp = fopen(c->logFile, "re")))
+        return g_strdup("no server log");
+    /* The log grows forever: only its end matters. */
+    if (fseek(fp, 0, SEEK_END) == 0 && (size = ftell(fp)) > 8192)
+        fseek(fp, size - 8192, SEEK_SET);
+    else
+        fseek(fp, 0, SEEK_SET);
+    buf = g_new0(char, 8193);
+    n = fread(buf, 1, 8192, fp);
+    buf[n] = '\0';
+    fclose(fp);
+    return vsPgPickLine(buf);
+}
+
+/* Run a server program synchronously; on failure set @error to "@what:
+ * <its error line>" (or the server log's when @useLog). */
+static gboolean
+vsPgRun(vsPgCluster *c, const char *const *argv, const char *what,
+        gboolean useLog, GError **error)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autofree char *line = NULL;
+    int status;
+
+    if (!g_spawn_sync(c->pgDir, (char **)argv, NULL, G_SPAWN_DEFAULT,
+                      vsPgChildSetup, c, &out, &err, &status, &local)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "%s: %s", what, local->message);
+        return FALSE;
+    }
+    if (g_spawn_check_wait_status(status, NULL))
+        return TRUE;
+
+    if (useLog)
+        line = vsPgLogTail(c);
+    else
+        line = vsPgPickLine(err && *err ? err : out);
+    g_set_error(error, VS_ERROR, VS_ERROR_IO, "%s: %s (see '%s')", what, line,
+                useLog ? c->logFile : argv[0]);
+    return FALSE;
+}
+
+static gboolean
+vsPgChown(vsPgCluster *c, const char *path, GError **error)
+{
+    if (!c->dropPrivileges)
+        return TRUE;
+    if (chown(path, c->uid, c->gid) < 0) {
+        g_set_error(error, VS_ERROR, VS_ERROR_IO,
+                    "cannot give '%s' to user '%s': %s", path, c->user,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+vsPgMakeDir(vsPgCluster *c, const char *path, int mode, GError **error)
+{
+    if (g_mkdir_with_parents(path, mode) < 0 || g_chmod(path, mode) < 0) {
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot create directory '%s': %s",
+                    path, g_strerror(errno));
+        return FALSE;
+    }
+    return vsPgChown(c, path, error);
+}
+
+static gboolean
+vsPgPrepareDirs(vsPgCluster *c, GError **error)
+{
+    GStatBuf st;
+
+    if (g_mkdir_with_parents(c->stateDir, 0711) < 0 || g_stat(c->stateDir, &st) < 0) {
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot create directory '%s': %s",
+                    c->stateDir, g_strerror(errno));
+        return FALSE;
+    }
+    /* The server user must be able to walk through to its own pg dir. */
+    if (c->dropPrivileges && (st.st_mode & 0011) != 0011 &&
+        g_chmod(c->stateDir, (st.st_mode & 07777) | 0011) < 0) {
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot make '%s' traversable: %s",
+                    c->stateDir, g_strerror(errno));
+        return FALSE;
+    }
+    return vsPgMakeDir(c, c->pgDir, 0700, error) &&
+           vsPgMakeDir(c, c->runDir, 0700, error);
+}
+
+static char *
+vsPgConfQuote(const char *value)
+{
+    g_auto(GStrv) parts = g_strsplit(value, "'", -1);
+    g_autofree char *joined = g_strjoinv("''", parts);
+
+    return g_strdup_printf("'%s'", joined);
+}
+
+static gboolean
+vsPgInit(vsPgCluster *c, GError **error)
+{
+    g_autofree char *initdb = g_build_filename(c->binDir, "initdb", NULL);
+    const char *argv[] = {
+        initdb, "-D", c->dataDir, "-A", "trust", "-U", VS_PG_EMBEDDED_USER,
+        "--encoding", "UTF8", "--no-locale", "--no-instructions", NULL
+    };
+    g_autofree char *what = g_strdup_printf("cannot initialise the database in '%s'",
+                                            c->dataDir);
+    g_autofree char *conf = g_build_filename(c->dataDir, "postgresql.conf", NULL);
+    g_autofree char *runQuoted = vsPgConfQuote(c->runDir);
+    g_autofree char *settings = NULL;
+    FILE *fp;
+
+    if (!vsPgRun(c, argv, what, FALSE, error))
+        return FALSE;
+
+    /* Our settings live in the cluster, so pg_ctl needs no -o string. */
+    settings = g_strdup_printf("\n# virt-shadow: Unix socket only, private to the server user\n"
+                               "listen_addresses = ''\n"
+                               "unix_socket_directories = %s\n"
+                               "unix_socket_permissions = 0700\n"
+                               "shared_buffers = 128MB\n",
+                               runQuoted);
+    if (!(fp = fopen(conf, "ae")) ||
+        fputs(settings, fp) < 0 ||
+        fclose(g_steal_pointer(&fp)) != 0) {
+        int saved = errno;
+
+        if (fp)
+            fclose(fp);
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot write '%s': %s", conf,
+                    g_strerror(saved));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static vsPgConn *
+vsPgClusterConnect(vsPgCluster *c, const char *dbname)
+{
+    const char *keys[] = { "host", "dbname", "user", "connect_timeout", NULL };
+    const char *values[] = { c->runDir, dbname, VS_PG_EMBEDDED_USER, "5", NULL };
+
+    return PQconnectdbParams(keys, values, 0);
+}
+
+static vsStoreEmbeddedState
+vsPgClusterGetState(vsPgCluster *c)
+{
+    const char *keys[] = { "host", "dbname", "user", "connect_timeout", NULL };
+    const char *values[] = { c->runDir, "postgres", VS_PG_EMBEDDED_USER, "5", NULL };
+    g_autofree char *version = g_build_filename(c->dataDir, "PG_VERSION", NULL);
+
+    if (!g_file_test(version, G_FILE_TEST_EXISTS))
+        return VS_STORE_EMBEDDED_ABSENT;
+    switch (PQpingParams(keys, values, 0)) {
+    case PQPING_OK:
+    case PQPING_REJECT:         /* up, but starting or shutting down */
+        return VS_STORE_EMBEDDED_RUNNING;
+    case PQPING_NO_RESPONSE:
+    case PQPING_NO_ATTEMPT:
+    default:
+        return VS_STORE_EMBEDDED_STOPPED;
+    }
+}
+
+static gboolean
+vsPgCreateDatabase(vsPgCluster *c, GError **error)
+{
+    g_autoptr(vsPgConn) conn = vsPgClusterConnect(c, "postgres");
+    g_autoptr(vsPgResult) res = NULL;
+    const char *params[] = { VS_PG_EMBEDDED_DATABASE };
+
+    if (PQstatus(conn) != CONNECTION_OK) {
+        g_autofree char *line = vsPgFirstLine(PQerrorMessage(conn));
+
+        g_set_error(error, VS_ERROR, VS_ERROR_CONNECT,
+                    "cannot connect to database on socket '%s': %s", c->runDir, line);
+        return FALSE;
+    }
+    res = PQexecParams(conn, "SELECT 1 FROM pg_database WHERE datname = $1",
+                       1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        return TRUE;
+    g_clear_pointer(&res, PQclear);
+
+    res = PQexec(conn, "CREATE DATABASE " VS_PG_EMBEDDED_DATABASE);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+        g_strcmp0(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42P04") != 0) {
+        g_autofree char *line = vsPgFirstLine(PQresultErrorMessage(res));
+
+        g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
+                    "cannot create database '%s': %s", VS_PG_EMBEDDED_DATABASE, line);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Serialises concurrent starts (two commands autostarting at once). */
+static int
+vsPgLock(vsPgCluster *c, GError **error)
+{
+    g_autofree char *path = g_build_filename(c->pgDir, "start.lock", NULL);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+    if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot lock '%s': %s", path,
+                    g_strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+gboolean
+vsPgClusterStart(const vsStoreTarget *target, GError **error)
+{
+    g_autoptr(vsPgCluster) c = NULL;
+    g_autofree char *pgctl = NULL;
+    g_autofree char *what = NULL;
+    g_autoptr(GError) startError = NULL;
+    gboolean ok = FALSE;
+    int lockfd;
+
+    if (!(c = vsPgClusterNew(target, TRUE, error)))
+        return FALSE;
+    if (!vsPgPrepareDirs(c, error))
+        return FALSE;
+    if ((lockfd = vsPgLock(c, error)) < 0)
+        return FALSE;
+
+    switch (vsPgClusterGetState(c)) {
+    case VS_STORE_EMBEDDED_ABSENT:
+        if (!vsPgInit(c, error))
+            goto cleanup;
+        G_GNUC_FALLTHROUGH;
+    case VS_STORE_EMBEDDED_STOPPED:
+        pgctl = g_build_filename(c->binDir, "pg_ctl", NULL);
+        what = g_strdup_printf("cannot start the database in '%s'", c->dataDir);
+        {
+            const char *argv[] = {
+                pgctl, "-D", c->dataDir, "-l", c->logFile, "-w",
+                "-t", VS_PG_START_TIMEOUT, "start", NULL
+            };
+
+            if (!vsPgRun(c, argv, what, TRUE, &startError) &&
+                vsPgClusterGetState(c) != VS_STORE_EMBEDDED_RUNNING) {
+                g_propagate_error(error, g_steal_pointer(&startError));
+                goto cleanup;
+            }
+        }
+        break;
+    case VS_STORE_EMBEDDED_RUNNING:
+        break;
+    }
+
+    /* Also after a crash between initdb and the first connection. */
+    ok = vsPgCreateDatabase(c, error);
+
+ cleanup:
+    close(lockfd);
+    return ok;
+}
+
+gboolean
+vsPgClusterStop(const vsStoreTarget *target, GError **error)
+{
+    g_autoptr(vsPgCluster) c = NULL;
+    g_autofree char *pgctl = NULL;
+    g_autofree char *what = NULL;
+
+    if (!(c = vsPgClusterNew(target, FALSE, error)))
+        return FALSE;
+    if (vsPgClusterGetState(c) != VS_STORE_EMBEDDED_RUNNING)
+        return TRUE;
+
+    g_clear_pointer(&c, vsPgClusterFree);
+    if (!(c = vsPgClusterNew(target, TRUE, error)))
+        return FALSE;
+    pgctl = g_build_filename(c->binDir, "pg_ctl", NULL);
+    what = g_strdup_printf("cannot stop the database in '%s'", c->dataDir);
+    {
+        const char *argv[] = {
+            pgctl, "-D", c->dataDir, "-m", "fast", "-w", "stop", NULL
+        };
+
+        return vsPgRun(c, argv, what, TRUE, error);
+    }
+}
+
+vsStoreEmbeddedState
+vsPgClusterState(const vsStoreTarget *target)
+{
+    g_autoptr(vsPgCluster) c = vsPgClusterNew(target, FALSE, NULL);
+
+    if (!c)
+        return VS_STORE_EMBEDDED_ABSENT;
+    return vsPgClusterGetState(c);
+}

@@ -1,0 +1,161 @@
+/*
+ * vsdomainxml.c: the facts virt-shadow needs from a libvirt domain XML
+ */
+#include <config.h>
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include "vsdomainxml.h"
+#include "util/vserror.h"
+#include "util/vsutil.h"
+
+typedef xmlDoc vsXmlDoc;
+typedef xmlXPathContext vsXmlXPathContext;
+typedef xmlXPathObject vsXmlXPathObject;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsXmlDoc, xmlFreeDoc)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsXmlXPathContext, xmlXPathFreeContext)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsXmlXPathObject, xmlXPathFreeObject)
+
+void
+vsDomainXMLFree(vsDomainXML *def)
+{
+    if (!def)
+        return;
+    g_free(def->name);
+    g_free(def->uuid);
+    g_free(def->type);
+    g_free(def);
+}
+
+/* The string value of @expr, or NULL when it selects nothing. */
+static char *
+vsXPathString(vsXmlXPathContext *ctx, const char *expr)
+{
+    g_autoptr(vsXmlXPathObject) obj = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+    xmlChar *str;
+    char *ret;
+
+    if (!obj)
+        return NULL;
+    str = xmlXPathCastToString(obj);
+    ret = str && *str ? g_strdup((const char *)str) : NULL;
+    xmlFree(str);
+    return ret;
+}
+
+static gboolean
+vsXPathBool(vsXmlXPathContext *ctx, const char *expr)
+{
+    g_autoptr(vsXmlXPathObject) obj = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+
+    return obj && xmlXPathCastToBoolean(obj);
+}
+
+static gboolean
+vsXPathUInt64(vsXmlXPathContext *ctx, const char *expr, const char *what,
+              guint64 *ret, GError **error)
+{
+    g_autofree char *text = vsXPathString(ctx, expr);
+
+    if (!text) {
+        *ret = 0;
+        return TRUE;
+    }
+    if (!g_ascii_string_to_unsigned(g_strstrip(text), 10, 0, G_MAXUINT64, ret, NULL)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "invalid %s '%s' in domain XML", what, text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* A <memory unit='...'>N</memory>-style element in KiB. */
+static gboolean
+vsXPathMemory(vsXmlXPathContext *ctx, const char *element, guint64 *ret_kib,
+              GError **error)
+{
+    g_autofree char *value_expr = g_strdup_printf("string(/domain/%s)", element);
+    g_autofree char *unit_expr = g_strdup_printf("string(/domain/%s/@unit)", element);
+    g_autofree char *unit = vsXPathString(ctx, unit_expr);
+    guint64 value;
+
+    if (!vsXPathUInt64(ctx, value_expr, element, &value, error))
+        return FALSE;
+    return vsScaleToKiB(value, unit, ret_kib, error);
+}
+
+static gboolean
+vsDomainXMLFill(vsDomainXML *def, vsXmlXPathContext *ctx, GError **error)
+{
+    guint64 vcpus = 0;
+    guint64 current = 0;
+    guint64 period = 0;
+
+    def->name = vsXPathString(ctx, "string(/domain/name)");
+    def->uuid = vsXPathString(ctx, "string(/domain/uuid)");
+    def->type = vsXPathString(ctx, "string(/domain/@type)");
+    if (!def->name) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "domain XML has no <name>");
+        return FALSE;
+    }
+    if (!vsXPathUInt64(ctx, "string(/domain/vcpu)", "vcpu count", &vcpus, error) ||
+        !vsXPathUInt64(ctx, "string(/domain/vcpu/@current)", "current vcpu count", &current, error) ||
+        !vsXPathMemory(ctx, "memory", &def->memory_kib, error) ||
+        !vsXPathMemory(ctx, "currentMemory", &def->current_memory_kib, error) ||
+        !vsXPathUInt64(ctx, "string(/domain/devices/memballoon/stats/@period)",
+                       "balloon stats period", &period, error))
+        return FALSE;
+
+    def->vcpus_max = vcpus ? (guint)vcpus : 1;
+    def->vcpus_current = current ? (guint)current : def->vcpus_max;
+    if (!def->current_memory_kib)
+        def->current_memory_kib = def->memory_kib;
+    def->balloon_stats_period = (int)MIN(period, G_MAXINT);
+    def->has_balloon = vsXPathBool(ctx, "/domain/devices/memballoon[@model!='none']");
+    def->has_agent_channel =
+        vsXPathBool(ctx, "/domain/devices/channel/target[@type='virtio' and "
+                         "@name='org.qemu.guest_agent.0']");
+    def->agent_connected =
+        vsXPathBool(ctx, "/domain/devices/channel/target[@name='org.qemu.guest_agent.0' and "
+                         "@state='connected']");
+    return TRUE;
+}
+
+vsDomainXML *
+vsDomainXMLParse(const char *xml, GError **error)
+{
+    g_autoptr(vsXmlDoc) doc = NULL;
+    g_autoptr(vsXmlXPathContext) ctx = NULL;
+    g_autoptr(vsDomainXML) def = g_new0(vsDomainXML, 1);
+
+    doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc) {
+        const xmlError *err = xmlGetLastError();
+
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "malformed domain XML at line %d: %s",
+                    err ? err->line : 0, err && err->message ? g_strstrip(err->message) : "parse error");
+        return NULL;
+    }
+    if (!xmlDocGetRootElement(doc) ||
+        !xmlStrEqual(xmlDocGetRootElement(doc)->name, BAD_CAST "domain")) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "XML root element is not <domain>");
+        return NULL;
+    }
+    ctx = xmlXPathNewContext(doc);
+    if (!vsDomainXMLFill(def, ctx, error))
+        return NULL;
+    return g_steal_pointer(&def);
+}
+
+gboolean
+vsDomainXMLHasVcpuHeadroom(const vsDomainXML *def)
+{
+    return def->vcpus_current < def->vcpus_max;
+}
+
+gboolean
+vsDomainXMLHasMemoryHeadroom(const vsDomainXML *def)
+{
+    return def->current_memory_kib < def->memory_kib;
+}

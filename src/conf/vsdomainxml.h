@@ -1,0 +1,36 @@
+/*
+ * vsdomainxml.h: the facts virt-shadow needs from a libvirt domain XML
+ *
+ * Parsed with libxml2 from the text the hypervisor driver returns, so the
+ * core never needs libvirt's own structures.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _vsDomainXML vsDomainXML;
+struct _vsDomainXML {
+    char *name;
+    char *uuid;
+    char *type;                 /* "kvm", "qemu", "test", ... */
+    guint vcpus_max;            /* <vcpu> */
+    guint vcpus_current;        /* <vcpu current=...>, else the maximum */
+    guint64 memory_kib;         /* <memory>: the balloon ceiling */
+    guint64 current_memory_kib; /* <currentMemory>, else <memory> */
+    gboolean has_agent_channel; /* org.qemu.guest_agent.0 virtio channel */
+    gboolean agent_connected;   /* live XML says state='connected' */
+    gboolean has_balloon;       /* a memballoon other than model='none' */
+    int balloon_stats_period;   /* seconds; 0 when not set */
+};
+
+vsDomainXML *vsDomainXMLParse(const char *xml, GError **error);
+void vsDomainXMLFree(vsDomainXML *def);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsDomainXML, vsDomainXMLFree)
+
+/* Room to grow live: vCPUs below the maximum, memory below <memory>. */
+gboolean vsDomainXMLHasVcpuHeadroom(const vsDomainXML *def);
+gboolean vsDomainXMLHasMemoryHeadroom(const vsDomainXML *def);
+
+G_END_DECLS

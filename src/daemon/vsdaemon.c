@@ -1,0 +1,581 @@
+/*
+ * vsdaemon.c: virt-shadowd, the controller daemon
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vsdaemon.h"
+#include "hypervisor/vshypervisor.h"
+#include "store/vsstore.h"
+#include "util/vsconfig.h"
+#include "util/vserror.h"
+#include "util/vslog.h"
+#include "util/vsutil.h"
+
+#define VS_DAEMON_RETRY_MIN_MS 1000
+#define VS_DAEMON_RETRY_MAX_MS 60000
+/* Events wait here while the database is away; beyond this the oldest go. */
+#define VS_DAEMON_MAX_PENDING_EVENTS 10000
+
+typedef struct {
+    gint64 when_us;
+    char *uuid;
+    char *name;
+    char *event;
+    int detail;
+} vsPendingEvent;
+
+struct _vsDaemon {
+    vsDaemonOptions opts;
+    vsConfig *cfg;
+    char *host;
+    GMainLoop *loop;
+    int pid_fd;
+    char *pid_path;
+
+    vsStoreTarget target;
+    vsStore *store;
+    guint store_retry_ms;
+    guint store_retry_id;
+
+    vsHypervisor *hv;
+    char *uri;                  /* resolved URI in force (NULL: libvirt default) */
+    guint hv_retry_ms;
+    guint hv_retry_id;
+
+    GQueue events;              /* vsPendingEvent */
+    guint heartbeat_id;
+    guint signal_ids[3];
+};
+
+static void
+vsPendingEventFree(vsPendingEvent *ev)
+{
+    g_free(ev->uuid);
+    g_free(ev->name);
+    g_free(ev->event);
+    g_free(ev);
+}
+
+static void
+vsDaemonOptionsClear(vsDaemonOptions *opts)
+{
+    g_free(opts->config_path);
+    g_free(opts->connect);
+    g_free(opts->state_dir);
+    g_free(opts->pid_file);
+}
+
+static guint
+vsBackoffNext(guint *cur_ms)
+{
+    guint delay = *cur_ms ? *cur_ms : VS_DAEMON_RETRY_MIN_MS;
+
+    *cur_ms = MIN(delay * 2, VS_DAEMON_RETRY_MAX_MS);
+    return delay;
+}
+
+/* --- configuration ------------------------------------------------------------ */
+
+static vsConfig *
+vsDaemonLoadConfig(const vsDaemonOptions *opts, GError **error)
+{
+    const char *path = opts->config_path ? opts->config_path : VS_DEFAULT_CONFIG_FILE;
+
+    return vsConfigLoad(path, opts->config_path != NULL, error);
+}
+
+static void
+vsDaemonResolve(vsDaemon *d)
+{
+    const char *state_dir = d->opts.state_dir ? d->opts.state_dir : d->cfg->state_dir;
+
+    vsStoreTargetClear(&d->target);
+    d->target.url = g_strdup(vsConfigResolveDatabase(d->cfg));
+    d->target.state_dir = g_strdup(state_dir);
+    d->target.pg_user = g_strdup(d->cfg->embedded_db_user);
+    g_free(d->uri);
+    d->uri = g_strdup(vsConfigResolveURI(d->cfg, d->opts.connect));
+}
+
+static gboolean
+vsDaemonApplyLogging(vsDaemon *d, GError **error)
+{
+    vsLogLevel level;
+    const char *target = d->cfg->log_target;
+    g_autofree char *file = NULL;
+
+    if (!vsLogLevelFromString(d->cfg->log_level, &level, error))
+        return FALSE;
+    vsLogSetLevel(d->opts.verbose >= 2 ? VS_LOG_DEBUG :
+                  d->opts.verbose == 1 ? MAX(level, VS_LOG_INFO) : level);
+    /* detached, "auto" cannot mean stderr: it is /dev/null */
+    if (!d->opts.foreground && g_str_equal(target, "auto") &&
+        !g_file_test("/run/systemd/journal/socket", G_FILE_TEST_EXISTS)) {
+        file = g_strdup_printf("file:%s/virt-shadowd.log", d->target.state_dir);
+        target = file;
+    }
+    return vsLogSetTarget(target, error);
+}
+
+vsDaemon *
+vsDaemonNew(const vsDaemonOptions *opts, GError **error)
+{
+    g_autoptr(vsDaemon) d = g_new0(vsDaemon, 1);
+
+    d->opts.config_path = g_strdup(opts->config_path);
+    d->opts.connect = g_strdup(opts->connect);
+    d->opts.state_dir = g_strdup(opts->state_dir);
+    d->opts.pid_file = g_strdup(opts->pid_file);
+    d->opts.foreground = opts->foreground;
+    d->opts.verbose = opts->verbose;
+    d->pid_fd = -1;
+    g_queue_init(&d->events);
+    if (!(d->cfg = vsDaemonLoadConfig(&d->opts, error)))
+        return NULL;
+    vsDaemonResolve(d);
+    d->host = vsHostName();
+    d->pid_path = g_strdup(opts->pid_file ? opts->pid_file : d->cfg->pid_file);
+    return g_steal_pointer(&d);
+}
+
+/* --- pid file ------------------------------------------------------------------ */
+
+static gboolean
+vsDaemonTakePidFile(vsDaemon *d, GError **error)
+{
+    g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
+    struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    int fd = open(d->pid_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+    if (fd < 0) {
+        int err = errno;
+
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot open pid file '%s': %s",
+                    d->pid_path, g_strerror(err));
+        return FALSE;
+    }
+    /* the lock, not the file's existence, says whether a daemon runs */
+    if (fcntl(fd, F_SETLK, &lock) < 0) {
+        char other[32] = "";
+        ssize_t n = read(fd, other, sizeof(other) - 1);
+
+        other[n > 0 ? n : 0] = '\0';
+        close(fd);
+        g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
+                    "virt-shadowd is already running (pid %s from '%s')",
+                    g_strstrip(other), d->pid_path);
+        return FALSE;
+    }
+    if (ftruncate(fd, 0) < 0 || write(fd, pid, strlen(pid)) != (ssize_t)strlen(pid)) {
+        int err = errno;
+
+        close(fd);
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot write pid file '%s': %s",
+                    d->pid_path, g_strerror(err));
+        return FALSE;
+    }
+    d->pid_fd = fd;
+    return TRUE;
+}
+
+static void
+vsDaemonReleasePidFile(vsDaemon *d)
+{
+    if (d->pid_fd < 0)
+        return;
+    g_unlink(d->pid_path);
+    close(d->pid_fd);
+    d->pid_fd = -1;
+}
+
+/* --- store ---------------------------------------------------------------------- */
+
+static void vsDaemonScheduleStore(vsDaemon *d);
+
+static void
+vsDaemonFlushEvents(vsDaemon *d)
+{
+    vsPendingEvent *ev;
+
+    while (d->store && (ev = g_queue_peek_head(&d->events))) {
+        g_autoptr(GError) error = NULL;
+
+        if (!vsStoreRecordDomainEvent(d->store, ev->when_us, d->host, ev->uuid, ev->name,
+                                      ev->event, ev->detail, &error)) {
+            g_warning("cannot record event of domain '%s': %s", ev->name, error->message);
+            vsStoreFree(g_steal_pointer(&d->store));
+            vsDaemonScheduleStore(d);
+            return;
+        }
+        vsPendingEventFree(g_queue_pop_head(&d->events));
+    }
+}
+
+static gboolean
+vsDaemonHeartbeat(gpointer opaque)
+{
+    vsDaemon *d = opaque;
+    g_autoptr(GError) error = NULL;
+
+    if (!d->store)
+        return G_SOURCE_CONTINUE;
+    if (!vsStoreHostHeartbeat(d->store, d->host, d->uri, PACKAGE_VERSION, &error)) {
+        g_warning("database lost: %s", error->message);
+        vsStoreFree(g_steal_pointer(&d->store));
+        vsDaemonScheduleStore(d);
+        return G_SOURCE_CONTINUE;
+    }
+    vsDaemonFlushEvents(d);
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+vsDaemonConnectStore(vsDaemon *d, GError **error)
+{
+    g_autoptr(vsStore) store = vsStoreOpen(&d->target, TRUE, error);
+    g_autofree char *where = NULL;
+    guint applied = 0;
+
+    /* a schema we cannot use is a hard error, like an unreachable one is not */
+    if (!store || !vsStoreMigrate(store, &applied, error))
+        return FALSE;
+    where = vsStoreDescribe(store);
+    vsLogWithFields(G_LOG_LEVEL_INFO, (const char *const[]){ "database", where, NULL },
+                    "database ready (%u migration%s applied)", applied, applied == 1 ? "" : "s");
+    d->store = g_steal_pointer(&store);
+    d->store_retry_ms = 0;
+    vsDaemonHeartbeat(d);
+    return TRUE;
+}
+
+static gboolean
+vsDaemonRetryStore(gpointer opaque)
+{
+    vsDaemon *d = opaque;
+    g_autoptr(GError) error = NULL;
+
+    d->store_retry_id = 0;
+    if (!vsDaemonConnectStore(d, &error)) {
+        g_warning("%s", error->message);
+        vsDaemonScheduleStore(d);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void
+vsDaemonScheduleStore(vsDaemon *d)
+{
+    guint delay;
+
+    if (d->store_retry_id)
+        return;
+    delay = vsBackoffNext(&d->store_retry_ms);
+    g_info("retrying the database in %u ms", delay);
+    d->store_retry_id = g_timeout_add(delay, vsDaemonRetryStore, d);
+}
+
+/* --- hypervisor ---------------------------------------------------------------- */
+
+static void vsDaemonScheduleHypervisor(vsDaemon *d);
+
+static void
+vsDaemonOnLifecycle(vsHypervisor *hv, const char *name, const char *uuid,
+                    vsDomainEventType event, int detail, gpointer opaque)
+{
+    vsDaemon *d = opaque;
+    vsPendingEvent *ev = g_new0(vsPendingEvent, 1);
+    const char *what = vsDomainEventTypeToString(event);
+
+    vsLogWithFields(G_LOG_LEVEL_INFO,
+                    (const char *const[]){ "domain", name, "event", what, NULL },
+                    "domain '%s' %s", name, what);
+    ev->when_us = g_get_real_time();
+    ev->uuid = g_strdup(uuid);
+    ev->name = g_strdup(name);
+    ev->event = g_strdup(what);
+    ev->detail = detail;
+    g_queue_push_tail(&d->events, ev);
+    if (d->events.length > VS_DAEMON_MAX_PENDING_EVENTS) {
+        g_warning("database away too long: dropping the oldest domain event");
+        vsPendingEventFree(g_queue_pop_head(&d->events));
+    }
+    vsDaemonFlushEvents(d);
+}
+
+static void
+vsDaemonOnDisconnected(vsHypervisor *hv, const char *reason, gpointer opaque)
+{
+    g_warning("lost the libvirt connection (%s); reconnecting", reason);
+}
+
+static void
+vsDaemonOnReconnected(vsHypervisor *hv, gpointer opaque)
+{
+    g_autofree char *uri = vsHypervisorGetURI(hv);
+
+    vsLogWithFields(G_LOG_LEVEL_INFO, (const char *const[]){ "uri", uri, NULL },
+                    "reconnected to libvirt");
+}
+
+static gboolean
+vsDaemonConnectHypervisor(vsDaemon *d, GError **error)
+{
+    vsHypervisorCallbacks cbs = {
+        .domainLifecycle = vsDaemonOnLifecycle,
+        .disconnected = vsDaemonOnDisconnected,
+        .reconnected = vsDaemonOnReconnected,
+        .opaque = d,
+    };
+    g_autoptr(vsHypervisor) hv = vsHypervisorOpen(d->uri, &cbs, error);
+    g_autoptr(GPtrArray) domains = NULL;
+    g_autofree char *uri = NULL;
+    guint running = 0;
+
+    if (!hv || !(domains = vsHypervisorListDomains(hv, error)))
+        return FALSE;
+    for (guint i = 0; i < domains->len; i++)
+        running += ((vsDomainInfo *)g_ptr_array_index(domains, i))->id >= 0;
+    uri = vsHypervisorGetURI(hv);
+    vsLogWithFields(G_LOG_LEVEL_INFO, (const char *const[]){ "uri", uri, NULL },
+                    "connected to libvirt: %u domain%s, %u running", domains->len,
+                    domains->len == 1 ? "" : "s", running);
+    d->hv = g_steal_pointer(&hv);
+    d->hv_retry_ms = 0;
+    return TRUE;
+}
+
+static gboolean
+vsDaemonRetryHypervisor(gpointer opaque)
+{
+    vsDaemon *d = opaque;
+    g_autoptr(GError) error = NULL;
+
+    d->hv_retry_id = 0;
+    if (!vsDaemonConnectHypervisor(d, &error)) {
+        g_warning("%s", error->message);
+        vsDaemonScheduleHypervisor(d);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void
+vsDaemonScheduleHypervisor(vsDaemon *d)
+{
+    guint delay;
+
+    if (d->hv_retry_id)
+        return;
+    delay = vsBackoffNext(&d->hv_retry_ms);
+    g_info("retrying libvirt in %u ms", delay);
+    d->hv_retry_id = g_timeout_add(delay, vsDaemonRetryHypervisor, d);
+}
+
+/* --- signals -------------------------------------------------------------------- */
+
+static void
+vsDaemonRestartTimers(vsDaemon *d)
+{
+    if (d->heartbeat_id)
+        g_source_remove(d->heartbeat_id);
+    d->heartbeat_id = g_timeout_add(MAX(d->cfg->heartbeat_interval_ms, 100),
+                                    vsDaemonHeartbeat, d);
+}
+
+/* Reconnect what the new configuration points elsewhere; keep the rest. */
+static gboolean
+vsDaemonReload(gpointer opaque)
+{
+    vsDaemon *d = opaque;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsConfig) cfg = vsDaemonLoadConfig(&d->opts, &error);
+    g_autofree char *old_uri = g_strdup(d->uri);
+    g_autofree char *old_url = g_strdup(d->target.url);
+    g_autofree char *old_state = g_strdup(d->target.state_dir);
+
+    if (!cfg) {
+        g_warning("reload failed, keeping the previous configuration: %s", error->message);
+        return G_SOURCE_CONTINUE;
+    }
+    vsConfigFree(d->cfg);
+    d->cfg = g_steal_pointer(&cfg);
+    vsDaemonResolve(d);
+    if (!vsDaemonApplyLogging(d, &error))
+        g_warning("%s", error->message);
+    vsDaemonRestartTimers(d);
+    if (g_strcmp0(old_uri, d->uri) != 0 && !d->hv_retry_id) {
+        vsHypervisorFree(g_steal_pointer(&d->hv));
+        vsDaemonScheduleHypervisor(d);
+    }
+    if ((g_strcmp0(old_url, d->target.url) != 0 ||
+         g_strcmp0(old_state, d->target.state_dir) != 0) && !d->store_retry_id) {
+        vsStoreFree(g_steal_pointer(&d->store));
+        vsDaemonScheduleStore(d);
+    }
+    g_info("configuration reloaded from '%s'", d->cfg->path ? d->cfg->path : "defaults");
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+vsDaemonQuit(gpointer opaque)
+{
+    vsDaemon *d = opaque;
+
+    g_info("shutting down");
+    g_main_loop_quit(d->loop);
+    return G_SOURCE_CONTINUE;
+}
+
+/* --- run -------------------------------------------------------------------------- */
+
+/* Fork into the background; the parent exits only once the child reports
+ * that start-up worked (or why it failed), so "virt-shadowd" fails loudly. */
+static gboolean
+vsDaemonDetach(int *ret_ready_fd, GError **error)
+{
+    int fds[2];
+    pid_t pid;
+
+    if (pipe(fds) < 0 || (pid = fork()) < 0) {
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot detach: %s", g_strerror(errno));
+        return FALSE;
+    }
+    if (pid > 0) {
+        char msg[1024] = "";
+        ssize_t n;
+
+        close(fds[1]);
+        n = read(fds[0], msg, sizeof(msg) - 1);
+        msg[n > 0 ? n : 0] = '\0';
+        if (g_str_equal(msg, "ok"))
+            _exit(VS_EXIT_OK);
+        fprintf(stderr, "virt-shadowd: error: %s\n", n > 0 ? msg : "failed to start");
+        _exit(VS_EXIT_FAILURE);
+    }
+    close(fds[0]);
+    if (setsid() < 0 || (pid = fork()) < 0)
+        _exit(VS_EXIT_FAILURE);
+    if (pid > 0)
+        _exit(VS_EXIT_OK);
+    umask(027);
+    if (chdir("/") < 0)
+        _exit(VS_EXIT_FAILURE);
+    *ret_ready_fd = fds[1];
+    return TRUE;
+}
+
+static void
+vsDaemonReport(int ready_fd, const char *msg)
+{
+    if (ready_fd < 0)
+        return;
+    if (write(ready_fd, msg, strlen(msg)) < 0) {
+        /* the parent is gone; nobody to tell */
+    }
+    close(ready_fd);
+}
+
+static void
+vsDaemonRedirectStdio(void)
+{
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+    if (null < 0)
+        return;
+    dup2(null, STDIN_FILENO);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    close(null);
+}
+
+static gboolean
+vsDaemonStart(vsDaemon *d, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+
+    if (!vsMakeDirs(d->target.state_dir, 0711, error) ||
+        !vsDaemonApplyLogging(d, error) ||
+        !vsDaemonTakePidFile(d, error))
+        return FALSE;
+
+    d->loop = g_main_loop_new(NULL, FALSE);
+    d->signal_ids[0] = g_unix_signal_add(SIGTERM, vsDaemonQuit, d);
+    d->signal_ids[1] = g_unix_signal_add(SIGINT, vsDaemonQuit, d);
+    d->signal_ids[2] = g_unix_signal_add(SIGHUP, vsDaemonReload, d);
+    vsLogWithFields(G_LOG_LEVEL_INFO,
+                    (const char *const[]){ "config", d->cfg->path ? d->cfg->path : "defaults",
+                                           "state_dir", d->target.state_dir, NULL },
+                    "virt-shadowd %s starting on host '%s'", PACKAGE_VERSION, d->host);
+
+    /* neither service being down stops the daemon: it retries with backoff */
+    if (!vsDaemonConnectStore(d, &local)) {
+        g_warning("%s", local->message);
+        g_clear_error(&local);
+        vsDaemonScheduleStore(d);
+    }
+    if (!vsDaemonConnectHypervisor(d, &local)) {
+        g_warning("%s", local->message);
+        vsDaemonScheduleHypervisor(d);
+    }
+    vsDaemonRestartTimers(d);
+    return TRUE;
+}
+
+gboolean
+vsDaemonRun(vsDaemon *d, GError **error)
+{
+    int ready_fd = -1;
+
+    if (!d->opts.foreground && !vsDaemonDetach(&ready_fd, error))
+        return FALSE;
+    if (!vsDaemonStart(d, error)) {
+        vsDaemonReport(ready_fd, (*error)->message);
+        return FALSE;
+    }
+    vsDaemonReport(ready_fd, "ok");
+    if (!d->opts.foreground)
+        vsDaemonRedirectStdio();
+
+    g_main_loop_run(d->loop);
+    vsDaemonFlushEvents(d);
+    vsDaemonReleasePidFile(d);
+    g_info("stopped");
+    return TRUE;
+}
+
+void
+vsDaemonFree(vsDaemon *d)
+{
+    if (!d)
+        return;
+    for (gsize i = 0; i < G_N_ELEMENTS(d->signal_ids); i++) {
+        if (d->signal_ids[i])
+            g_source_remove(d->signal_ids[i]);
+    }
+    if (d->heartbeat_id)
+        g_source_remove(d->heartbeat_id);
+    if (d->store_retry_id)
+        g_source_remove(d->store_retry_id);
+    if (d->hv_retry_id)
+        g_source_remove(d->hv_retry_id);
+    vsHypervisorFree(d->hv);
+    vsStoreFree(d->store);
+    vsStoreTargetClear(&d->target);
+    g_queue_clear_full(&d->events, (GDestroyNotify)vsPendingEventFree);
+    vsDaemonReleasePidFile(d);
+    if (d->loop)
+        g_main_loop_unref(d->loop);
+    vsConfigFree(d->cfg);
+    vsDaemonOptionsClear(&d->opts);
+    g_free(d->host);
+    g_free(d->uri);
+    g_free(d->pid_path);
+    g_free(d);
+}

@@ -1,0 +1,39 @@
+/*
+ * vsguest.h: guest agent conversations built on vsHypervisorAgentCommand
+ *
+ * The JSON protocol lives here, in the core; the driver only carries bytes.
+ * Commands run as argv arrays: no shell string is ever built.
+ */
+#pragma once
+
+#include "hypervisor/vshypervisor.h"
+
+G_BEGIN_DECLS
+
+/* One guest-ping; VS_ERROR_CONNECT when the agent does not answer. */
+gboolean vsGuestPing(vsHypervisor *hv, const char *domain, GError **error);
+/* Ping until the agent answers or @timeout_ms passes (VS_ERROR_TIMEOUT). */
+gboolean vsGuestWaitForAgent(vsHypervisor *hv, const char *domain,
+                             guint timeout_ms, GError **error);
+
+typedef struct _vsGuestExecResult vsGuestExecResult;
+struct _vsGuestExecResult {
+    int exit_code;          /* -1 when killed by a signal */
+    int signal;             /* 0 unless killed by a signal */
+    GBytes *out;            /* captured stdout (decoded) */
+    GBytes *err;            /* captured stderr (decoded) */
+    gboolean out_truncated;
+    gboolean err_truncated;
+};
+
+void vsGuestExecResultFree(vsGuestExecResult *res);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsGuestExecResult, vsGuestExecResultFree)
+
+/* Run @argv[0] with @argv[1..] in the guest (guest-exec with captured
+ * output), feed @input (may be NULL) on stdin, and poll guest-exec-status
+ * until it exits or @timeout_ms passes (VS_ERROR_TIMEOUT). */
+vsGuestExecResult *vsGuestExec(vsHypervisor *hv, const char *domain,
+                               const char *const *argv, GBytes *input,
+                               guint timeout_ms, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,237 @@
+/*
+ * vshypervisor.h: the hypervisor driver interface
+ *
+ * The core talks to hypervisors only through this table; drivers/libvirt
+ * implements it.  Callers use the vsHypervisor...() wrappers below, never
+ * the table.  No libvirt type appears here: errors arrive as GError in
+ * VS_ERROR, domains are named by name or UUID string.
+ *
+ * Threading: everything runs in the GLib main context of the thread that
+ * opened the connection; callbacks are delivered there too.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Mirrors virDomainState (the numbers are part of the contract). */
+typedef enum {
+    VS_DOMAIN_NOSTATE = 0,
+    VS_DOMAIN_RUNNING,
+    VS_DOMAIN_BLOCKED,
+    VS_DOMAIN_PAUSED,
+    VS_DOMAIN_SHUTDOWN,
+    VS_DOMAIN_SHUTOFF,
+    VS_DOMAIN_CRASHED,
+    VS_DOMAIN_PMSUSPENDED,
+    VS_DOMAIN_STATE_LAST
+} vsDomainState;
+
+const char *vsDomainStateToString(vsDomainState state);
+
+/* Mirrors virDomainEventType. */
+typedef enum {
+    VS_DOMAIN_EVENT_DEFINED = 0,
+    VS_DOMAIN_EVENT_UNDEFINED,
+    VS_DOMAIN_EVENT_STARTED,
+    VS_DOMAIN_EVENT_SUSPENDED,
+    VS_DOMAIN_EVENT_RESUMED,
+    VS_DOMAIN_EVENT_STOPPED,
+    VS_DOMAIN_EVENT_SHUTDOWN,
+    VS_DOMAIN_EVENT_PMSUSPENDED,
+    VS_DOMAIN_EVENT_CRASHED,
+    VS_DOMAIN_EVENT_LAST
+} vsDomainEventType;
+
+const char *vsDomainEventTypeToString(vsDomainEventType event);
+
+/* Where a change applies; mirrors virDomainModificationImpact. */
+typedef enum {
+    VS_AFFECT_CURRENT = 0,
+    VS_AFFECT_LIVE = 1 << 0,
+    VS_AFFECT_CONFIG = 1 << 1,
+    VS_VCPU_GUEST = 1 << 2,     /* setVcpus: online/offline inside the guest via the agent */
+} vsAffectFlags;
+
+typedef struct _vsDomainInfo vsDomainInfo;
+struct _vsDomainInfo {
+    char *name;
+    char *uuid;                 /* canonical 36-character form */
+    int id;                     /* -1 when not running */
+    vsDomainState state;
+    gboolean persistent;
+};
+
+vsDomainInfo *vsDomainInfoNew(const char *name, const char *uuid);
+void vsDomainInfoFree(vsDomainInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsDomainInfo, vsDomainInfoFree)
+
+/* Stats groups of the bulk call; mirrors virDomainStatsTypes. */
+typedef enum {
+    VS_STATS_STATE = 1 << 0,
+    VS_STATS_CPU_TOTAL = 1 << 1,
+    VS_STATS_BALLOON = 1 << 2,
+    VS_STATS_VCPU = 1 << 3,
+    VS_STATS_INTERFACE = 1 << 4,
+    VS_STATS_BLOCK = 1 << 5,
+} vsStatsGroups;
+
+/* One domain's record from a bulk stats call.  @fields maps the driver's
+ * field names ("balloon.current", "vcpu.0.time", ...) to GVariants of type
+ * int32, uint32, int64, uint64, double, boolean or string.  Any field may
+ * be missing. */
+typedef struct _vsDomainStats vsDomainStats;
+struct _vsDomainStats {
+    char *name;
+    char *uuid;
+    GHashTable *fields;
+};
+
+vsDomainStats *vsDomainStatsNew(const char *name, const char *uuid);
+void vsDomainStatsFree(vsDomainStats *stats);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsDomainStats, vsDomainStatsFree)
+/* Field @key as an unsigned/signed integer or double, converting between
+ * numeric types; FALSE when missing or not numeric. */
+gboolean vsDomainStatsGetUInt64(const vsDomainStats *stats, const char *key,
+                                guint64 *ret);
+gboolean vsDomainStatsGetDouble(const vsDomainStats *stats, const char *key,
+                                double *ret);
+
+typedef struct _vsHypervisor vsHypervisor;
+
+/* Notifications from an open connection; every member is optional. */
+typedef struct _vsHypervisorCallbacks vsHypervisorCallbacks;
+struct _vsHypervisorCallbacks {
+    /* A domain's lifecycle changed; @detail is the driver's raw detail code. */
+    void (*domainLifecycle)(vsHypervisor *hv, const char *name, const char *uuid,
+                            vsDomainEventType event, int detail, gpointer opaque);
+    /* The connection was lost (@reason in words); the driver reconnects by itself. */
+    void (*disconnected)(vsHypervisor *hv, const char *reason, gpointer opaque);
+    /* A reconnect succeeded; event callbacks are registered again. */
+    void (*reconnected)(vsHypervisor *hv, gpointer opaque);
+    gpointer opaque;
+};
+
+typedef struct _vsHypervisorDriver vsHypervisorDriver;
+struct _vsHypervisorDriver {
+    const char *name;
+
+    /* Connect to @uri (NULL: the driver's default) and return private data,
+     * or NULL with @error set (VS_ERROR_CONNECT names the URI).  The event
+     * loop is registered before connecting.  When @hv has callbacks, events
+     * are delivered, keepalive is on, and a lost connection is re-opened with
+     * exponential backoff up to @max_backoff_ms, re-registering callbacks. */
+    gpointer (*open)(vsHypervisor *hv, const char *uri, guint max_backoff_ms,
+                     GError **error);
+    /* Release everything open() made; @priv may be NULL. */
+    void (*close)(gpointer priv);
+    /* The canonical URI of the live connection, or NULL while reconnecting. */
+    char *(*getURI)(gpointer priv);
+    /* TRUE while the connection is usable. */
+    gboolean (*isAlive)(gpointer priv);
+
+    /* Every domain, running or defined; a GPtrArray of vsDomainInfo. */
+    GPtrArray *(*listDomains)(gpointer priv, GError **error);
+    /* Look up by UUID, then by name; VS_ERROR_NOT_FOUND names @domain. */
+    vsDomainInfo *(*lookupDomain)(gpointer priv, const char *domain, GError **error);
+    /* The domain XML; @inactive asks for the persistent definition. */
+    char *(*getDomainXML)(gpointer priv, const char *domain, gboolean inactive,
+                          GError **error);
+    /* Define (persist) a domain from @xml; returns its name. */
+    char *(*defineDomainXML)(gpointer priv, const char *xml, GError **error);
+    /* Start a transient domain from @xml; @autodestroy ties its life to this
+     * connection.  Returns its name. */
+    char *(*createDomainXML)(gpointer priv, const char *xml, gboolean autodestroy,
+                             GError **error);
+    gboolean (*startDomain)(gpointer priv, const char *domain, GError **error);
+    /* Hard power-off; succeeds on an already stopped domain. */
+    gboolean (*destroyDomain)(gpointer priv, const char *domain, GError **error);
+    /* Remove the persistent definition. */
+    gboolean (*undefineDomain)(gpointer priv, const char *domain, GError **error);
+
+    /* Our metadata element (namespace VS_METADATA_NS), or NULL with
+     * VS_ERROR_NOT_FOUND when the domain has none. */
+    char *(*getMetadata)(gpointer priv, const char *domain, vsAffectFlags flags,
+                         GError **error);
+    /* Replace our metadata element with @xml, or remove it when @xml is NULL. */
+    gboolean (*setMetadata)(gpointer priv, const char *domain, const char *xml,
+                            vsAffectFlags flags, GError **error);
+
+    /* Host capabilities XML. */
+    char *(*getCapabilities)(gpointer priv, GError **error);
+    /* Domain capabilities XML for @virttype ("kvm", "qemu"); optional. */
+    char *(*getDomainCapabilities)(gpointer priv, const char *virttype,
+                                   GError **error);
+
+    /* Send one guest agent JSON command; returns the raw JSON reply.
+     * @timeout_s < 0 means the driver default.  Optional. */
+    char *(*agentCommand)(gpointer priv, const char *domain, const char *json,
+                          int timeout_s, GError **error);
+    /* Set the vCPU count; VS_VCPU_GUEST changes online CPUs in the guest. */
+    gboolean (*setVcpus)(gpointer priv, const char *domain, guint count,
+                         vsAffectFlags flags, GError **error);
+    /* Set the balloon target in KiB (never above the domain's maximum). */
+    gboolean (*setMemory)(gpointer priv, const char *domain, guint64 kib,
+                          vsAffectFlags flags, GError **error);
+    /* Enable guest memory stats every @period_s seconds (0 disables). */
+    gboolean (*setMemoryStatsPeriod)(gpointer priv, const char *domain,
+                                     int period_s, vsAffectFlags flags,
+                                     GError **error);
+    /* One bulk call for every domain (running ones only when @running_only),
+     * asking for @groups without waiting on busy domains.  A GPtrArray of
+     * vsDomainStats. */
+    GPtrArray *(*getAllDomainStats)(gpointer priv, vsStatsGroups groups,
+                                    gboolean running_only, GError **error);
+};
+
+/* Our metadata namespace in domain XML. */
+#define VS_METADATA_NS "https://virt-shadow.org/xmlns/domain/1.0"
+#define VS_METADATA_PREFIX "shadow"
+
+/* Default upper bound for reconnect backoff. */
+#define VS_HYPERVISOR_MAX_BACKOFF_MS 60000
+
+void vsHypervisorRegisterDriver(const vsHypervisorDriver *driver);
+
+vsHypervisor *vsHypervisorOpen(const char *uri, const vsHypervisorCallbacks *cbs,
+                               GError **error);
+void vsHypervisorFree(vsHypervisor *hv);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsHypervisor, vsHypervisorFree)
+
+char *vsHypervisorGetURI(vsHypervisor *hv);
+gboolean vsHypervisorIsAlive(vsHypervisor *hv);
+const vsHypervisorCallbacks *vsHypervisorGetCallbacks(vsHypervisor *hv);
+
+GPtrArray *vsHypervisorListDomains(vsHypervisor *hv, GError **error);
+vsDomainInfo *vsHypervisorLookupDomain(vsHypervisor *hv, const char *domain,
+                                       GError **error);
+char *vsHypervisorGetDomainXML(vsHypervisor *hv, const char *domain,
+                               gboolean inactive, GError **error);
+char *vsHypervisorDefineDomainXML(vsHypervisor *hv, const char *xml, GError **error);
+char *vsHypervisorCreateDomainXML(vsHypervisor *hv, const char *xml,
+                                  gboolean autodestroy, GError **error);
+gboolean vsHypervisorStartDomain(vsHypervisor *hv, const char *domain, GError **error);
+gboolean vsHypervisorDestroyDomain(vsHypervisor *hv, const char *domain, GError **error);
+gboolean vsHypervisorUndefineDomain(vsHypervisor *hv, const char *domain, GError **error);
+char *vsHypervisorGetMetadata(vsHypervisor *hv, const char *domain,
+                              vsAffectFlags flags, GError **error);
+gboolean vsHypervisorSetMetadata(vsHypervisor *hv, const char *domain,
+                                 const char *xml, vsAffectFlags flags,
+                                 GError **error);
+char *vsHypervisorGetCapabilities(vsHypervisor *hv, GError **error);
+char *vsHypervisorGetDomainCapabilities(vsHypervisor *hv, const char *virttype,
+                                        GError **error);
+char *vsHypervisorAgentCommand(vsHypervisor *hv, const char *domain,
+                               const char *json, int timeout_s, GError **error);
+gboolean vsHypervisorSetVcpus(vsHypervisor *hv, const char *domain, guint count,
+                              vsAffectFlags flags, GError **error);
+gboolean vsHypervisorSetMemory(vsHypervisor *hv, const char *domain, guint64 kib,
+                               vsAffectFlags flags, GError **error);
+gboolean vsHypervisorSetMemoryStatsPeriod(vsHypervisor *hv, const char *domain,
+                                          int period_s, vsAffectFlags flags,
+                                          GError **error);
+GPtrArray *vsHypervisorGetAllDomainStats(vsHypervisor *hv, vsStatsGroups groups,
+                                         gboolean running_only, GError **error);
+
+G_END_DECLS

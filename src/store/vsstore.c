@@ -1,0 +1,227 @@
+/*
+ * vsstore.c: wrappers around the store driver table
+ */
+#include <config.h>
+
+#include "vsstore.h"
+#include "vsmigration.h"
+#include "util/vserror.h"
+
+struct _vsStore {
+    const vsStoreDriver *driver;
+    gpointer priv;
+};
+
+static const vsStoreDriver *vsStoreDriverRegistered;
+
+static const char *const vsStoreEmbeddedStateNames[] = {
+    "absent", "stopped", "running",
+};
+
+void
+vsStoreTargetClear(vsStoreTarget *target)
+{
+    if (!target)
+        return;
+    g_clear_pointer(&target->url, g_free);
+    g_clear_pointer(&target->state_dir, g_free);
+    g_clear_pointer(&target->pg_user, g_free);
+}
+
+const char *
+vsStoreEmbeddedStateToString(vsStoreEmbeddedState state)
+{
+    if ((int)state < 0 || (gsize)state >= G_N_ELEMENTS(vsStoreEmbeddedStateNames))
+        return "unknown";
+    return vsStoreEmbeddedStateNames[state];
+}
+
+void
+vsStoreRegisterDriver(const vsStoreDriver *driver)
+{
+    vsStoreDriverRegistered = driver;
+}
+
+static gboolean
+vsStoreCheckDriver(GError **error)
+{
+    if (!vsStoreDriverRegistered) {
+        g_set_error(error, VS_ERROR, VS_ERROR_FAILED, "no store driver registered");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+vsStore *
+vsStoreOpen(const vsStoreTarget *target, gboolean autostart, GError **error)
+{
+    g_autoptr(vsStore) store = NULL;
+
+    if (!vsStoreCheckDriver(error))
+        return NULL;
+    store = g_new0(vsStore, 1);
+    store->driver = vsStoreDriverRegistered;
+    store->priv = store->driver->open(target, autostart, error);
+    if (!store->priv)
+        return NULL;
+    return g_steal_pointer(&store);
+}
+
+void
+vsStoreFree(vsStore *store)
+{
+    if (!store)
+        return;
+    if (store->priv)
+        store->driver->close(store->priv);
+    g_free(store);
+}
+
+char *
+vsStoreDescribe(vsStore *store)
+{
+    return store->driver->describe(store->priv);
+}
+
+char *
+vsStoreServerVersion(vsStore *store, GError **error)
+{
+    return store->driver->serverVersion(store->priv, error);
+}
+
+/* Known migrations and their status against the database, for the three
+ * migration entry points below. */
+static gboolean
+vsStoreLoadMigrationStatus(vsStore *store, GPtrArray **ret_known,
+                           GPtrArray **ret_status, GError **error)
+{
+    g_autoptr(GPtrArray) known = NULL;
+    g_autoptr(GPtrArray) applied = NULL;
+
+    if (!(known = vsMigrationsBuiltin(error)))
+        return FALSE;
+    if (!(applied = store->driver->appliedMigrations(store->priv, error)))
+        return FALSE;
+
+    *ret_status = vsMigrationCompare(known, applied);
+    *ret_known = g_steal_pointer(&known);
+    return TRUE;
+}
+
+GPtrArray *
+vsStoreMigrationStatus(vsStore *store, GError **error)
+{
+    g_autoptr(GPtrArray) known = NULL;
+    GPtrArray *status = NULL;
+
+    if (!vsStoreLoadMigrationStatus(store, &known, &status, error))
+        return NULL;
+    return status;
+}
+
+gboolean
+vsStoreMigrate(vsStore *store, guint *ret_applied, GError **error)
+{
+    g_autoptr(GPtrArray) known = NULL;
+    g_autoptr(GPtrArray) status = NULL;
+    g_autoptr(GPtrArray) pending = NULL;
+    guint i;
+
+    if (!vsStoreLoadMigrationStatus(store, &known, &status, error))
+        return FALSE;
+    /* A newer or edited schema needs a human: touch nothing. */
+    if (!vsMigrationCheckCompatible(status, error))
+        return FALSE;
+
+    pending = vsMigrationPending(known, status);
+    for (i = 0; i < pending->len; i++) {
+        if (!store->driver->applyMigration(store->priv,
+                                           g_ptr_array_index(pending, i), error))
+            return FALSE;
+    }
+    if (ret_applied)
+        *ret_applied = pending->len;
+    return TRUE;
+}
+
+gboolean
+vsStoreCheckSchema(vsStore *store, GError **error)
+{
+    g_autoptr(GPtrArray) known = NULL;
+    g_autoptr(GPtrArray) status = NULL;
+    g_autoptr(GPtrArray) pending = NULL;
+    int dbVersion = 0;
+    guint i;
+
+    if (!vsStoreLoadMigrationStatus(store, &known, &status, error))
+        return FALSE;
+    if (!vsMigrationCheckCompatible(status, error))
+        return FALSE;
+
+    pending = vsMigrationPending(known, status);
+    if (pending->len == 0)
+        return TRUE;
+
+    for (i = 0; i < status->len; i++) {
+        const vsMigrationStatus *s = g_ptr_array_index(status, i);
+
+        if (s->state != VS_MIGRATION_PENDING)
+            dbVersion = MAX(dbVersion, s->version);
+    }
+    g_set_error(error, VS_ERROR, VS_ERROR_SCHEMA,
+                "database schema is at version %d but this virt-shadow needs %d: run 'virt-shadow db migrate'",
+                dbVersion,
+                ((vsMigration *)g_ptr_array_index(known, known->len - 1))->version);
+    return FALSE;
+}
+
+gboolean
+vsStoreHostHeartbeat(vsStore *store, const char *host, const char *uri,
+                     const char *version, GError **error)
+{
+    return store->driver->hostHeartbeat(store->priv, host, uri, version, error);
+}
+
+gboolean
+vsStoreRecordDomainEvent(vsStore *store, gint64 when_us, const char *host,
+                         const char *uuid, const char *name,
+                         const char *event, int detail, GError **error)
+{
+    return store->driver->recordDomainEvent(store->priv, when_us, host, uuid,
+                                            name, event, detail, error);
+}
+
+static gboolean
+vsStoreEmbeddedUnsupported(GError **error)
+{
+    if (!vsStoreCheckDriver(error))
+        return FALSE;
+    g_set_error(error, VS_ERROR, VS_ERROR_UNSUPPORTED,
+                "store driver '%s' has no embedded database",
+                vsStoreDriverRegistered->name);
+    return FALSE;
+}
+
+vsStoreEmbeddedState
+vsStoreEmbeddedGetState(const vsStoreTarget *target)
+{
+    if (!vsStoreDriverRegistered || !vsStoreDriverRegistered->embeddedState)
+        return VS_STORE_EMBEDDED_ABSENT;
+    return vsStoreDriverRegistered->embeddedState(target);
+}
+
+gboolean
+vsStoreEmbeddedStart(const vsStoreTarget *target, GError **error)
+{
+    if (!vsStoreDriverRegistered || !vsStoreDriverRegistered->embeddedStart)
+        return vsStoreEmbeddedUnsupported(error);
+    return vsStoreDriverRegistered->embeddedStart(target, error);
+}
+
+gboolean
+vsStoreEmbeddedStop(const vsStoreTarget *target, GError **error)
+{
+    if (!vsStoreDriverRegistered || !vsStoreDriverRegistered->embeddedStop)
+        return vsStoreEmbeddedUnsupported(error);
+    return vsStoreDriverRegistered->embeddedStop(target, error);
+}

@@ -1,0 +1,231 @@
+/*
+ * vsconfig.c: virt-shadow.conf, read with GKeyFile
+ */
+#include <config.h>
+
+#include "vsconfig.h"
+#include "vserror.h"
+#include "vslog.h"
+#include "vsutil.h"
+
+typedef enum {
+    VS_CONF_STRING,
+    VS_CONF_DURATION,
+} vsConfigKeyType;
+
+typedef gboolean (*vsConfigValidator)(const char *value, GError **error);
+
+typedef struct {
+    const char *group;
+    const char *key;
+    vsConfigKeyType type;
+    gsize offset;
+    vsConfigValidator validate;     /* optional */
+} vsConfigKey;
+
+static gboolean
+vsConfigValidateLogLevel(const char *value, GError **error)
+{
+    vsLogLevel level;
+
+    return vsLogLevelFromString(value, &level, error);
+}
+
+static gboolean
+vsConfigValidateDomainType(const char *value, GError **error)
+{
+    if (g_strcmp0(value, "qemu") == 0 || g_strcmp0(value, "kvm") == 0)
+        return TRUE;
+    g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                "invalid domain type '%s' (expected qemu or kvm)", value);
+    return FALSE;
+}
+
+static gboolean
+vsConfigValidateAbsolute(const char *value, GError **error)
+{
+    if (g_path_is_absolute(value))
+        return TRUE;
+    g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "path '%s' is not absolute", value);
+    return FALSE;
+}
+
+#define VS_CONF(group, key, type, field, validate) \
+    { group, key, type, G_STRUCT_OFFSET(vsConfig, field), validate }
+
+static const vsConfigKey vsConfigKeys[] = {
+    VS_CONF("main", "state_dir", VS_CONF_STRING, state_dir, vsConfigValidateAbsolute),
+    VS_CONF("main", "database", VS_CONF_STRING, database, NULL),
+    VS_CONF("main", "embedded_db_user", VS_CONF_STRING, embedded_db_user, NULL),
+    VS_CONF("main", "log_level", VS_CONF_STRING, log_level, vsConfigValidateLogLevel),
+    VS_CONF("main", "log_target", VS_CONF_STRING, log_target, NULL),
+    VS_CONF("libvirt", "uri", VS_CONF_STRING, uri, NULL),
+    VS_CONF("libvirt", "domain_type", VS_CONF_STRING, domain_type, vsConfigValidateDomainType),
+    VS_CONF("daemon", "pid_file", VS_CONF_STRING, pid_file, vsConfigValidateAbsolute),
+    VS_CONF("daemon", "heartbeat_interval", VS_CONF_DURATION, heartbeat_interval_ms, NULL),
+};
+
+vsConfig *
+vsConfigNew(void)
+{
+    vsConfig *cfg = g_new0(vsConfig, 1);
+
+    cfg->state_dir = g_strdup(VS_DEFAULT_STATE_DIR);
+    cfg->embedded_db_user = g_strdup("postgres");
+    cfg->log_level = g_strdup("info");
+    cfg->log_target = g_strdup("auto");
+    cfg->domain_type = g_strdup("qemu");
+    cfg->pid_file = g_strdup("/run/virt-shadowd.pid");
+    cfg->heartbeat_interval_ms = 10 * 1000;
+    return cfg;
+}
+
+void
+vsConfigFree(vsConfig *cfg)
+{
+    if (!cfg)
+        return;
+    g_free(cfg->path);
+    for (gsize i = 0; i < G_N_ELEMENTS(vsConfigKeys); i++) {
+        if (vsConfigKeys[i].type == VS_CONF_STRING)
+            g_free(G_STRUCT_MEMBER(char *, cfg, vsConfigKeys[i].offset));
+    }
+    g_free(cfg);
+}
+
+static const vsConfigKey *
+vsConfigFindKey(const char *group, const char *key)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(vsConfigKeys); i++) {
+        if (g_str_equal(vsConfigKeys[i].group, group) && g_str_equal(vsConfigKeys[i].key, key))
+            return &vsConfigKeys[i];
+    }
+    return NULL;
+}
+
+static gboolean
+vsConfigSetKey(vsConfig *cfg, const vsConfigKey *def, const char *value, GError **error)
+{
+    if (def->validate && !def->validate(value, error))
+        return FALSE;
+
+    switch (def->type) {
+    case VS_CONF_STRING: {
+        char **field = &G_STRUCT_MEMBER(char *, cfg, def->offset);
+
+        g_free(*field);
+        /* an empty value means "unset" (e.g. database = for the embedded one) */
+        *field = *value ? g_strdup(value) : NULL;
+        return TRUE;
+    }
+    case VS_CONF_DURATION:
+        return vsParseDuration(value, &G_STRUCT_MEMBER(guint64, cfg, def->offset), error);
+    }
+    g_assert_not_reached();
+}
+
+static gboolean
+vsConfigApplyKeyFile(vsConfig *cfg, GKeyFile *kf, GError **error)
+{
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+
+    for (gsize g = 0; groups[g]; g++) {
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, groups[g], NULL, NULL);
+
+        for (gsize k = 0; keys && keys[k]; k++) {
+            const vsConfigKey *def = vsConfigFindKey(groups[g], keys[k]);
+            g_autofree char *value = NULL;
+            g_autoptr(GError) local = NULL;
+
+            if (!def) {
+                g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "unknown key '%s' in group [%s]",
+                            keys[k], groups[g]);
+                return FALSE;
+            }
+            value = g_key_file_get_string(kf, groups[g], keys[k], &local);
+            if (!value || !vsConfigSetKey(cfg, def, g_strstrip(value), &local)) {
+                g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "[%s] %s: %s",
+                            groups[g], keys[k], local->message);
+                return FALSE;
+            }
+        }
+        if (!keys || !keys[0]) {
+            gboolean known = FALSE;
+
+            for (gsize i = 0; i < G_N_ELEMENTS(vsConfigKeys); i++)
+                known |= g_str_equal(vsConfigKeys[i].group, groups[g]);
+            if (!known) {
+                g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "unknown group [%s]", groups[g]);
+                return FALSE;
+            }
+        }
+    }
+    return TRUE;
+}
+
+static vsConfig *
+vsConfigFromKeyFile(GKeyFile *kf, const char *name, GError **error)
+{
+    g_autoptr(vsConfig) cfg = vsConfigNew();
+    g_autoptr(GError) local = NULL;
+
+    if (!vsConfigApplyKeyFile(cfg, kf, &local)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "config file '%s': %s",
+                    name, local->message);
+        return NULL;
+    }
+    cfg->path = g_strdup(name);
+    return g_steal_pointer(&cfg);
+}
+
+vsConfig *
+vsConfigLoadData(const char *data, const char *name, GError **error)
+{
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) local = NULL;
+
+    if (!g_key_file_load_from_data(kf, data, -1, G_KEY_FILE_NONE, &local)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "config file '%s': %s",
+                    name, local->message);
+        return NULL;
+    }
+    return vsConfigFromKeyFile(kf, name, error);
+}
+
+vsConfig *
+vsConfigLoad(const char *path, gboolean must_exist, GError **error)
+{
+    g_autofree char *data = NULL;
+    g_autoptr(GError) local = NULL;
+
+    if (!g_file_get_contents(path, &data, NULL, &local)) {
+        if (!must_exist && g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return vsConfigNew();
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot read config file '%s': %s",
+                    path, local->message);
+        return NULL;
+    }
+    return vsConfigLoadData(data, path, error);
+}
+
+const char *
+vsConfigResolveURI(const vsConfig *cfg, const char *option)
+{
+    const char *env = g_getenv("LIBVIRT_DEFAULT_URI");
+
+    if (option && *option)
+        return option;
+    if (cfg->uri)
+        return cfg->uri;
+    return env && *env ? env : NULL;
+}
+
+const char *
+vsConfigResolveDatabase(const vsConfig *cfg)
+{
+    const char *env = g_getenv("VIRT_SHADOW_DATABASE");
+
+    if (cfg->database)
+        return cfg->database;
+    return env && *env ? env : NULL;
+}

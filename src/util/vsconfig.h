@@ -1,0 +1,50 @@
+/*
+ * vsconfig.h: virt-shadow.conf, read with GKeyFile
+ *
+ * Unknown groups and keys are errors, so a typo never silently falls back to
+ * a default.  See virt-shadow.conf(5).
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _vsConfig vsConfig;
+struct _vsConfig {
+    char *path;                 /* file read; NULL when only defaults */
+
+    /* [main] */
+    char *state_dir;
+    char *database;             /* NULL: embedded cluster under state_dir/pg */
+    char *embedded_db_user;     /* system user running the embedded server as root */
+    char *log_level;
+    char *log_target;
+
+    /* [libvirt] */
+    char *uri;                  /* NULL: LIBVIRT_DEFAULT_URI, then libvirt's default */
+    char *domain_type;          /* "qemu" (TCG) or "kvm" for domains we create */
+
+    /* [daemon] */
+    char *pid_file;
+    guint64 heartbeat_interval_ms;
+};
+
+vsConfig *vsConfigNew(void);
+void vsConfigFree(vsConfig *cfg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsConfig, vsConfigFree)
+
+/* Read @path over the defaults.  A missing file is an error only when
+ * @must_exist (the user named it); errors name the file. */
+vsConfig *vsConfigLoad(const char *path, gboolean must_exist, GError **error);
+/* The same from a string, for tests; @name stands for the file in errors. */
+vsConfig *vsConfigLoadData(const char *data, const char *name, GError **error);
+
+/* The libvirt URI in force: @option, then the config, then
+ * LIBVIRT_DEFAULT_URI; NULL leaves the choice to libvirt. */
+const char *vsConfigResolveURI(const vsConfig *cfg, const char *option);
+/* The database URL in force: the config, then VIRT_SHADOW_DATABASE; NULL
+ * means the embedded cluster. */
+const char *vsConfigResolveDatabase(const vsConfig *cfg);
+
+G_END_DECLS

@@ -1,0 +1,141 @@
+/*
+ * vsconfigtest.c: virt-shadow.conf parsing
+ */
+#include <config.h>
+
+#include <stdlib.h>
+
+#include "util/vsconfig.h"
+#include "util/vserror.h"
+#include "vstestutils.h"
+
+START_TEST(test_defaults)
+{
+    g_autoptr(vsConfig) cfg = vsConfigNew();
+
+    ck_assert_str_eq(cfg->state_dir, VS_DEFAULT_STATE_DIR);
+    ck_assert_ptr_null(cfg->database);
+    ck_assert_str_eq(cfg->domain_type, "qemu");
+    ck_assert_str_eq(cfg->embedded_db_user, "postgres");
+    ck_assert_uint_eq(cfg->heartbeat_interval_ms, 10000);
+}
+END_TEST
+
+START_TEST(test_full_file)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsConfig) cfg = vsConfigLoadData(
+        "# comment\n[main]\nstate_dir = /srv/vs\ndatabase = postgresql://db/x\n"
+        "log_level = debug\n[libvirt]\nuri = qemu+ssh://h/system\ndomain_type = kvm\n"
+        "[daemon]\npid_file = /run/x.pid\nheartbeat_interval = 2m\n", "t.conf", &error);
+
+    ck_assert_msg(cfg != NULL, "%s", error ? error->message : "");
+    ck_assert_str_eq(cfg->state_dir, "/srv/vs");
+    ck_assert_str_eq(cfg->database, "postgresql://db/x");
+    ck_assert_str_eq(cfg->log_level, "debug");
+    ck_assert_str_eq(cfg->uri, "qemu+ssh://h/system");
+    ck_assert_str_eq(cfg->domain_type, "kvm");
+    ck_assert_str_eq(cfg->pid_file, "/run/x.pid");
+    ck_assert_uint_eq(cfg->heartbeat_interval_ms, 120000);
+    ck_assert_str_eq(cfg->path, "t.conf");
+}
+END_TEST
+
+START_TEST(test_empty_value_unsets)
+{
+    g_autoptr(vsConfig) cfg = vsConfigLoadData("[main]\ndatabase =\n", "t.conf", NULL);
+
+    ck_assert_ptr_nonnull(cfg);
+    ck_assert_ptr_null(cfg->database);
+}
+END_TEST
+
+typedef struct {
+    const char *text;
+    const char *message;    /* expected part of the error */
+} vsBadConfig;
+
+static const vsBadConfig vsBadConfigs[] = {
+    { "[main]\nbogus = 1\n", "unknown key 'bogus' in group [main]" },
+    { "[nope]\n", "unknown group [nope]" },
+    { "[nope]\nx = 1\n", "unknown key 'x' in group [nope]" },
+    { "[main\n", "config file 't.conf'" },
+    { "[main]\nlog_level = loud\n", "invalid log level 'loud'" },
+    { "[libvirt]\ndomain_type = xen\n", "invalid domain type 'xen'" },
+    { "[main]\nstate_dir = relative/dir\n", "path 'relative/dir' is not absolute" },
+    { "[daemon]\nheartbeat_interval = soon\n", "[daemon] heartbeat_interval: invalid duration 'soon'" },
+};
+
+START_TEST(test_bad_config)
+{
+    const vsBadConfig *bad = &vsBadConfigs[_i];
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsConfig) cfg = vsConfigLoadData(bad->text, "t.conf", &error);
+
+    ck_assert_ptr_null(cfg);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_INVALID));
+    ck_assert_msg(strstr(error->message, bad->message), "'%s' lacks '%s'",
+                  error->message, bad->message);
+    ck_assert_msg(strstr(error->message, "t.conf"), "'%s' does not name the file", error->message);
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsConfig) optional = vsConfigLoad("/nonexistent/vs.conf", FALSE, &error);
+    g_autoptr(vsConfig) required = NULL;
+
+    ck_assert_ptr_nonnull(optional);
+    ck_assert_ptr_null(optional->path);
+    required = vsConfigLoad("/nonexistent/vs.conf", TRUE, &error);
+    ck_assert_ptr_null(required);
+    ck_assert(strstr(error->message, "/nonexistent/vs.conf"));
+}
+END_TEST
+
+START_TEST(test_uri_precedence)
+{
+    g_autoptr(vsConfig) cfg = vsConfigNew();
+
+    g_setenv("LIBVIRT_DEFAULT_URI", "test:///env", TRUE);
+    ck_assert_str_eq(vsConfigResolveURI(cfg, NULL), "test:///env");
+    cfg->uri = g_strdup("test:///config");
+    ck_assert_str_eq(vsConfigResolveURI(cfg, NULL), "test:///config");
+    ck_assert_str_eq(vsConfigResolveURI(cfg, "test:///option"), "test:///option");
+    g_unsetenv("LIBVIRT_DEFAULT_URI");
+    g_clear_pointer(&cfg->uri, g_free);
+    ck_assert_ptr_null(vsConfigResolveURI(cfg, NULL));
+}
+END_TEST
+
+START_TEST(test_database_precedence)
+{
+    g_autoptr(vsConfig) cfg = vsConfigNew();
+
+    g_unsetenv("VIRT_SHADOW_DATABASE");
+    ck_assert_ptr_null(vsConfigResolveDatabase(cfg));
+    g_setenv("VIRT_SHADOW_DATABASE", "postgresql://env/x", TRUE);
+    ck_assert_str_eq(vsConfigResolveDatabase(cfg), "postgresql://env/x");
+    cfg->database = g_strdup("postgresql://config/x");
+    ck_assert_str_eq(vsConfigResolveDatabase(cfg), "postgresql://config/x");
+    g_unsetenv("VIRT_SHADOW_DATABASE");
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("config");
+
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_full_file);
+    tcase_add_test(tc, test_empty_value_unsets);
+    tcase_add_loop_test(tc, test_bad_config, 0, G_N_ELEMENTS(vsBadConfigs));
+    tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_uri_precedence);
+    tcase_add_test(tc, test_database_precedence);
+    suite_add_tcase(s, tc);
+    return vsTestRunSuite(s);
+}

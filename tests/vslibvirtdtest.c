@@ -1,0 +1,300 @@
+/*
+ * vslibvirtdtest.c: the libvirt driver against a private libvirtd
+ *
+ * Losing the daemon must be noticed (close callback or keepalive), reported
+ * through the disconnected callback, and healed by the reconnect timer,
+ * after which events flow again.
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include "vstestutils.h"
+#include "hypervisor/vshypervisor.h"
+#include "libvirt/vslibvirt.h"
+#include "util/vserror.h"
+
+static const char *tinyDomainXML =
+    "<domain type='qemu'>"
+    "  <name>vs-reconnect</name>"
+    "  <memory unit='MiB'>64</memory>"
+    "  <vcpu>1</vcpu>"
+    "  <os><type arch='x86_64'>hvm</type></os>"
+    "  <devices><memballoon model='none'/></devices>"
+    "</domain>";
+
+typedef struct {
+    GPtrArray *events;      /* "name:event" */
+    int disconnected;
+    int reconnected;
+    char *reason;
+} Probe;
+
+static void
+onLifecycle(vsHypervisor *hv, const char *name, const char *uuid,
+            vsDomainEventType event, int detail, gpointer opaque)
+{
+    Probe *p = opaque;
+
+    g_ptr_array_add(p->events, g_strdup_printf("%s:%s", name,
+                                               vsDomainEventTypeToString(event)));
+}
+
+static void
+onDisconnected(vsHypervisor *hv, const char *reason, gpointer opaque)
+{
+    Probe *p = opaque;
+
+    p->disconnected++;
+    g_free(p->reason);
+    p->reason = g_strdup(reason);
+}
+
+static void
+onReconnected(vsHypervisor *hv, gpointer opaque)
+{
+    Probe *p = opaque;
+
+    p->reconnected++;
+}
+
+static void
+probeInit(Probe *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->events = g_ptr_array_new_with_free_func(g_free);
+}
+
+static void
+probeClear(Probe *p)
+{
+    g_ptr_array_unref(p->events);
+    g_free(p->reason);
+}
+
+static gboolean
+hasEvent(Probe *p, const char *want)
+{
+    guint i;
+
+    for (i = 0; i < p->events->len; i++) {
+        if (g_str_equal(g_ptr_array_index(p->events, i), want))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Run the main loop until *@counter > @than or @timeout_ms passes. */
+static gboolean
+loopUntilCount(int *counter, int than, guint timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+    while (*counter <= than) {
+        if (g_get_monotonic_time() >= deadline)
+            return FALSE;
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(2000);
+    }
+    return TRUE;
+}
+
+static gboolean
+loopUntilEvent(Probe *p, const char *want, guint timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+    while (!hasEvent(p, want)) {
+        if (g_get_monotonic_time() >= deadline)
+            return FALSE;
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(2000);
+    }
+    return TRUE;
+}
+
+static void
+drainLoop(void)
+{
+    gint64 until = g_get_monotonic_time() + 50 * 1000;
+
+    while (g_get_monotonic_time() < until)
+        g_main_context_iteration(NULL, FALSE);
+}
+
+START_TEST(test_reconnect)
+{
+    vsTestLibvirtd *d = vsTestLibvirtdStart();
+    Probe p;
+    Probe q;
+    vsHypervisorCallbacks cbs = {
+        .domainLifecycle = onLifecycle,
+        .disconnected = onDisconnected,
+        .reconnected = onReconnected,
+        .opaque = &p,
+    };
+    vsHypervisorCallbacks qcbs = cbs;
+    g_autoptr(vsHypervisor) hv = NULL;
+    g_autoptr(vsHypervisor) doomed = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    g_autofree char *name = NULL;
+    g_autofree char *uri = NULL;
+    g_autofree char *want = NULL;
+
+    probeInit(&p);
+    probeInit(&q);
+    qcbs.opaque = &q;
+    hv = vsHypervisorOpen(vsTestLibvirtdURI(d), &cbs, &error);
+    ck_assert_msg(hv, "%s", error ? error->message : "?");
+    /* A second connection that gets closed while it is reconnecting. */
+    doomed = vsHypervisorOpen(vsTestLibvirtdURI(d), &qcbs, &error);
+    ck_assert_msg(doomed, "%s", error ? error->message : "?");
+    ck_assert(vsHypervisorIsAlive(hv));
+
+    name = vsHypervisorDefineDomainXML(hv, tinyDomainXML, &error);
+    ck_assert_msg(name, "%s", error ? error->message : "?");
+    ck_assert_msg(loopUntilEvent(&p, "vs-reconnect:defined", 10000), "no defined event");
+
+    vsTestLibvirtdKill(d);
+    ck_assert_msg(loopUntilCount(&p.disconnected, 0, 25000), "no disconnected callback");
+    ck_assert_msg(loopUntilCount(&q.disconnected, 0, 25000), "no disconnected callback (2)");
+    ck_assert_ptr_nonnull(p.reason);
+    ck_assert_msg(!g_str_equal(p.reason, "unknown reason"), "%s", p.reason);
+    if (g_getenv("VS_TEST_VERBOSE"))
+        g_printerr("disconnected: %s\n", p.reason);
+    ck_assert(!vsHypervisorIsAlive(hv));
+    ck_assert_ptr_null(vsHypervisorGetURI(hv));
+    list = vsHypervisorListDomains(hv, &error);
+    ck_assert_ptr_null(list);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT));
+    want = g_strdup_printf("not connected to '%s' (reconnecting)", vsTestLibvirtdURI(d));
+    ck_assert_str_eq(error->message, want);
+    g_clear_error(&error);
+
+    /* Let a reconnect attempt or two fail, then close mid-backoff. */
+    g_clear_pointer(&want, g_free);
+    loopUntilCount(&q.reconnected, 0, 1200);
+    ck_assert_int_eq(q.reconnected, 0);
+    g_clear_pointer(&doomed, vsHypervisorFree);
+
+    vsTestLibvirtdRestart(d);
+    ck_assert_msg(loopUntilCount(&p.reconnected, 0, 30000), "no reconnected callback");
+    ck_assert_int_eq(p.disconnected, 1);
+    ck_assert(vsHypervisorIsAlive(hv));
+    uri = vsHypervisorGetURI(hv);
+    ck_assert_ptr_nonnull(uri);
+
+    /* Events are registered again: undefining is seen. */
+    ck_assert_msg(vsHypervisorUndefineDomain(hv, name, &error), "%s",
+                  error ? error->message : "?");
+    ck_assert_msg(loopUntilEvent(&p, "vs-reconnect:undefined", 10000),
+                  "no undefined event after reconnect");
+
+    /* The closed connection saw nothing more. */
+    drainLoop();
+    ck_assert_int_eq(q.reconnected, 0);
+    ck_assert(!hasEvent(&q, "vs-reconnect:undefined"));
+
+    g_clear_pointer(&hv, vsHypervisorFree);
+    drainLoop();
+    vsTestLibvirtdStop(d);
+    probeClear(&p);
+    probeClear(&q);
+}
+END_TEST
+
+static const char *runDomainXML =
+    "<domain type='qemu'>"
+    "  <name>vs-transient</name>"
+    "  <memory unit='MiB'>128</memory>"
+    "  <currentMemory unit='MiB'>96</currentMemory>"
+    "  <vcpu current='1'>2</vcpu>"
+    "  <os><type arch='x86_64'>hvm</type></os>"
+    "  <devices><memballoon model='virtio'/></devices>"
+    "</domain>";
+
+/* A real (TCG) QEMU: bulk stats carry typed fields, AUTODESTROY ties the
+ * domain to our connection. */
+START_TEST(test_real_domain)
+{
+    vsTestLibvirtd *d = vsTestLibvirtdStart();
+    Probe p;
+    vsHypervisorCallbacks cbs = { .domainLifecycle = onLifecycle, .opaque = &p };
+    g_autoptr(vsHypervisor) hv = NULL;
+    g_autoptr(vsHypervisor) other = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) stats = NULL;
+    g_autoptr(vsDomainInfo) info = NULL;
+    g_autofree char *name = NULL;
+    vsDomainStats *st;
+    guint64 value = 0;
+    gint64 deadline;
+
+    probeInit(&p);
+    hv = vsHypervisorOpen(vsTestLibvirtdURI(d), &cbs, &error);
+    ck_assert_msg(hv, "%s", error ? error->message : "?");
+    name = vsHypervisorCreateDomainXML(hv, runDomainXML, TRUE, &error);
+    ck_assert_msg(name, "%s", error ? error->message : "?");
+    ck_assert_msg(loopUntilEvent(&p, "vs-transient:started", 10000), "no started event");
+    info = vsHypervisorLookupDomain(hv, name, &error);
+    ck_assert_msg(info, "%s", error ? error->message : "?");
+    ck_assert(!info->persistent);
+    ck_assert_int_eq(info->state, VS_DOMAIN_RUNNING);
+
+    ck_assert_msg(vsHypervisorSetMemoryStatsPeriod(hv, name, 2, VS_AFFECT_LIVE, &error),
+                  "%s", error ? error->message : "?");
+    stats = vsHypervisorGetAllDomainStats(hv, VS_STATS_STATE | VS_STATS_CPU_TOTAL |
+                                          VS_STATS_BALLOON | VS_STATS_VCPU, TRUE, &error);
+    ck_assert_msg(stats, "%s", error ? error->message : "?");
+    ck_assert_uint_eq(stats->len, 1);
+    st = g_ptr_array_index(stats, 0);
+    ck_assert_str_eq(st->name, name);
+    ck_assert(vsDomainStatsGetUInt64(st, "state.state", &value));
+    ck_assert_uint_eq(value, VS_DOMAIN_RUNNING);
+    ck_assert(vsDomainStatsGetUInt64(st, "cpu.time", &value));
+    ck_assert(vsDomainStatsGetUInt64(st, "balloon.maximum", &value));
+    ck_assert_uint_eq(value, 128 * 1024);
+    ck_assert(vsDomainStatsGetUInt64(st, "vcpu.current", &value));
+    ck_assert_uint_eq(value, 1);
+    ck_assert(vsDomainStatsGetUInt64(st, "vcpu.maximum", &value));
+    ck_assert_uint_eq(value, 2);
+
+    ck_assert_msg(vsHypervisorSetMemory(hv, name, 64 * 1024, VS_AFFECT_LIVE, &error),
+                  "%s", error ? error->message : "?");
+
+    /* Closing the connection takes the AUTODESTROY domain with it. */
+    g_clear_pointer(&hv, vsHypervisorFree);
+    drainLoop();
+    other = vsHypervisorOpen(vsTestLibvirtdURI(d), NULL, &error);
+    ck_assert_msg(other, "%s", error ? error->message : "?");
+    /* The daemon reaps it once it notices our socket is gone. */
+    for (deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;;) {
+        g_clear_pointer(&info, vsDomainInfoFree);
+        g_clear_error(&error);
+        info = vsHypervisorLookupDomain(other, name, &error);
+        if (!info || g_get_monotonic_time() >= deadline)
+            break;
+        g_usleep(20 * 1000);
+    }
+    ck_assert_ptr_null(info);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+    g_clear_pointer(&other, vsHypervisorFree);
+    vsTestLibvirtdStop(d);
+    probeClear(&p);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("libvirtd");
+    TCase *tc = tcase_create("reconnect");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_reconnect);
+    tcase_add_test(tc, test_real_domain);
+    suite_add_tcase(s, tc);
+    vsHypervisorRegisterDriver(&vsLibvirtHypervisorDriver);
+    return vsTestRunSuite(s);
+}

@@ -1,0 +1,779 @@
+/*
+ * vslibvirttest.c: the libvirt driver against libvirt's test driver
+ *
+ * test:///default and tests/vslibvirtdata/node.xml (web1 and db1 running,
+ * idle1 shut off; web1 has an agent channel and 1 of 4 vCPUs online).
+ */
+#include <config.h>
+
+#include <string.h>
+#include <unistd.h>
+#include <libvirt/libvirt.h>
+
+#include "vstestutils.h"
+#include "hypervisor/vshypervisor.h"
+#include "hypervisor/vsguest.h"
+#include "libvirt/vslibvirt.h"
+#include "libvirt/vsvirevent.h"
+#include "util/vserror.h"
+#include "util/vsjson.h"
+
+#define WEB1_UUID "6695eb01-f6a4-8304-79aa-97f2502e193f"
+
+static const char *newDomainXML =
+    "<domain type='test'>"
+    "  <name>shadow-new</name>"
+    "  <memory unit='KiB'>262144</memory>"
+    "  <vcpu>1</vcpu>"
+    "  <os><type arch='i686'>hvm</type></os>"
+    "</domain>";
+
+static char *
+fixtureURI(void)
+{
+    g_autofree char *path = g_build_filename(vsTestSrcDir(), "tests", "vslibvirtdata",
+                                             "node.xml", NULL);
+
+    return g_strdup_printf("test://%s", path);
+}
+
+/* Let deferred frees and timers run so leak checks see a quiet loop. */
+static void
+drainLoop(void)
+{
+    gint64 until = g_get_monotonic_time() + 50 * 1000;
+
+    while (g_get_monotonic_time() < until)
+        g_main_context_iteration(NULL, FALSE);
+}
+
+static vsHypervisor *
+openFixture(const vsHypervisorCallbacks *cbs)
+{
+    g_autofree char *uri = fixtureURI();
+    g_autoptr(GError) error = NULL;
+    vsHypervisor *hv = vsHypervisorOpen(uri, cbs, &error);
+
+    ck_assert_msg(hv, "open %s: %s", uri, error ? error->message : "?");
+    return hv;
+}
+
+static vsDomainInfo *
+findInfo(GPtrArray *list, const char *name)
+{
+    guint i;
+
+    for (i = 0; i < list->len; i++) {
+        vsDomainInfo *info = g_ptr_array_index(list, i);
+
+        if (g_str_equal(info->name, name))
+            return info;
+    }
+    return NULL;
+}
+
+START_TEST(test_open_default)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsHypervisor) hv = vsHypervisorOpen("test:///default", NULL, &error);
+    g_autofree char *uri = NULL;
+
+    ck_assert_msg(hv, "%s", error ? error->message : "?");
+    uri = vsHypervisorGetURI(hv);
+    ck_assert_str_eq(uri, "test:///default");
+    ck_assert(vsHypervisorIsAlive(hv));
+    g_clear_pointer(&hv, vsHypervisorFree);
+    drainLoop();
+}
+END_TEST
+
+START_TEST(test_open_bad_uri)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsHypervisor) hv = vsHypervisorOpen("bogus:///nowhere", NULL, &error);
+
+    ck_assert_ptr_null(hv);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT));
+    ck_assert_msg(g_str_has_prefix(error->message, "cannot connect to 'bogus:///nowhere': "),
+                  "%s", error->message);
+    ck_assert(!g_str_has_suffix(error->message, "."));
+}
+END_TEST
+
+START_TEST(test_list)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) list = vsHypervisorListDomains(hv, &error);
+    vsDomainInfo *info;
+
+    ck_assert_msg(list, "%s", error ? error->message : "?");
+    ck_assert_uint_eq(list->len, 3);
+    info = findInfo(list, "web1");
+    ck_assert_ptr_nonnull(info);
+    ck_assert_str_eq(info->uuid, WEB1_UUID);
+    ck_assert_int_eq(info->state, VS_DOMAIN_RUNNING);
+    ck_assert_int_gt(info->id, 0);
+    ck_assert(info->persistent);
+    info = findInfo(list, "idle1");
+    ck_assert_ptr_nonnull(info);
+    ck_assert_int_eq(info->state, VS_DOMAIN_SHUTOFF);
+    ck_assert_int_eq(info->id, -1);
+    ck_assert_ptr_nonnull(findInfo(list, "db1"));
+}
+END_TEST
+
+START_TEST(test_lookup)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsDomainInfo) byname = vsHypervisorLookupDomain(hv, "web1", &error);
+    g_autoptr(vsDomainInfo) byuuid = NULL;
+    g_autoptr(vsDomainInfo) missing = NULL;
+
+    ck_assert_msg(byname, "%s", error ? error->message : "?");
+    ck_assert_str_eq(byname->uuid, WEB1_UUID);
+    byuuid = vsHypervisorLookupDomain(hv, WEB1_UUID, &error);
+    ck_assert_msg(byuuid, "%s", error ? error->message : "?");
+    ck_assert_str_eq(byuuid->name, "web1");
+
+    missing = vsHypervisorLookupDomain(hv, "nosuch", &error);
+    ck_assert_ptr_null(missing);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+    ck_assert_str_eq(error->message, "domain 'nosuch' not found");
+    g_clear_error(&error);
+
+    /* A well-formed UUID nobody has is not found either, by its own name. */
+    missing = vsHypervisorLookupDomain(hv, "00000000-0000-0000-0000-000000000001", &error);
+    ck_assert_ptr_null(missing);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+    ck_assert_str_eq(error->message,
+                     "domain '00000000-0000-0000-0000-000000000001' not found");
+}
+END_TEST
+
+START_TEST(test_xml)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = vsHypervisorGetDomainXML(hv, "web1", FALSE, &error);
+    g_autofree char *inactive = NULL;
+    g_autofree char *missing = NULL;
+
+    ck_assert_msg(xml, "%s", error ? error->message : "?");
+    ck_assert_ptr_nonnull(strstr(xml, "<name>web1</name>"));
+    ck_assert_ptr_nonnull(strstr(xml, "current='1'"));
+    ck_assert_ptr_nonnull(strstr(xml, "org.qemu.guest_agent.0"));
+    inactive = vsHypervisorGetDomainXML(hv, WEB1_UUID, TRUE, &error);
+    ck_assert_msg(inactive, "%s", error ? error->message : "?");
+    ck_assert_ptr_nonnull(strstr(inactive, "<name>web1</name>"));
+    missing = vsHypervisorGetDomainXML(hv, "nosuch", FALSE, &error);
+    ck_assert_ptr_null(missing);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+}
+END_TEST
+
+START_TEST(test_define_start_destroy_undefine)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = vsHypervisorDefineDomainXML(hv, newDomainXML, &error);
+    g_autoptr(vsDomainInfo) info = NULL;
+    g_autofree char *bad = NULL;
+
+    ck_assert_msg(name, "%s", error ? error->message : "?");
+    ck_assert_str_eq(name, "shadow-new");
+    info = vsHypervisorLookupDomain(hv, name, &error);
+    ck_assert_int_eq(info->state, VS_DOMAIN_SHUTOFF);
+    ck_assert(info->persistent);
+    g_clear_pointer(&info, vsDomainInfoFree);
+
+    /* Stopping a stopped domain is fine. */
+    ck_assert_msg(vsHypervisorDestroyDomain(hv, name, &error), "%s", error->message);
+    ck_assert_msg(vsHypervisorStartDomain(hv, name, &error), "%s", error->message);
+    info = vsHypervisorLookupDomain(hv, name, &error);
+    ck_assert_int_eq(info->state, VS_DOMAIN_RUNNING);
+    g_clear_pointer(&info, vsDomainInfoFree);
+    ck_assert_msg(vsHypervisorDestroyDomain(hv, name, &error), "%s", error->message);
+    ck_assert_msg(vsHypervisorDestroyDomain(hv, name, &error), "%s", error->message);
+    ck_assert_msg(vsHypervisorUndefineDomain(hv, name, &error), "%s", error->message);
+    info = vsHypervisorLookupDomain(hv, name, &error);
+    ck_assert_ptr_null(info);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+    g_clear_error(&error);
+
+    ck_assert(!vsHypervisorStartDomain(hv, "nosuch", &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+    g_clear_error(&error);
+
+    bad = vsHypervisorDefineDomainXML(hv, "<domain", &error);
+    ck_assert_ptr_null(bad);
+    ck_assert_ptr_nonnull(error);
+    ck_assert(g_str_has_prefix(error->message, "cannot define domain on 'test://"));
+}
+END_TEST
+
+START_TEST(test_create_transient)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    /* The test driver cannot autodestroy; the libvirtd test covers it. */
+    g_autofree char *name = vsHypervisorCreateDomainXML(hv, newDomainXML, FALSE, &error);
+    g_autoptr(vsDomainInfo) info = NULL;
+
+    ck_assert_msg(name, "%s", error ? error->message : "?");
+    info = vsHypervisorLookupDomain(hv, name, &error);
+    ck_assert_int_eq(info->state, VS_DOMAIN_RUNNING);
+    ck_assert(!info->persistent);
+    ck_assert_msg(vsHypervisorDestroyDomain(hv, name, &error), "%s", error->message);
+}
+END_TEST
+
+START_TEST(test_metadata)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *none = vsHypervisorGetMetadata(hv, "web1", VS_AFFECT_CURRENT, &error);
+    g_autofree char *got = NULL;
+    g_autofree char *gone = NULL;
+
+    ck_assert_ptr_null(none);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+    ck_assert_str_eq(error->message, "domain 'web1' has no virt-shadow metadata");
+    g_clear_error(&error);
+
+    ck_assert_msg(vsHypervisorSetMetadata(hv, "web1", "<policy><tier>gold</tier></policy>",
+                                          VS_AFFECT_LIVE, &error),
+                  "%s", error ? error->message : "?");
+    got = vsHypervisorGetMetadata(hv, "web1", VS_AFFECT_LIVE, &error);
+    ck_assert_msg(got, "%s", error ? error->message : "?");
+    ck_assert_ptr_nonnull(strstr(got, "<tier>gold</tier>"));
+    ck_assert_ptr_nonnull(strstr(got, "policy"));
+
+    /* It lands in the domain XML under our namespace and prefix. */
+    {
+        g_autofree char *xml = vsHypervisorGetDomainXML(hv, "web1", FALSE, &error);
+
+        ck_assert_ptr_nonnull(strstr(xml, VS_METADATA_NS));
+        ck_assert_ptr_nonnull(strstr(xml, "<" VS_METADATA_PREFIX ":policy"));
+    }
+
+    ck_assert_msg(vsHypervisorSetMetadata(hv, "web1", NULL, VS_AFFECT_LIVE, &error),
+                  "%s", error ? error->message : "?");
+    gone = vsHypervisorGetMetadata(hv, "web1", VS_AFFECT_LIVE, &error);
+    ck_assert_ptr_null(gone);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+    g_clear_error(&error);
+
+    ck_assert(!vsHypervisorSetMetadata(hv, "nosuch", "<policy/>", VS_AFFECT_LIVE, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+}
+END_TEST
+
+START_TEST(test_capabilities)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *caps = vsHypervisorGetCapabilities(hv, &error);
+
+    ck_assert_msg(caps, "%s", error ? error->message : "?");
+    ck_assert_ptr_nonnull(strstr(caps, "<capabilities>"));
+    ck_assert_ptr_nonnull(strstr(caps, "<host>"));
+}
+END_TEST
+
+START_TEST(test_resize)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL;
+
+    ck_assert_msg(vsHypervisorSetVcpus(hv, "web1", 2, VS_AFFECT_LIVE, &error),
+                  "%s", error ? error->message : "?");
+    xml = vsHypervisorGetDomainXML(hv, "web1", FALSE, &error);
+    ck_assert_msg(strstr(xml, "current='2'"), "%s", xml);
+    g_clear_pointer(&xml, g_free);
+
+    /* Above the maximum is refused, and says which domain. */
+    ck_assert(!vsHypervisorSetVcpus(hv, "web1", 64, VS_AFFECT_LIVE, &error));
+    ck_assert_msg(g_str_has_prefix(error->message, "cannot set vCPUs of domain 'web1' to 64: "),
+                  "%s", error->message);
+    g_clear_error(&error);
+
+    ck_assert_msg(vsHypervisorSetMemory(hv, "web1", 524288, VS_AFFECT_LIVE, &error),
+                  "%s", error ? error->message : "?");
+    xml = vsHypervisorGetDomainXML(hv, "web1", FALSE, &error);
+    ck_assert_msg(strstr(xml, "<currentMemory unit='KiB'>524288</currentMemory>"), "%s", xml);
+
+    ck_assert(!vsHypervisorSetMemory(hv, "nosuch", 524288, VS_AFFECT_LIVE, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+}
+END_TEST
+
+START_TEST(test_agent_unsupported)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *reply = vsHypervisorAgentCommand(hv, "web1", "{\"execute\":\"guest-ping\"}",
+                                                      -1, &error);
+
+    /* The test driver has no agent: an error, never a crash or a hang. */
+    ck_assert_ptr_null(reply);
+    ck_assert_ptr_nonnull(error);
+    ck_assert_msg(g_str_has_prefix(error->message, "guest agent of domain 'web1' failed: "),
+                  "%s", error->message);
+    g_clear_error(&error);
+    ck_assert(!vsGuestPing(hv, "web1", &error));
+    ck_assert_ptr_nonnull(error);
+    g_clear_error(&error);
+    ck_assert(!vsGuestPing(hv, "nosuch", &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+}
+END_TEST
+
+START_TEST(test_stats)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(GPtrArray) running = NULL;
+    g_autoptr(GPtrArray) every = NULL;
+    guint i;
+
+    all = vsHypervisorGetAllDomainStats(hv, VS_STATS_STATE, FALSE, &error);
+    ck_assert_msg(all, "%s", error ? error->message : "?");
+    ck_assert_uint_eq(all->len, 3);
+    for (i = 0; i < all->len; i++) {
+        vsDomainStats *st = g_ptr_array_index(all, i);
+        guint64 state = 0;
+
+        ck_assert_msg(vsDomainStatsGetUInt64(st, "state.state", &state), "%s", st->name);
+        ck_assert_int_eq(strlen(st->uuid), 36);
+        if (g_str_equal(st->name, "idle1"))
+            ck_assert_uint_eq(state, VS_DOMAIN_SHUTOFF);
+        else
+            ck_assert_uint_eq(state, VS_DOMAIN_RUNNING);
+        ck_assert(g_hash_table_contains(st->fields, "state.reason"));
+    }
+
+    running = vsHypervisorGetAllDomainStats(hv, VS_STATS_STATE, TRUE, &error);
+    ck_assert_msg(running, "%s", error ? error->message : "?");
+    ck_assert_uint_eq(running->len, 2);
+
+    /* Groups the driver cannot serve are simply missing. */
+    every = vsHypervisorGetAllDomainStats(hv, VS_STATS_STATE | VS_STATS_CPU_TOTAL |
+                                          VS_STATS_BALLOON | VS_STATS_VCPU |
+                                          VS_STATS_INTERFACE | VS_STATS_BLOCK,
+                                          FALSE, &error);
+    ck_assert_msg(every, "%s", error ? error->message : "?");
+    ck_assert_uint_eq(every->len, 3);
+}
+END_TEST
+
+typedef struct {
+    GPtrArray *seen;        /* "name:event" strings */
+} EventLog;
+
+static void
+onLifecycle(vsHypervisor *hv, const char *name, const char *uuid,
+            vsDomainEventType event, int detail, gpointer opaque)
+{
+    EventLog *log = opaque;
+
+    ck_assert_int_eq(strlen(uuid), 36);
+    g_ptr_array_add(log->seen, g_strdup_printf("%s:%s", name,
+                                               vsDomainEventTypeToString(event)));
+}
+
+static gboolean
+waitForEvent(EventLog *log, const char *want, guint timeout_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+    while (g_get_monotonic_time() < deadline) {
+        guint i;
+
+        for (i = 0; i < log->seen->len; i++) {
+            if (g_str_equal(g_ptr_array_index(log->seen, i), want))
+                return TRUE;
+        }
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(1000);
+    }
+    return FALSE;
+}
+
+START_TEST(test_lifecycle_events)
+{
+    EventLog log = { g_ptr_array_new_with_free_func(g_free) };
+    vsHypervisorCallbacks cbs = { .domainLifecycle = onLifecycle, .opaque = &log };
+    g_autoptr(vsHypervisor) hv = openFixture(&cbs);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = vsHypervisorDefineDomainXML(hv, newDomainXML, &error);
+
+    ck_assert_msg(name, "%s", error ? error->message : "?");
+    ck_assert_msg(waitForEvent(&log, "shadow-new:defined", 5000), "no defined event");
+    ck_assert(vsHypervisorStartDomain(hv, name, &error));
+    ck_assert_msg(waitForEvent(&log, "shadow-new:started", 5000), "no started event");
+    ck_assert(vsHypervisorDestroyDomain(hv, name, &error));
+    ck_assert_msg(waitForEvent(&log, "shadow-new:stopped", 5000), "no stopped event");
+    ck_assert(vsHypervisorUndefineDomain(hv, name, &error));
+    ck_assert_msg(waitForEvent(&log, "shadow-new:undefined", 5000), "no undefined event");
+
+    /* After close nothing more is delivered. */
+    g_clear_pointer(&hv, vsHypervisorFree);
+    drainLoop();
+    g_ptr_array_unref(log.seen);
+}
+END_TEST
+
+/* --- the event loop itself ------------------------------------------------ */
+
+typedef struct {
+    int fired;
+    int freed;
+    int events;
+} EventProbe;
+
+static void
+probeTimeout(int timer, void *opaque)
+{
+    EventProbe *p = opaque;
+
+    p->fired++;
+}
+
+static void
+probeHandle(int watch, int fd, int events, void *opaque)
+{
+    EventProbe *p = opaque;
+    char c;
+
+    p->fired++;
+    p->events = events;
+    if (events & VIR_EVENT_HANDLE_READABLE)
+        ck_assert_int_eq(read(fd, &c, 1), 1);
+}
+
+static void
+probeFree(void *opaque)
+{
+    EventProbe *p = opaque;
+
+    p->freed++;
+}
+
+static void
+iterate(guint ms)
+{
+    gint64 until = g_get_monotonic_time() + (gint64)ms * 1000;
+
+    while (g_get_monotonic_time() < until) {
+        g_main_context_iteration(NULL, FALSE);
+        g_usleep(500);
+    }
+}
+
+START_TEST(test_event_timeouts)
+{
+    EventProbe p = { 0 };
+    int timer;
+    int fired;
+
+    vsVirEventRegister();
+    vsVirEventRegister();       /* idempotent */
+
+    timer = virEventAddTimeout(-1, probeTimeout, &p, probeFree);
+    ck_assert_int_gt(timer, 0);
+    iterate(30);
+    ck_assert_int_eq(p.fired, 0);           /* -1 is disabled */
+
+    virEventUpdateTimeout(timer, 0);        /* 0 fires on every iteration */
+    iterate(30);
+    ck_assert_int_gt(p.fired, 3);
+
+    virEventUpdateTimeout(timer, -1);
+    fired = p.fired;
+    iterate(30);
+    ck_assert_int_eq(p.fired, fired);
+
+    virEventUpdateTimeout(timer, 10);
+    iterate(100);
+    ck_assert_int_gt(p.fired, fired);
+
+    ck_assert_int_eq(virEventRemoveTimeout(timer), 0);
+    /* The free callback is deferred to the loop, never run inside remove. */
+    ck_assert_int_eq(p.freed, 0);
+    fired = p.fired;
+    iterate(30);
+    ck_assert_int_eq(p.freed, 1);
+    ck_assert_int_eq(p.fired, fired);
+    ck_assert_int_eq(virEventRemoveTimeout(timer), -1);
+}
+END_TEST
+
+START_TEST(test_event_handles)
+{
+    EventProbe p = { 0 };
+    int fds[2];
+    int watch;
+    int other;
+
+    vsVirEventRegister();
+    ck_assert_int_eq(pipe(fds), 0);
+    watch = virEventAddHandle(fds[0], VIR_EVENT_HANDLE_READABLE, probeHandle, &p, probeFree);
+    ck_assert_int_gt(watch, 0);
+    other = virEventAddTimeout(-1, probeTimeout, &p, NULL);
+    ck_assert_int_ne(other, -1);
+
+    iterate(20);
+    ck_assert_int_eq(p.fired, 0);
+    ck_assert_int_eq(write(fds[1], "x", 1), 1);
+    iterate(20);
+    ck_assert_int_eq(p.fired, 1);
+    ck_assert(p.events & VIR_EVENT_HANDLE_READABLE);
+
+    /* Disabled handles are not polled at all. */
+    virEventUpdateHandle(watch, 0);
+    ck_assert_int_eq(write(fds[1], "y", 1), 1);
+    iterate(20);
+    ck_assert_int_eq(p.fired, 1);
+    virEventUpdateHandle(watch, VIR_EVENT_HANDLE_READABLE);
+    iterate(20);
+    ck_assert_int_eq(p.fired, 2);
+
+    ck_assert_int_eq(virEventRemoveHandle(watch), 0);
+    ck_assert_int_eq(p.freed, 0);
+    ck_assert_int_eq(write(fds[1], "z", 1), 1);
+    iterate(20);
+    ck_assert_int_eq(p.fired, 2);
+    ck_assert_int_eq(p.freed, 1);
+    ck_assert_int_eq(virEventRemoveHandle(watch), -1);
+    ck_assert_int_eq(virEventRemoveTimeout(other), 0);
+    iterate(5);
+    close(fds[0]);
+    close(fds[1]);
+}
+END_TEST
+
+/* --- vsguest.c over a scripted agent ---------------------------------------
+ * The test driver has no agent, so a fake driver answers the agent protocol
+ * and checks what vsguest.c sends. */
+
+typedef struct {
+    int polls;              /* guest-exec-status calls so far */
+    int exit_after;         /* report exited on this poll; 0: never */
+    gboolean killed;
+    char *path;
+    GPtrArray *args;
+    char *input;            /* decoded input-data */
+    gboolean capture;
+} FakeAgent;
+
+static FakeAgent *fakeAgent;
+
+static gpointer
+fakeOpen(vsHypervisor *hv, const char *uri, guint max_backoff_ms, GError **error)
+{
+    return fakeAgent;
+}
+
+static void
+fakeClose(gpointer priv)
+{
+}
+
+static char *
+fakeAgentCommand(gpointer priv, const char *domain, const char *json, int timeout_s,
+                 GError **error)
+{
+    FakeAgent *fa = priv;
+    g_autoptr(vsJson) cmd = vsJsonParse(json, -1, NULL);
+    const char *execute;
+
+    ck_assert_msg(cmd, "agent got bad JSON: %s", json);
+    if (!g_str_equal(domain, "vm")) {
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND, "domain '%s' not found", domain);
+        return NULL;
+    }
+    execute = vsJsonGetString(vsJsonObjectGet(cmd, "execute"));
+    if (g_str_equal(execute, "guest-ping"))
+        return g_strdup("{\"return\":{}}");
+    if (g_str_equal(execute, "guest-exec")) {
+        const vsJson *args = vsJsonObjectGet(cmd, "arguments");
+        const vsJson *arg = vsJsonObjectGet(args, "arg");
+        const char *b64 = vsJsonGetString(vsJsonObjectGet(args, "input-data"));
+        guint i;
+
+        g_free(fa->path);
+        g_ptr_array_set_size(fa->args, 0);
+        fa->path = g_strdup(vsJsonGetString(vsJsonObjectGet(args, "path")));
+        for (i = 0; i < vsJsonArrayLength(arg); i++)
+            g_ptr_array_add(fa->args, g_strdup(vsJsonGetString(vsJsonArrayGet(arg, i))));
+        if (b64) {
+            gsize len;
+            guchar *data = g_base64_decode(b64, &len);
+
+            fa->input = g_strndup((char *)data, len);
+            g_free(data);
+        }
+        fa->capture = vsJsonGetBool(vsJsonObjectGet(args, "capture-output"));
+        return g_strdup("{\"return\":{\"pid\":4242}}");
+    }
+    if (g_str_equal(execute, "guest-exec-status")) {
+        gint64 pid = 0;
+        g_autofree char *out = g_base64_encode((const guchar *)"hello\n", 6);
+        g_autofree char *err = g_base64_encode((const guchar *)"oops", 4);
+
+        ck_assert(vsJsonGetInt64(vsJsonPath(cmd, "arguments.pid"), &pid));
+        ck_assert_int_eq(pid, 4242);
+        fa->polls++;
+        if (fa->exit_after == 0 || fa->polls < fa->exit_after)
+            return g_strdup("{\"return\":{\"exited\":false}}");
+        if (fa->killed)
+            return g_strdup("{\"return\":{\"exited\":true,\"signal\":9}}");
+        return g_strdup_printf("{\"return\":{\"exited\":true,\"exitcode\":3,"
+                               "\"out-data\":\"%s\",\"err-data\":\"%s\","
+                               "\"out-truncated\":true}}", out, err);
+    }
+    g_set_error(error, VS_ERROR, VS_ERROR_FAILED, "unexpected agent command '%s'", execute);
+    return NULL;
+}
+
+static const vsHypervisorDriver fakeDriver = {
+    .name = "fake",
+    .open = fakeOpen,
+    .close = fakeClose,
+    .agentCommand = fakeAgentCommand,
+};
+
+static vsHypervisor *
+fakeSetup(FakeAgent *fa)
+{
+    g_autoptr(GError) error = NULL;
+    vsHypervisor *hv;
+
+    memset(fa, 0, sizeof(*fa));
+    fa->args = g_ptr_array_new_with_free_func(g_free);
+    fakeAgent = fa;
+    vsHypervisorRegisterDriver(&fakeDriver);
+    hv = vsHypervisorOpen("fake:///", NULL, &error);
+    ck_assert_ptr_nonnull(hv);
+    return hv;
+}
+
+static void
+fakeTeardown(vsHypervisor *hv, FakeAgent *fa)
+{
+    vsHypervisorFree(hv);
+    vsHypervisorRegisterDriver(&vsLibvirtHypervisorDriver);
+    g_ptr_array_unref(fa->args);
+    g_free(fa->path);
+    g_free(fa->input);
+}
+
+START_TEST(test_guest_exec)
+{
+    FakeAgent fa;
+    vsHypervisor *hv = fakeSetup(&fa);
+    const char *const argv[] = { "/bin/sh", "-c", "echo \"$1\"; exit 3", "a b", NULL };
+    g_autoptr(GBytes) input = g_bytes_new_static("stdin data", 10);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsGuestExecResult) res = NULL;
+    gsize len;
+
+    fa.exit_after = 3;
+    ck_assert(vsGuestPing(hv, "vm", &error));
+    ck_assert(vsGuestWaitForAgent(hv, "vm", 1000, &error));
+    res = vsGuestExec(hv, "vm", argv, input, 5000, &error);
+    ck_assert_msg(res, "%s", error ? error->message : "?");
+    ck_assert_str_eq(fa.path, "/bin/sh");
+    ck_assert_uint_eq(fa.args->len, 3);
+    ck_assert_str_eq(g_ptr_array_index(fa.args, 1), "echo \"$1\"; exit 3");
+    ck_assert_str_eq(g_ptr_array_index(fa.args, 2), "a b");
+    ck_assert_str_eq(fa.input, "stdin data");
+    ck_assert(fa.capture);
+    ck_assert_int_eq(fa.polls, 3);
+    ck_assert_int_eq(res->exit_code, 3);
+    ck_assert_int_eq(res->signal, 0);
+    ck_assert_mem_eq(g_bytes_get_data(res->out, &len), "hello\n", 6);
+    ck_assert_uint_eq(len, 6);
+    ck_assert_mem_eq(g_bytes_get_data(res->err, &len), "oops", 4);
+    ck_assert(res->out_truncated);
+    ck_assert(!res->err_truncated);
+
+    ck_assert(!vsGuestPing(hv, "other", &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+    fakeTeardown(hv, &fa);
+}
+END_TEST
+
+START_TEST(test_guest_exec_signal_and_timeout)
+{
+    FakeAgent fa;
+    vsHypervisor *hv = fakeSetup(&fa);
+    const char *const argv[] = { "/bin/sleep", "100", NULL };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsGuestExecResult) res = NULL;
+    g_autoptr(vsGuestExecResult) none = NULL;
+
+    fa.exit_after = 1;
+    fa.killed = TRUE;
+    res = vsGuestExec(hv, "vm", argv, NULL, 5000, &error);
+    ck_assert_msg(res, "%s", error ? error->message : "?");
+    ck_assert_int_eq(res->exit_code, -1);
+    ck_assert_int_eq(res->signal, 9);
+    ck_assert_ptr_null(fa.input);
+    ck_assert_uint_eq(g_bytes_get_size(res->out), 0);
+
+    fa.polls = 0;
+    fa.exit_after = 0;
+    none = vsGuestExec(hv, "vm", argv, NULL, 200, &error);
+    ck_assert_ptr_null(none);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_TIMEOUT));
+    ck_assert_str_eq(error->message,
+                     "command '/bin/sleep' in domain 'vm' did not finish within 200 ms");
+    ck_assert_int_gt(fa.polls, 1);
+    fakeTeardown(hv, &fa);
+}
+END_TEST
+
+static Suite *
+libvirtSuite(void)
+{
+    Suite *s = suite_create("libvirt");
+    TCase *tc = tcase_create("test-driver");
+    TCase *ev = tcase_create("event-loop");
+    TCase *ga = tcase_create("guest-agent");
+
+    tcase_add_test(tc, test_open_default);
+    tcase_add_test(tc, test_open_bad_uri);
+    tcase_add_test(tc, test_list);
+    tcase_add_test(tc, test_lookup);
+    tcase_add_test(tc, test_xml);
+    tcase_add_test(tc, test_define_start_destroy_undefine);
+    tcase_add_test(tc, test_create_transient);
+    tcase_add_test(tc, test_metadata);
+    tcase_add_test(tc, test_capabilities);
+    tcase_add_test(tc, test_resize);
+    tcase_add_test(tc, test_agent_unsupported);
+    tcase_add_test(tc, test_stats);
+    tcase_add_test(tc, test_lifecycle_events);
+    suite_add_tcase(s, tc);
+
+    tcase_add_test(ev, test_event_timeouts);
+    tcase_add_test(ev, test_event_handles);
+    suite_add_tcase(s, ev);
+
+    tcase_add_test(ga, test_guest_exec);
+    tcase_add_test(ga, test_guest_exec_signal_and_timeout);
+    suite_add_tcase(s, ga);
+    return s;
+}
+
+int
+main(void)
+{
+    vsHypervisorRegisterDriver(&vsLibvirtHypervisorDriver);
+    return vsTestRunSuite(libvirtSuite());
+}

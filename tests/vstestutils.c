@@ -1,0 +1,88 @@
+/*
+ * vstestutils.c: shared helpers for the test programs
+ */
+#include <config.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+
+#include "vstestutils.h"
+
+const char *
+vsTestSrcDir(void)
+{
+    const char *dir = g_getenv("VS_TEST_SRCDIR");
+
+    return dir ? dir : VS_TEST_SRCDIR;
+}
+
+const char *
+vsTestBuildDir(void)
+{
+    const char *dir = g_getenv("VS_TEST_BUILDDIR");
+
+    return dir ? dir : VS_TEST_BUILDDIR;
+}
+
+char *
+vsTestMakeTempDir(const char *tmpl)
+{
+    g_autoptr(GError) error = NULL;
+    char *dir = g_dir_make_tmp(tmpl, &error);
+
+    if (!dir)
+        ck_abort_msg("cannot create temp dir: %s", error->message);
+    return dir;
+}
+
+void
+vsTestRemoveTree(const char *path)
+{
+    g_autoptr(GFile) file = NULL;
+    g_autoptr(GFileEnumerator) en = NULL;
+    GFileInfo *info;
+
+    if (!path)
+        return;
+    file = g_file_new_for_path(path);
+    en = g_file_enumerate_children(file, G_FILE_ATTRIBUTE_STANDARD_NAME ","
+                                   G_FILE_ATTRIBUTE_STANDARD_TYPE,
+                                   G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+    while (en && (info = g_file_enumerator_next_file(en, NULL, NULL))) {
+        g_autofree char *child = g_build_filename(path, g_file_info_get_name(info), NULL);
+
+        if (g_file_info_get_file_type(info) == G_FILE_TYPE_DIRECTORY)
+            vsTestRemoveTree(child);
+        else
+            g_unlink(child);
+        g_object_unref(info);
+    }
+    g_rmdir(path);
+}
+
+gboolean
+vsTestPoll(vsTestCondition cond, gpointer opaque, guint timeout_ms, guint interval_ms)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+    for (;;) {
+        if (cond(opaque))
+            return TRUE;
+        if (g_get_monotonic_time() >= deadline)
+            return FALSE;
+        g_usleep((gulong)interval_ms * 1000);
+    }
+}
+
+int
+vsTestRunSuite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,64 @@
+/*
+ * vstestutils.h: shared helpers for the test programs
+ *
+ * Services are real: a throwaway PostgreSQL (vstestpg.c) and a private
+ * libvirtd (vstestlibvirtd.c).  A service that cannot start fails the test,
+ * it never skips.  Waiting is polling with a deadline, never a bare sleep.
+ */
+#pragma once
+
+#include <check.h>
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Source and build directories (set by the Makefile). */
+const char *vsTestSrcDir(void);
+const char *vsTestBuildDir(void);
+
+/* A fresh private temp directory, removed by vsTestRemoveTree(). */
+char *vsTestMakeTempDir(const char *tmpl);
+void vsTestRemoveTree(const char *path);
+
+/* Poll @cond every @interval_ms until it returns TRUE or @timeout_ms passes. */
+typedef gboolean (*vsTestCondition)(gpointer opaque);
+gboolean vsTestPoll(vsTestCondition cond, gpointer opaque, guint timeout_ms,
+                    guint interval_ms);
+
+/* Run a Check suite with the fork mode chosen by CK_FORK; returns an exit code. */
+int vsTestRunSuite(Suite *s);
+
+/* --- throwaway PostgreSQL (tests/vstestpg.c) ------------------------------ */
+typedef struct _vsTestPg vsTestPg;
+/* initdb in a temp dir, start postgres on a Unix socket only, wait until it
+ * accepts connections.  Aborts the test (ck_abort) when it cannot start. */
+vsTestPg *vsTestPgStart(void);
+/* The libpq conninfo of the server ("host=/tmp/... dbname=postgres ..."). */
+const char *vsTestPgConninfo(vsTestPg *pg);
+/* The socket directory (to build other conninfo strings). */
+const char *vsTestPgSocketDir(vsTestPg *pg);
+/* Create a fresh database and return its conninfo. */
+char *vsTestPgCreateDatabase(vsTestPg *pg, const char *name);
+/* Stop the server at once (simulate an outage); vsTestPgRestart brings it back. */
+void vsTestPgKill(vsTestPg *pg);
+void vsTestPgRestart(vsTestPg *pg);
+/* Stop the server and remove everything. Accepts NULL. */
+void vsTestPgStop(vsTestPg *pg);
+
+/* --- private libvirtd (tests/vstestlibvirtd.c) ---------------------------- */
+typedef struct _vsTestLibvirtd vsTestLibvirtd;
+/* Start a root libvirtd in private mount and pid namespaces (see
+ * tests/private-libvirtd), wait until its socket answers.  Aborts the test
+ * when it cannot start. */
+vsTestLibvirtd *vsTestLibvirtdStart(void);
+/* "qemu:///system?socket=..." for this daemon. */
+const char *vsTestLibvirtdURI(vsTestLibvirtd *d);
+/* The daemon's private directory (for logs and guest files). */
+const char *vsTestLibvirtdDir(vsTestLibvirtd *d);
+/* Kill the daemon (its guests die with it) and start it again on the same
+ * directories, to test reconnects. */
+void vsTestLibvirtdKill(vsTestLibvirtd *d);
+void vsTestLibvirtdRestart(vsTestLibvirtd *d);
+void vsTestLibvirtdStop(vsTestLibvirtd *d);
+
+G_END_DECLS
