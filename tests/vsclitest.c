@@ -74,7 +74,7 @@ typedef struct {
 static const vsBadArgs vsBadArgv[] = {
     { { "--frob", NULL }, "unknown option '--frob'" },
     { { "-z", NULL }, "unknown option '-z'" },
-    { { "-as", NULL }, "unknown option '-as'" },
+    { { "-as", NULL }, "unknown option '-as' (short options cannot be combined)" },
     { { "--since", NULL }, "option '--since' needs a value DURATION" },
     { { "--all=yes", NULL }, "option '--all' does not take a value" },
 };

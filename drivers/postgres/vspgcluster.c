@@ -114,7 +114,7 @@ vsPgFindBinDir(GError **error)
     if (g_spawn_sync(NULL, (char **)argv, NULL,
                      G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
                      NULL, NULL, &out, NULL, &status, NULL) &&
-        g_spawn_check_wait_status(status, NULL)) {
+        g_spawn_check_exit_status(status, NULL)) {
         g_strstrip(out);
         if (vsPgIsBinDir(out))
             return g_steal_pointer(&out);
@@ -271,6 +271,14 @@ vsPgPickLine(const char *text)
     if (err < 0)
         return g_strdup(g_ptr_array_index(kept, kept->len - 1));
 
+    /* "FATAL:  msg" reads better as "FATAL: msg" on one line. */
+    for (i = 0; i < kept->len; i++) {
+        char *line = g_ptr_array_index(kept, i);
+        char *gap;
+
+        while ((gap = strstr(line, ":  ")))
+            memmove(gap + 1, gap + 2, strlen(gap + 2) + 1);
+    }
     errBody = vsPgLogBody(g_ptr_array_index(kept, err), &errPid);
     if (err == 0)
         return g_strdup(errBody);
@@ -315,12 +323,12 @@ vsPgRun(vsPgCluster *c, const char *const *argv, const char *what,
     g_autofree char *line = NULL;
     int status;
 
-    if (!g_spawn_sync(c->pgDir, (char **)argv, NULL, G_SPAWN_DEFAULT,
+    if (!g_spawn_sync(c->pgDir, (char **)argv, NULL, 0,
                       vsPgChildSetup, c, &out, &err, &status, &local)) {
         g_set_error(error, VS_ERROR, VS_ERROR_IO, "%s: %s", what, local->message);
         return FALSE;
     }
-    if (g_spawn_check_wait_status(status, NULL))
+    if (g_spawn_check_exit_status(status, NULL))
         return TRUE;
 
     if (useLog)

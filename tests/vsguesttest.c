@@ -1,0 +1,303 @@
+/*
+ * vsguesttest.c: end to end on a real QEMU (TCG) guest
+ *
+ * Boots the tiny guest (contrib/guest) under a private libvirtd and drives
+ * it through the same driver virt-shadow uses: agent ping, guest-exec,
+ * live vCPU hot-add seen online inside the guest, and ballooning seen in
+ * both balloon.current and the guest's MemTotal.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hypervisor/vsguest.h"
+#include "hypervisor/vshypervisor.h"
+#include "util/vserror.h"
+#include "vsdrivers.h"
+#include "vstestutils.h"
+
+#define VS_GUEST_NAME "vs-e2e"
+#define VS_GUEST_MEMORY_KIB (256 * 1024)
+#define VS_GUEST_BALLOON_KIB (192 * 1024)
+#define VS_GUEST_BOOT_TIMEOUT_MS (120 * 1000)
+#define VS_GUEST_CHANGE_TIMEOUT_MS (30 * 1000)
+
+static vsTestLibvirtd *vsDaemon;
+static char *vsGuestDir;
+
+static void
+vsRun(const char *const *argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *err = NULL;
+    int status = 0;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                      NULL, NULL, NULL, &err, &status, &error))
+        ck_abort_msg("cannot run %s: %s", argv[0], error->message);
+    if (!g_spawn_check_wait_status(status, &error))
+        ck_abort_msg("%s failed: %s: %s", argv[0], error->message, err);
+}
+
+static char *
+vsRenderGuestXML(void)
+{
+    g_autofree char *tmpl_path = g_build_filename(vsTestSrcDir(), "contrib", "guest",
+                                                  "tiny-guest.xml.in", NULL);
+    g_autofree char *tmpl = NULL;
+    g_autoptr(GString) xml = NULL;
+    g_autofree char *kernel = g_build_filename(vsGuestDir, "vmlinux", NULL);
+    g_autofree char *initrd = g_build_filename(vsGuestDir, "initrd.img", NULL);
+    g_autofree char *disk = g_build_filename(vsGuestDir, "overlay.qcow2", NULL);
+    g_autofree char *console = g_build_filename(vsGuestDir, "console.log", NULL);
+    g_autofree char *memory = g_strdup_printf("%d", VS_GUEST_MEMORY_KIB);
+
+    ck_assert(g_file_get_contents(tmpl_path, &tmpl, NULL, NULL));
+    xml = g_string_new(tmpl);
+    g_string_replace(xml, "@NAME@", VS_GUEST_NAME, 0);
+    g_string_replace(xml, "@KERNEL@", kernel, 0);
+    g_string_replace(xml, "@INITRD@", initrd, 0);
+    g_string_replace(xml, "@DISK@", disk, 0);
+    g_string_replace(xml, "@CONSOLE_LOG@", console, 0);
+    g_string_replace(xml, "@MEMORY_KIB@", memory, 0);
+    g_string_replace(xml, "@CURRENT_MEMORY_KIB@", memory, 0);
+    g_string_replace(xml, "@VCPUS@", "2", 0);
+    g_string_replace(xml, "@CURRENT_VCPUS@", "1", 0);
+    ck_assert_msg(!strchr(xml->str, '@'), "unfilled placeholder in %s", tmpl_path);
+    return g_string_free(g_steal_pointer(&xml), FALSE);
+}
+
+/* Unchecked fixture: runs once in the parent, so the daemon and the guest
+ * files outlive each forked test and are removed even when one fails. */
+static void
+vsGuestSetup(void)
+{
+    g_autofree char *builder = g_build_filename(vsTestSrcDir(), "contrib", "guest",
+                                                "build-guest", NULL);
+    g_autofree char *base = NULL;
+    g_autofree char *overlay = NULL;
+    gint64 start;
+
+    vsDriversInit();
+    vsDaemon = vsTestLibvirtdStart();
+    vsGuestDir = g_build_filename(vsTestLibvirtdDir(vsDaemon), "guest", NULL);
+    start = g_get_monotonic_time();
+    vsRun((const char *const[]){ builder, vsGuestDir, NULL });
+    printf("# tiny guest built in %.1f s\n", (g_get_monotonic_time() - start) / 1e6);
+    base = g_build_filename(vsGuestDir, "base.qcow2", NULL);
+    overlay = g_build_filename(vsGuestDir, "overlay.qcow2", NULL);
+    /* the base is never written: the guest runs on its own overlay */
+    vsRun((const char *const[]){ "qemu-img", "create", "-q", "-f", "qcow2", "-b", base,
+                                 "-F", "qcow2", overlay, NULL });
+}
+
+static void
+vsGuestTeardown(void)
+{
+    g_autofree char *console = vsGuestDir ? g_build_filename(vsGuestDir, "console.log", NULL) : NULL;
+    g_autofree char *log = NULL;
+
+    /* leave the guest's console in the test log for post-mortems */
+    if (console && g_file_get_contents(console, &log, NULL, NULL) && g_getenv("VS_TEST_VERBOSE"))
+        printf("# guest console:\n%s\n", log);
+    vsTestLibvirtdStop(vsDaemon);
+    vsDaemon = NULL;
+    g_clear_pointer(&vsGuestDir, g_free);
+}
+
+static vsHypervisor *
+vsOpen(void)
+{
+    g_autoptr(GError) error = NULL;
+    vsHypervisor *hv = vsHypervisorOpen(vsTestLibvirtdURI(vsDaemon), NULL, &error);
+
+    ck_assert_msg(hv != NULL, "%s", error ? error->message : "");
+    return hv;
+}
+
+/* Run argv in the guest; returns stdout, asserting exit status 0. */
+static char *
+vsGuestOutput(vsHypervisor *hv, const char *const *argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsGuestExecResult) res = vsGuestExec(hv, VS_GUEST_NAME, argv, NULL, 20000, &error);
+
+    ck_assert_msg(res != NULL, "guest-exec %s: %s", argv[0], error ? error->message : "");
+    ck_assert_int_eq(res->exit_code, 0);
+    return g_strndup(g_bytes_get_data(res->out, NULL), g_bytes_get_size(res->out));
+}
+
+static guint64
+vsGuestMemTotalKiB(vsHypervisor *hv)
+{
+    g_autofree char *meminfo = vsGuestOutput(hv, (const char *const[]){ "/bin/cat", "/proc/meminfo", NULL });
+    guint64 kib = 0;
+
+    ck_assert(sscanf(meminfo, "MemTotal: %" G_GUINT64_FORMAT " kB", &kib) == 1);
+    return kib;
+}
+
+static gboolean
+vsGuestStat(vsHypervisor *hv, vsStatsGroups group, const char *key, guint64 *ret)
+{
+    g_autoptr(GPtrArray) stats = vsHypervisorGetAllDomainStats(hv, group, TRUE, NULL);
+
+    for (guint i = 0; stats && i < stats->len; i++) {
+        vsDomainStats *s = g_ptr_array_index(stats, i);
+
+        if (g_str_equal(s->name, VS_GUEST_NAME))
+            return vsDomainStatsGetUInt64(s, key, ret);
+    }
+    return FALSE;
+}
+
+START_TEST(test_boot_and_ping)
+{
+    g_autoptr(vsHypervisor) hv = vsOpen();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = vsRenderGuestXML();
+    g_autofree char *name = NULL;
+    gint64 start = g_get_monotonic_time();
+
+    name = vsHypervisorCreateDomainXML(hv, xml, FALSE, &error);
+    ck_assert_msg(name != NULL, "%s", error ? error->message : "");
+    ck_assert_str_eq(name, VS_GUEST_NAME);
+    ck_assert_msg(vsGuestWaitForAgent(hv, VS_GUEST_NAME, VS_GUEST_BOOT_TIMEOUT_MS, &error),
+                  "agent never answered: %s", error ? error->message : "");
+    printf("# guest boot to agent ping: %.1f s\n", (g_get_monotonic_time() - start) / 1e6);
+    ck_assert(vsGuestPing(hv, VS_GUEST_NAME, NULL));
+}
+END_TEST
+
+START_TEST(test_guest_exec)
+{
+    g_autoptr(vsHypervisor) hv = vsOpen();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *hello = vsGuestOutput(hv, (const char *const[]){ "/bin/echo", "hello", "world", NULL });
+    g_autoptr(vsGuestExecResult) failing = NULL;
+    g_autoptr(GBytes) input = g_bytes_new_static("piped\n", 6);
+    g_autoptr(vsGuestExecResult) cat = NULL;
+
+    ck_assert_str_eq(hello, "hello world\n");
+    /* argv is passed as is: no shell, so metacharacters stay literal */
+    failing = vsGuestExec(hv, VS_GUEST_NAME,
+                          (const char *const[]){ "/bin/sh", "-c", "echo oops >&2; exit 3", NULL },
+                          NULL, 20000, &error);
+    ck_assert_msg(failing != NULL, "%s", error ? error->message : "");
+    ck_assert_int_eq(failing->exit_code, 3);
+    ck_assert_int_eq(g_bytes_get_size(failing->err), 5);
+    ck_assert(memcmp(g_bytes_get_data(failing->err, NULL), "oops\n", 5) == 0);
+    cat = vsGuestExec(hv, VS_GUEST_NAME, (const char *const[]){ "/bin/cat", NULL }, input, 20000, &error);
+    ck_assert_msg(cat != NULL, "%s", error ? error->message : "");
+    ck_assert_int_eq(g_bytes_get_size(cat->out), 6);
+    ck_assert(memcmp(g_bytes_get_data(cat->out, NULL), "piped\n", 6) == 0);
+}
+END_TEST
+
+typedef struct {
+    vsHypervisor *hv;
+    guint64 value;
+} vsPollState;
+
+static gboolean
+vsCpusOnline(gpointer opaque)
+{
+    vsPollState *st = opaque;
+    g_autofree char *online = vsGuestOutput(st->hv, (const char *const[]){
+        "/bin/cat", "/sys/devices/system/cpu/online", NULL });
+
+    return g_str_equal(g_strstrip(online), "0-1");
+}
+
+START_TEST(test_vcpu_hotplug)
+{
+    g_autoptr(vsHypervisor) hv = vsOpen();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *before = vsGuestOutput(hv, (const char *const[]){
+        "/bin/cat", "/sys/devices/system/cpu/online", NULL });
+    vsPollState st = { hv, 0 };
+    guint64 current = 0;
+
+    ck_assert_str_eq(g_strstrip(before), "0");
+    ck_assert_msg(vsHypervisorSetVcpus(hv, VS_GUEST_NAME, 2, VS_AFFECT_LIVE, &error),
+                  "%s", error ? error->message : "");
+    ck_assert_msg(vsTestPoll(vsCpusOnline, &st, VS_GUEST_CHANGE_TIMEOUT_MS, 100),
+                  "the hot-added vCPU never came online in the guest");
+    ck_assert(vsGuestStat(hv, VS_STATS_VCPU, "vcpu.current", &current));
+    ck_assert_uint_eq(current, 2);
+}
+END_TEST
+
+static gboolean
+vsBalloonReached(gpointer opaque)
+{
+    vsPollState *st = opaque;
+    guint64 current = 0;
+
+    return vsGuestStat(st->hv, VS_STATS_BALLOON, "balloon.current", &current) &&
+           current == st->value;
+}
+
+static gboolean
+vsMemTotalDropped(gpointer opaque)
+{
+    vsPollState *st = opaque;
+
+    return vsGuestMemTotalKiB(st->hv) <= st->value;
+}
+
+START_TEST(test_balloon)
+{
+    g_autoptr(vsHypervisor) hv = vsOpen();
+    g_autoptr(GError) error = NULL;
+    guint64 total_before = vsGuestMemTotalKiB(hv);
+    vsPollState st = { hv, VS_GUEST_BALLOON_KIB };
+    guint64 total_after;
+    guint64 shrink = VS_GUEST_MEMORY_KIB - VS_GUEST_BALLOON_KIB;
+
+    ck_assert_msg(vsHypervisorSetMemory(hv, VS_GUEST_NAME, VS_GUEST_BALLOON_KIB, VS_AFFECT_LIVE, &error),
+                  "%s", error ? error->message : "");
+    ck_assert_msg(vsTestPoll(vsBalloonReached, &st, VS_GUEST_CHANGE_TIMEOUT_MS, 100),
+                  "balloon.current never reached %d KiB", VS_GUEST_BALLOON_KIB);
+    /* the guest gives the pages back: MemTotal falls by the balloon size */
+    st.value = total_before - shrink + 1024;
+    ck_assert_msg(vsTestPoll(vsMemTotalDropped, &st, VS_GUEST_CHANGE_TIMEOUT_MS, 100),
+                  "guest MemTotal stayed near %" G_GUINT64_FORMAT " KiB", total_before);
+    total_after = vsGuestMemTotalKiB(hv);
+    ck_assert_uint_ge(total_after, total_before - shrink - 1024);
+}
+END_TEST
+
+START_TEST(test_destroy)
+{
+    g_autoptr(vsHypervisor) hv = vsOpen();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsDomainInfo) gone = NULL;
+
+    ck_assert_msg(vsHypervisorDestroyDomain(hv, VS_GUEST_NAME, &error), "%s",
+                  error ? error->message : "");
+    /* transient: destroying it removes it */
+    gone = vsHypervisorLookupDomain(hv, VS_GUEST_NAME, &error);
+    ck_assert_ptr_null(gone);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("guest");
+    TCase *tc = tcase_create("tiny-guest");
+
+    /* the steps share one guest, in order */
+    tcase_add_unchecked_fixture(tc, vsGuestSetup, vsGuestTeardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_boot_and_ping);
+    tcase_add_test(tc, test_guest_exec);
+    tcase_add_test(tc, test_vcpu_hotplug);
+    tcase_add_test(tc, test_balloon);
+    tcase_add_test(tc, test_destroy);
+    suite_add_tcase(s, tc);
+    return vsTestRunSuite(s);
+}
