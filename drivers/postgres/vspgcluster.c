@@ -420,18 +420,16 @@ vsPgInit(vsPgCluster *c, GError **error)
                                "unix_socket_permissions = 0700\n"
                                "shared_buffers = 128MB\n",
                                runQuoted);
-    if (!(fp = fopen(conf, "ae")) ||
-        fputs(settings, fp) < 0 ||
-        fclose(g_steal_pointer(&fp)) != 0) {
-        int saved = errno;
+    /* Appended, not replaced: the file keeps its owner and mode. */
+    if ((fp = fopen(conf, "ae"))) {
+        gboolean written = fputs(settings, fp) >= 0;
 
-        if (fp)
-            fclose(fp);
-        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot write '%s': %s", conf,
-                    g_strerror(saved));
-        return FALSE;
+        if (fclose(fp) == 0 && written)
+            return TRUE;
     }
-    return TRUE;
+    g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot write '%s': %s", conf,
+                g_strerror(errno));
+    return FALSE;
 }
 
 static vsPgConn *

@@ -450,6 +450,53 @@ vsPgRecordDomainEvent(gpointer priv, gint64 when_us, const char *host,
     return res != NULL;
 }
 
+static vsDomainEventRecord *
+vsPgEventFromRow(PGresult *res, int row)
+{
+    vsDomainEventRecord *rec = g_new0(vsDomainEventRecord, 1);
+
+    rec->when_us = g_ascii_strtoll(PQgetvalue(res, row, 0), NULL, 10);
+    rec->host = g_strdup(PQgetvalue(res, row, 1));
+    rec->uuid = PQgetisnull(res, row, 2) ? NULL : g_strdup(PQgetvalue(res, row, 2));
+    rec->name = g_strdup(PQgetvalue(res, row, 3));
+    rec->event = g_strdup(PQgetvalue(res, row, 4));
+    rec->detail = atoi(PQgetvalue(res, row, 5));
+    return rec;
+}
+
+static GPtrArray *
+vsPgListDomainEvents(gpointer priv, const char *domain, gint64 since_us, guint limit,
+                     GError **error)
+{
+    vsPgStore *s = priv;
+    g_autoptr(vsPgResult) res = NULL;
+    g_autofree char *since = g_strdup_printf("%" G_GINT64_FORMAT, since_us);
+    g_autofree char *max = g_strdup_printf("%u", limit);
+    const char *params[] = { since, max, domain };
+    GPtrArray *list;
+
+    if (!vsPgCheckConnection(s, error))
+        return NULL;
+    /* the newest @limit, shown oldest first; the uuid compares as text so a
+     * name that is not a UUID is no error */
+    res = vsPgExec(s,
+                   "SELECT * FROM ("
+                   " SELECT (extract(epoch FROM at) * 1e6)::bigint AS at_us, host,"
+                   "        domain_uuid::text, domain_name, event, detail, id"
+                   " FROM domain_events"
+                   " WHERE at >= to_timestamp($1::float8 / 1e6)"
+                   "   AND ($3::text IS NULL OR domain_name = $3 OR domain_uuid::text = lower($3))"
+                   " ORDER BY at DESC, id DESC LIMIT $2::int) newest"
+                   " ORDER BY at_us, id",
+                   3, params, PGRES_TUPLES_OK, "cannot read domain events", error);
+    if (!res)
+        return NULL;
+    list = g_ptr_array_new_with_free_func((GDestroyNotify)vsDomainEventRecordFree);
+    for (int i = 0; i < PQntuples(res); i++)
+        g_ptr_array_add(list, vsPgEventFromRow(res, i));
+    return list;
+}
+
 const vsStoreDriver vsPgStoreDriver = {
     .name = "postgres",
     .open = vsPgOpen,
@@ -460,6 +507,7 @@ const vsStoreDriver vsPgStoreDriver = {
     .applyMigration = vsPgApplyMigration,
     .hostHeartbeat = vsPgHostHeartbeat,
     .recordDomainEvent = vsPgRecordDomainEvent,
+    .listDomainEvents = vsPgListDomainEvents,
     .embeddedState = vsPgClusterState,
     .embeddedStart = vsPgClusterStart,
     .embeddedStop = vsPgClusterStop,

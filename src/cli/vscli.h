@@ -67,6 +67,7 @@ struct _vsCliCommand {
 extern const vsCliCommand vsCmdDb[];
 extern const vsCliCommand vsCmdDoctor[];
 extern const vsCliCommand vsCmdDomain[];
+extern const vsCliCommand vsCmdGuest[];
 
 /* Parse @argv against @options.  Options and positionals may mix; "--"
  * ends options.  Errors (VS_ERROR_USAGE) name the offending option. */

@@ -1,5 +1,5 @@
 /*
- * vscmd-domain.c: domain commands ("list")
+ * vscmd-domain.c: domain commands ("list", "events")
  */
 #include <config.h>
 
@@ -115,6 +115,77 @@ vsCmdList(vsCli *cli, const vsCliArgs *args, GError **error)
     return TRUE;
 }
 
+static char *
+vsCmdEventsTime(gint64 when_us)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(when_us / G_USEC_PER_SEC);
+
+    return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%SZ") : g_strdup("?");
+}
+
+static void
+vsCmdEventsPrint(vsCli *cli, GPtrArray *events)
+{
+    g_autoptr(vsCliTable) t = vsCliTableNew("Time", "Host", "Domain", "Event", NULL);
+    g_autoptr(vsJsonWriter) w = vsJsonWriterNew(TRUE);
+
+    vsJsonWriterBeginArray(w);
+    for (guint i = 0; i < events->len; i++) {
+        vsDomainEventRecord *ev = g_ptr_array_index(events, i);
+        g_autofree char *when = vsCmdEventsTime(ev->when_us);
+
+        vsCliTableAddRow(t, when, ev->host, ev->name, ev->event, NULL);
+        vsJsonWriterBeginObject(w);
+        vsJsonWriterMemberString(w, "time", when);
+        vsJsonWriterMemberInt(w, "time_us", ev->when_us);
+        vsJsonWriterMemberString(w, "host", ev->host);
+        vsJsonWriterMemberString(w, "domain", ev->name);
+        vsJsonWriterMemberString(w, "uuid", ev->uuid);
+        vsJsonWriterMemberString(w, "event", ev->event);
+        vsJsonWriterMemberInt(w, "detail", ev->detail);
+        vsJsonWriterEndObject(w);
+    }
+    vsJsonWriterEndArray(w);
+    if (vsCliWantJson(cli))
+        vsCliPrintJson(cli, w);
+    else
+        vsCliTablePrint(cli, t);
+}
+
+static gboolean
+vsCmdEvents(vsCli *cli, const vsCliArgs *args, GError **error)
+{
+    const char *since = vsCliArgsGet(args, "since");
+    const char *limit_text = vsCliArgsGet(args, "limit");
+    guint64 since_ms = 0;
+    guint64 limit = 50;
+    vsStore *store;
+    g_autoptr(GPtrArray) events = NULL;
+
+    if (since && !vsParseDuration(since, &since_ms, error))
+        return FALSE;
+    if (limit_text && (!g_ascii_string_to_unsigned(limit_text, 10, 1, G_MAXINT, &limit, NULL))) {
+        g_set_error(error, VS_ERROR, VS_ERROR_USAGE, "invalid limit '%s' (expected a positive number)",
+                    limit_text);
+        return FALSE;
+    }
+    if (!(store = vsCliGetStore(cli, TRUE, error)) || !vsStoreCheckSchema(store, error))
+        return FALSE;
+    events = vsStoreListDomainEvents(store, vsCliArgsPositional(args, 0),
+                                     since ? g_get_real_time() - (gint64)since_ms * 1000 : 0,
+                                     (guint)limit, error);
+    if (!events)
+        return FALSE;
+    vsCmdEventsPrint(cli, events);
+    return TRUE;
+}
+
+static const vsCliOption vsCmdEventsOptions[] = {
+    { "since", 's', VS_OPT_STRING, "DURATION", "only events newer than this (e.g. 1h, 7d)" },
+    { "limit", 'n', VS_OPT_STRING, "N", "show at most the N newest events (default 50)" },
+    { NULL }
+};
+
 static const vsCliOption vsCmdListOptions[] = {
     { "all", 'a', VS_OPT_FLAG, NULL, "include domains that are not running" },
     { NULL }
@@ -126,5 +197,10 @@ const vsCliCommand vsCmdDomain[] = {
       "balloon/maximum memory, and whether a guest agent channel exists and is\n"
       "connected.  The maximum is the headroom virt-shadow can grow into live.",
       vsCmdListOptions, 0, 0, vsCmdList },
+    { "events", "[DOMAIN]", "show domain lifecycle events recorded by virt-shadowd",
+      "Shows the lifecycle events (defined, started, stopped, ...) that the\n"
+      "virt-shadowd daemons recorded, for every host sharing the database,\n"
+      "oldest first.  DOMAIN is a name or UUID.",
+      vsCmdEventsOptions, 0, 1, vsCmdEvents },
     { NULL }
 };

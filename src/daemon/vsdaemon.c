@@ -514,8 +514,13 @@ vsDaemonStart(vsDaemon *d, GError **error)
                                            "state_dir", d->target.state_dir, NULL },
                     "virt-shadowd %s starting on host '%s'", PACKAGE_VERSION, d->host);
 
-    /* neither service being down stops the daemon: it retries with backoff */
+    /* neither service being down stops the daemon: it retries with backoff;
+     * but a schema this binary cannot use will not fix itself */
     if (!vsDaemonConnectStore(d, &local)) {
+        if (g_error_matches(local, VS_ERROR, VS_ERROR_SCHEMA)) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
         g_warning("%s", local->message);
         g_clear_error(&local);
         vsDaemonScheduleStore(d);

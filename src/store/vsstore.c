@@ -191,6 +191,25 @@ vsStoreRecordDomainEvent(vsStore *store, gint64 when_us, const char *host,
                                             name, event, detail, error);
 }
 
+GPtrArray *
+vsStoreListDomainEvents(vsStore *store, const char *domain, gint64 since_us,
+                        guint limit, GError **error)
+{
+    return store->driver->listDomainEvents(store->priv, domain, since_us, limit, error);
+}
+
+void
+vsDomainEventRecordFree(vsDomainEventRecord *rec)
+{
+    if (!rec)
+        return;
+    g_free(rec->host);
+    g_free(rec->uuid);
+    g_free(rec->name);
+    g_free(rec->event);
+    g_free(rec);
+}
+
 static gboolean
 vsStoreEmbeddedUnsupported(GError **error)
 {

@@ -29,6 +29,20 @@ typedef enum {
 
 const char *vsStoreEmbeddedStateToString(vsStoreEmbeddedState state);
 
+/* One recorded domain lifecycle event. */
+typedef struct _vsDomainEventRecord vsDomainEventRecord;
+struct _vsDomainEventRecord {
+    gint64 when_us;     /* Unix microseconds */
+    char *host;
+    char *uuid;         /* may be NULL */
+    char *name;
+    char *event;
+    int detail;
+};
+
+void vsDomainEventRecordFree(vsDomainEventRecord *rec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsDomainEventRecord, vsDomainEventRecordFree)
+
 typedef struct _vsStoreDriver vsStoreDriver;
 struct _vsStoreDriver {
     const char *name;
@@ -62,6 +76,12 @@ struct _vsStoreDriver {
                                   const char *uuid, const char *name,
                                   const char *event, int detail, GError **error);
 
+    /* Events at or after @since_us, oldest first, at most @limit of the
+     * newest; only those of @domain (a name or UUID) unless it is NULL.
+     * A GPtrArray of vsDomainEventRecord. */
+    GPtrArray *(*listDomainEvents)(gpointer priv, const char *domain, gint64 since_us,
+                                   guint limit, GError **error);
+
     /* Embedded cluster control (optional: only for drivers that embed). */
     vsStoreEmbeddedState (*embeddedState)(const vsStoreTarget *target);
     gboolean (*embeddedStart)(const vsStoreTarget *target, GError **error);
@@ -93,6 +113,9 @@ gboolean vsStoreHostHeartbeat(vsStore *store, const char *host, const char *uri,
 gboolean vsStoreRecordDomainEvent(vsStore *store, gint64 when_us, const char *host,
                                   const char *uuid, const char *name,
                                   const char *event, int detail, GError **error);
+
+GPtrArray *vsStoreListDomainEvents(vsStore *store, const char *domain, gint64 since_us,
+                                   guint limit, GError **error);
 
 vsStoreEmbeddedState vsStoreEmbeddedGetState(const vsStoreTarget *target);
 gboolean vsStoreEmbeddedStart(const vsStoreTarget *target, GError **error);

@@ -1,0 +1,94 @@
+#!/bin/bash
+# virt-shadowd end to end on real services: it creates and starts the
+# embedded PostgreSQL itself, migrates, records the lifecycle events of a
+# private libvirtd, rides out that libvirtd's restart, and "virt-shadow
+# events" and "doctor" see the result.
+set -u
+. "${VS_TEST_SRCDIR:-.}/tests/vstestlib.sh"
+vs_setup
+chmod 0711 "$VS_TMP"    # the embedded server runs as 'postgres' and must traverse it
+
+lvdir=$VS_TMP/libvirtd
+state=$VS_TMP/state
+cfg=$VS_TMP/vs.conf
+log=$VS_TMP/vsd.log
+lv_pid=
+daemon_pid=
+stop_all() {
+    [ -z "$daemon_pid" ] || kill -9 "$daemon_pid" 2>/dev/null
+    "$VS" --config "$cfg" db stop >/dev/null 2>&1
+    [ -z "$lv_pid" ] || { kill "$lv_pid" 2>/dev/null; wait "$lv_pid" 2>/dev/null; }
+}
+vs_cleanup_hook=stop_all
+
+start_libvirtd() {
+    "$VS_SRCDIR/tests/private-libvirtd" "$lvdir" >>"$VS_TMP/libvirtd.out" 2>&1 &
+    lv_pid=$!
+    vs_wait_for 30 test -s "$lvdir/uri" && uri=$(cat "$lvdir/uri") &&
+        vs_wait_for 30 virsh -q -c "$uri" version >/dev/null 2>&1
+}
+logged() { grep -q -- "$1" "$log"; }
+vs() { "$VS" --config "$cfg" "$@"; }
+events_show() { vs events --json "$1" 2>/dev/null | grep -q "\"event\": \"$2\""; }
+
+if ! start_libvirtd; then
+    vs_fail "private libvirtd starts" "$(tail -5 "$lvdir/log/libvirtd.log" 2>/dev/null)"
+    vs_done
+    exit 1
+fi
+vs_ok "private libvirtd starts"
+printf '[main]\nstate_dir = %s\n[libvirt]\nuri = %s\n[daemon]\nheartbeat_interval = 200ms\n' \
+    "$state" "$uri" > "$cfg"
+
+"$VSD" --foreground --config "$cfg" --pid-file "$VS_TMP/vsd.pid" 2>"$log" &
+daemon_pid=$!
+vs_check "daemon creates, starts and migrates the embedded database" vs_wait_for 120 logged "database ready"
+vs_check "the cluster lives in the state dir" test -d "$state/pg/data"
+vs_check "the cluster is not world-readable" test "$(stat -c %a "$state/pg")" = 700
+vs_check "daemon connects to the private libvirtd" vs_wait_for 30 logged "connected to libvirt"
+
+xml="<domain type='qemu'><name>vs-events</name><memory>65536</memory><os><type arch='x86_64'>hvm</type></os></domain>"
+printf '%s\n' "$xml" > "$VS_TMP/dom.xml"
+vs_check "define a domain" virsh -q -c "$uri" define "$VS_TMP/dom.xml"
+vs_check "the daemon records 'defined'" vs_wait_for 30 events_show vs-events defined
+vs_check "doctor passes on a healthy setup" vs_run 0 vs doctor
+vs_check "doctor flags the domain without an agent" vs_contains "$out" "no agent channel on: vs-events"
+
+# libvirtd goes away and comes back: the daemon reconnects by itself and
+# keeps recording.
+kill "$lv_pid"; wait "$lv_pid" 2>/dev/null; lv_pid=
+vs_check "daemon notices the lost connection" vs_wait_for 30 logged "lost the libvirt connection"
+vs_check "private libvirtd restarts" start_libvirtd
+vs_check "daemon reconnects" vs_wait_for 90 logged "reconnected to libvirt"
+vs_check "undefine the domain" virsh -q -c "$uri" undefine vs-events
+vs_check "events after the reconnect are recorded" vs_wait_for 30 events_show vs-events undefined
+vs_check "events --json parses" vs_run 0 vs events --json vs-events
+vs_check "events --json is JSON" vs_json "$out"
+vs_check "events by name only show that domain" vs_lacks "$(vs events --json nosuch)" "vs-events"
+vs_check "events table" vs_run 0 vs events --since 1h
+vs_check "events table names the domain" vs_contains "$out" "vs-events"
+vs_check "bad --limit is a usage error" vs_run 2 vs events --limit zero
+vs_check "db status shows the migration applied" vs_run 0 vs db status
+vs_check "db status lists 0001_init" vs_contains "$out" "0001_init"
+
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" && rc=0 || rc=$?
+daemon_pid=
+vs_check "daemon stops cleanly" test "$rc" -eq 0
+vs_check "db stop stops the embedded cluster" vs_run 0 vs db stop
+vs_check "doctor fails with the database down" vs_run 1 vs doctor
+vs_check "doctor says how to fix it" vs_contains "$out" "virt-shadow db start"
+vs_check "db start brings it back" vs_run 0 vs db start
+vs_check "the events survived" events_show vs-events undefined
+
+# A database a newer virt-shadow migrated is refused, by the CLI and the daemon.
+psql -q -h "$state/pg/run" -U virtshadow -d virtshadow -c \
+    "INSERT INTO vs_schema_migrations (version, name, checksum) VALUES (9999, '9999_future', 'x')" &&
+    vs_ok "a newer migration is recorded" || vs_fail "a newer migration is recorded"
+vs_check "db status exits 1 on a newer schema" vs_run 1 vs db status
+vs_check "db status shows the unknown migration" vs_contains "$out" "unknown"
+vs_check "the refusal says why" vs_contains "$err" "upgrade virt-shadow"
+vs_check "db migrate refuses a newer schema" vs_run 1 vs db migrate
+vs_check "the daemon refuses to start on it" vs_run 1 "$VSD" --foreground --config "$cfg" --pid-file "$VS_TMP/vsd.pid"
+vs_check "the daemon says why" vs_contains "$err" "upgrade virt-shadow"
+vs_done
