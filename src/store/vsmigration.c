@@ -132,7 +132,7 @@ vsMigrationsBuiltin(GError **error)
     g_autoptr(GError) local = NULL;
     size_t i;
 
-    files = g_resource_enumerate_children(vs_get_resource(), VS_MIGRATION_RESOURCE_DIR,
+    files = g_resource_enumerate_children(vsResources(), VS_MIGRATION_RESOURCE_DIR,
                                            G_RESOURCE_LOOKUP_FLAGS_NONE, &local);
     if (!files) {
         g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
@@ -152,7 +152,7 @@ vsMigrationsBuiltin(GError **error)
 
         if (!vsMigrationParseFileName(files[i], &version, &name, error))
             return NULL;
-        bytes = g_resource_lookup_data(vs_get_resource(), path, G_RESOURCE_LOOKUP_FLAGS_NONE, &local);
+        bytes = g_resource_lookup_data(vsResources(), path, G_RESOURCE_LOOKUP_FLAGS_NONE, &local);
         if (!bytes) {
             g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
                         "cannot load migration '%s': %s", name, local->message);
