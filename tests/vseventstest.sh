@@ -82,9 +82,8 @@ vs_check "db start brings it back" vs_run 0 vs db start
 vs_check "the events survived" events_show vs-events undefined
 
 # A database a newer virt-shadow migrated is refused, by the CLI and the daemon.
-psql -q -h "$state/pg/run" -U virtshadow -d virtshadow -c \
-    "INSERT INTO vs_schema_migrations (version, name, checksum) VALUES (9999, '9999_future', 'x')" &&
-    vs_ok "a newer migration is recorded" || vs_fail "a newer migration is recorded"
+vs_check "a newer migration is recorded" psql -q -h "$state/pg/run" -U virtshadow -d virtshadow -c \
+    "INSERT INTO vs_schema_migrations (version, name, checksum) VALUES (9999, '9999_future', 'x')"
 vs_check "db status exits 1 on a newer schema" vs_run 1 vs db status
 vs_check "db status shows the unknown migration" vs_contains "$out" "unknown"
 vs_check "the refusal says why" vs_contains "$err" "upgrade virt-shadow"

@@ -14,7 +14,7 @@ has_section() {
 }
 
 commands=$("$VS" help --commands) || vs_fail "help --commands runs"
-[ -n "$commands" ] && vs_ok "help --commands lists commands" || vs_fail "help --commands lists commands"
+vs_check "help --commands lists commands" test -n "$commands"
 while IFS= read -r cmd; do
     if has_section "$cmd" "$man1"; then vs_ok "man section for '$cmd'"; else vs_fail "man section for '$cmd'"; fi
     # shellcheck disable=SC2086

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # vstestlib.sh: helpers for the shell tests (sourced, not run)
 #
 # Each test prints "ok N - what" or "not ok N - what" and exits 1 when any
