@@ -249,7 +249,7 @@ vsDaemonConnectStore(vsDaemon *d, GError **error)
         return FALSE;
     where = vsStoreDescribe(store);
     vsLogWithFields(G_LOG_LEVEL_INFO, (const char *const[]){ "database", where, NULL },
-                    "database ready (%u migration%s applied)", applied, applied == 1 ? "" : "s");
+                    "database ready, %u migration%s applied", applied, applied == 1 ? "" : "s");
     d->store = g_steal_pointer(&store);
     d->store_retry_ms = 0;
     vsDaemonHeartbeat(d);
