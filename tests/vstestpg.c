@@ -15,9 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
-#include <grp.h>
 #include <libpq-fe.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "postgres/vspg.h"
 #include "vstestutils.h"
 
 #define VS_TEST_PG_USER "postgres"
@@ -42,53 +41,9 @@ struct _vsTestPg {
     GPid pid;
     pid_t owner;            /* the process that spawned @pid */
 
-    gboolean dropPrivileges;
-    uid_t uid;
-    gid_t gid;
-    gid_t groups[64];
-    int ngroups;
+    vsPgIdentity *identity;     /* NULL unless we are root */
     gboolean deathSignal;
 };
-
-static char *
-vsTestPgFindBinDir(void)
-{
-    const char *argv[] = { "pg_config", "--bindir", NULL };
-    g_autofree char *out = NULL;
-    g_autoptr(GDir) dir = NULL;
-    g_autofree char *best = NULL;
-    guint64 bestVersion = 0;
-    const char *entry;
-    int status;
-
-    if (g_spawn_sync(NULL, (char **)argv, NULL,
-                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                     NULL, NULL, &out, NULL, &status, NULL) &&
-        g_spawn_check_exit_status(status, NULL)) {
-        g_autofree char *initdb = g_build_filename(g_strstrip(out), "initdb", NULL);
-
-        if (g_file_test(initdb, G_FILE_TEST_IS_EXECUTABLE))
-            return g_steal_pointer(&out);
-    }
-    if ((dir = g_dir_open("/usr/lib/postgresql", 0, NULL))) {
-        while ((entry = g_dir_read_name(dir))) {
-            g_autofree char *bin = g_build_filename("/usr/lib/postgresql", entry, "bin", NULL);
-            g_autofree char *initdb = g_build_filename(bin, "initdb", NULL);
-            guint64 version;
-
-            if (g_ascii_string_to_unsigned(entry, 10, 1, G_MAXUINT, &version, NULL) &&
-                version > bestVersion &&
-                g_file_test(initdb, G_FILE_TEST_IS_EXECUTABLE)) {
-                bestVersion = version;
-                g_free(best);
-                best = g_steal_pointer(&bin);
-            }
-        }
-    }
-    if (!best)
-        ck_abort_msg("PostgreSQL server programs not found: install the Debian package 'postgresql'");
-    return g_steal_pointer(&best);
-}
 
 /* Between fork and exec: async-signal-safe calls only. */
 static void
@@ -96,10 +51,7 @@ vsTestPgChildSetup(gpointer opaque)
 {
     vsTestPg *pg = opaque;
 
-    if (pg->dropPrivileges &&
-        (setgroups(pg->ngroups, pg->groups) < 0 ||
-         setgid(pg->gid) < 0 || setuid(pg->uid) < 0))
-        _exit(126);
+    vsPgIdentityApply(pg->identity);
     /* After setuid: a credential change clears the death signal. */
     if (pg->deathSignal) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -244,8 +196,10 @@ vsTestPg *
 vsTestPgStart(void)
 {
     vsTestPg *pg = g_new0(vsTestPg, 1);
+    g_autoptr(GError) error = NULL;
 
-    pg->binDir = vsTestPgFindBinDir();
+    if (!(pg->binDir = vsPgFindBinDir(&error)))
+        ck_abort_msg("%s", error->message);
     pg->dir = vsTestMakeTempDir("vstestpg-XXXXXX");
     pg->dataDir = g_build_filename(pg->dir, "data", NULL);
     pg->sockDir = g_build_filename(pg->dir, "run", NULL);
@@ -256,19 +210,10 @@ vsTestPgStart(void)
         ck_abort_msg("cannot create '%s': %s", pg->sockDir, g_strerror(errno));
 
     if (geteuid() == 0) {
-        struct passwd *pw = getpwnam(VS_TEST_PG_USER);
-
-        if (!pw)
-            ck_abort_msg("user '%s' not found: install the Debian package 'postgresql'",
-                         VS_TEST_PG_USER);
-        pg->dropPrivileges = TRUE;
-        pg->uid = pw->pw_uid;
-        pg->gid = pw->pw_gid;
-        pg->ngroups = G_N_ELEMENTS(pg->groups);
-        if (getgrouplist(VS_TEST_PG_USER, pg->gid, pg->groups, &pg->ngroups) < 0)
-            pg->ngroups = 0;
-        if (chown(pg->dir, pg->uid, pg->gid) < 0 ||
-            chown(pg->sockDir, pg->uid, pg->gid) < 0)
+        if (!(pg->identity = vsPgIdentityNew(VS_TEST_PG_USER, &error)))
+            ck_abort_msg("%s", error->message);
+        if (chown(pg->dir, pg->identity->uid, pg->identity->gid) < 0 ||
+            chown(pg->sockDir, pg->identity->uid, pg->identity->gid) < 0)
             ck_abort_msg("cannot chown '%s': %s", pg->dir, g_strerror(errno));
         vsTestPgMakeTraversable(pg->dir);
     }
@@ -411,5 +356,6 @@ vsTestPgStop(vsTestPg *pg)
     g_free(pg->logFile);
     g_free(pg->binDir);
     g_free(pg->conninfo);
+    vsPgIdentityFree(pg->identity);
     g_free(pg);
 }

@@ -34,12 +34,7 @@ struct _vsPgCluster {
     char *binDir;
 
     /* Identity the server programs run as (only when we are root). */
-    gboolean dropPrivileges;
-    char *user;
-    uid_t uid;
-    gid_t gid;
-    gid_t *groups;
-    int ngroups;
+    vsPgIdentity *identity;
 };
 
 static void
@@ -53,8 +48,7 @@ vsPgClusterFree(vsPgCluster *c)
     g_free(c->runDir);
     g_free(c->logFile);
     g_free(c->binDir);
-    g_free(c->user);
-    g_free(c->groups);
+    vsPgIdentityFree(c->identity);
     g_free(c);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPgCluster, vsPgClusterFree)
@@ -100,7 +94,7 @@ vsPgIsBinDir(const char *dir)
 /* pg_config knows, but Debian does not put the server on PATH and a
  * client-only pg_config may point elsewhere: fall back to the newest
  * /usr/lib/postgresql/N/bin. */
-static char *
+char *
 vsPgFindBinDir(GError **error)
 {
     const char *argv[] = { "pg_config", "--bindir", NULL };
@@ -142,6 +136,67 @@ vsPgFindBinDir(GError **error)
     return NULL;
 }
 
+void
+vsPgIdentityFree(vsPgIdentity *id)
+{
+    if (!id)
+        return;
+    g_free(id->user);
+    g_free(id->groups);
+    g_free(id);
+}
+
+vsPgIdentity *
+vsPgIdentityNew(const char *user, GError **error)
+{
+    g_autoptr(vsPgIdentity) id = g_new0(vsPgIdentity, 1);
+    struct passwd pwbuf;
+    struct passwd *pw = NULL;
+    char buf[4096];
+    int ngroups = 64;
+
+    id->user = g_strdup(user);
+    if (getpwnam_r(id->user, &pwbuf, buf, sizeof(buf), &pw) != 0 || !pw) {
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
+                    "system user '%s' for the embedded database does not exist: install the Debian package 'postgresql'",
+                    id->user);
+        return NULL;
+    }
+    if (pw->pw_uid == 0) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "system user '%s' for the embedded database must not be root",
+                    id->user);
+        return NULL;
+    }
+    id->uid = pw->pw_uid;
+    id->gid = pw->pw_gid;
+    id->groups = g_new0(gid_t, ngroups);
+    if (getgrouplist(id->user, id->gid, id->groups, &ngroups) < 0) {
+        id->groups = g_renew(gid_t, id->groups, ngroups);
+        if (getgrouplist(id->user, id->gid, id->groups, &ngroups) < 0)
+            ngroups = 0;
+    }
+    id->ngroups = ngroups;
+    return g_steal_pointer(&id);
+}
+
+void
+vsPgIdentityApply(const vsPgIdentity *id)
+{
+    static const char msg[] = "virt-shadow: cannot switch to the database user\n";
+
+    if (!id)
+        return;
+    if (setgroups(id->ngroups, id->groups) < 0 ||
+        setgid(id->gid) < 0 ||
+        setuid(id->uid) < 0) {
+        if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+            /* nothing left to report with */
+        }
+        _exit(126);
+    }
+}
+
 static vsPgCluster *
 vsPgClusterNew(const vsStoreTarget *target, gboolean needPrograms, GError **error)
 {
@@ -163,38 +218,11 @@ vsPgClusterNew(const vsStoreTarget *target, gboolean needPrograms, GError **erro
     if (!(c->binDir = vsPgFindBinDir(error)))
         return NULL;
 
-    if (geteuid() == 0) {
-        struct passwd pwbuf;
-        struct passwd *pw = NULL;
-        char buf[4096];
-        int ngroups = 64;
-
-        c->user = g_strdup(target->pg_user && *target->pg_user ?
-                           target->pg_user : VS_PG_DEFAULT_USER);
-        if (getpwnam_r(c->user, &pwbuf, buf, sizeof(buf), &pw) != 0 || !pw) {
-            g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
-                        "system user '%s' for the embedded database does not exist: install the Debian package 'postgresql'",
-                        c->user);
-            return NULL;
-        }
-        if (pw->pw_uid == 0) {
-            g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                        "system user '%s' for the embedded database must not be root",
-                        c->user);
-            return NULL;
-        }
-        c->dropPrivileges = TRUE;
-        c->uid = pw->pw_uid;
-        c->gid = pw->pw_gid;
-        /* Resolved here: NSS lookups are not safe between fork and exec. */
-        c->groups = g_new0(gid_t, ngroups);
-        if (getgrouplist(c->user, c->gid, c->groups, &ngroups) < 0) {
-            c->groups = g_renew(gid_t, c->groups, ngroups);
-            if (getgrouplist(c->user, c->gid, c->groups, &ngroups) < 0)
-                ngroups = 0;
-        }
-        c->ngroups = ngroups;
-    }
+    if (geteuid() == 0 &&
+        !(c->identity = vsPgIdentityNew(target->pg_user && *target->pg_user ?
+                                        target->pg_user : VS_PG_DEFAULT_USER,
+                                        error)))
+        return NULL;
     return g_steal_pointer(&c);
 }
 
@@ -203,20 +231,10 @@ static void
 vsPgChildSetup(gpointer opaque)
 {
     vsPgCluster *c = opaque;
-    static const char msg[] = "virt-shadow: cannot switch to the database user\n";
 
     /* Own session: a Ctrl-C meant for the CLI must not reach the server. */
     setsid();
-    if (!c->dropPrivileges)
-        return;
-    if (setgroups(c->ngroups, c->groups) < 0 ||
-        setgid(c->gid) < 0 ||
-        setuid(c->uid) < 0) {
-        if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
-            /* nothing left to report with */
-        }
-        _exit(126);
-    }
+    vsPgIdentityApply(c->identity);
 }
 
 /* A server log line without its "timestamp [pid] " prefix; @ret_pid gets
@@ -343,11 +361,11 @@ vsPgRun(vsPgCluster *c, const char *const *argv, const char *what,
 static gboolean
 vsPgChown(vsPgCluster *c, const char *path, GError **error)
 {
-    if (!c->dropPrivileges)
+    if (!c->identity)
         return TRUE;
-    if (chown(path, c->uid, c->gid) < 0) {
+    if (chown(path, c->identity->uid, c->identity->gid) < 0) {
         g_set_error(error, VS_ERROR, VS_ERROR_IO,
-                    "cannot give '%s' to user '%s': %s", path, c->user,
+                    "cannot give '%s' to user '%s': %s", path, c->identity->user,
                     g_strerror(errno));
         return FALSE;
     }
@@ -376,7 +394,7 @@ vsPgPrepareDirs(vsPgCluster *c, GError **error)
         return FALSE;
     }
     /* The server user must be able to walk through to its own pg dir. */
-    if (c->dropPrivileges && (st.st_mode & 0011) != 0011 &&
+    if (c->identity && (st.st_mode & 0011) != 0011 &&
         g_chmod(c->stateDir, (st.st_mode & 07777) | 0011) < 0) {
         g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot make '%s' traversable: %s",
                     c->stateDir, g_strerror(errno));
