@@ -28,7 +28,7 @@ main(int argc, char **argv)
     g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
     g_autoptr(GError) error = NULL;
     g_autoptr(vsDaemon) daemon = NULL;
-    vsDaemonOptions opts = { 0 };
+    g_auto(vsDaemonOptions) opts = { 0 };
     gboolean version = FALSE;
     gboolean check_config = FALSE;
     const GOptionEntry entries[] = {
@@ -77,9 +77,5 @@ main(int argc, char **argv)
     }
     if (check_config)
         printf("virt-shadowd: configuration OK\n");
-    g_free(opts.config_path);
-    g_free(opts.connect);
-    g_free(opts.state_dir);
-    g_free(opts.pid_file);
     return VS_EXIT_OK;
 }

@@ -64,7 +64,7 @@ vsPendingEventFree(vsPendingEvent *ev)
     g_free(ev);
 }
 
-static void
+void
 vsDaemonOptionsClear(vsDaemonOptions *opts)
 {
     g_free(opts->config_path);

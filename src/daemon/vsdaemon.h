@@ -22,6 +22,9 @@ struct _vsDaemonOptions {
     int verbose;
 };
 
+void vsDaemonOptionsClear(vsDaemonOptions *opts);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(vsDaemonOptions, vsDaemonOptionsClear)
+
 typedef struct _vsDaemon vsDaemon;
 
 vsDaemon *vsDaemonNew(const vsDaemonOptions *opts, GError **error);
