@@ -69,6 +69,14 @@ vs_check "one database error line" test "$(printf '%s\n' "$err" | wc -l)" -eq 1
 vs_check "db start refuses an external database" vs_run 1 env VIRT_SHADOW_DATABASE=$dburl "$VS" --config "$cfg" db start
 vs_check "db start says why" vs_contains "$err" "external"
 
+# The embedded server runs as 'postgres' when we are root: a state dir it
+# cannot reach is named, with the fix, before initdb fails obscurely.
+if [ "$(id -u)" = 0 ]; then
+    chmod 0700 "$VS_TMP"
+    vs_check "unreachable state dir exits 1" vs_run 1 "$VS" --config "$cfg" --state-dir "$VS_TMP/closed" db migrate
+    vs_check "unreachable state dir is explained" vs_contains "$err" "'$VS_TMP' is closed to it (chmod o+x"
+fi
+
 # doctor: fails (exit 1) on the unreachable database, and says how to fix it.
 vs_check "doctor exits 1 when a check fails" vs_run 1 env VIRT_SHADOW_DATABASE=$dburl "$VS" --config "$cfg" -c test:///default doctor --json
 vs_check "doctor --json parses" vs_json "$out"

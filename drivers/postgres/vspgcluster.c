@@ -349,12 +349,13 @@ vsPgRun(vsPgCluster *c, const char *const *argv, const char *what,
     if (g_spawn_check_exit_status(status, NULL))
         return TRUE;
 
-    if (useLog)
+    if (useLog) {
         line = vsPgLogTail(c);
-    else
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "%s: %s (see '%s')", what, line, c->logFile);
+    } else {
         line = vsPgPickLine(err && *err ? err : out);
-    g_set_error(error, VS_ERROR, VS_ERROR_IO, "%s: %s (see '%s')", what, line,
-                useLog ? c->logFile : argv[0]);
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "%s: %s", what, line);
+    }
     return FALSE;
 }
 
@@ -383,6 +384,32 @@ vsPgMakeDir(vsPgCluster *c, const char *path, int mode, GError **error)
     return vsPgChown(c, path, error);
 }
 
+/* The server runs as another user: every parent of the state dir must let
+ * it through, or initdb fails with a bare "Permission denied". */
+static gboolean
+vsPgCheckReachable(vsPgCluster *c, GError **error)
+{
+    g_autofree char *dir = g_strdup(c->stateDir);
+
+    while (g_path_skip_root(dir) && *g_path_skip_root(dir)) {
+        g_autofree char *parent = g_path_get_dirname(dir);
+        GStatBuf st;
+
+        if (g_stat(parent, &st) == 0 && !(st.st_mode & S_IXOTH) &&
+            st.st_uid != c->identity->uid &&
+            !(st.st_gid == c->identity->gid && (st.st_mode & S_IXGRP))) {
+            g_set_error(error, VS_ERROR, VS_ERROR_IO,
+                        "user '%s' that runs the embedded database cannot reach '%s': "
+                        "'%s' is closed to it (chmod o+x '%s', or choose another state dir)",
+                        c->identity->user, c->stateDir, parent, parent);
+            return FALSE;
+        }
+        g_free(dir);
+        dir = g_steal_pointer(&parent);
+    }
+    return TRUE;
+}
+
 static gboolean
 vsPgPrepareDirs(vsPgCluster *c, GError **error)
 {
@@ -400,6 +427,8 @@ vsPgPrepareDirs(vsPgCluster *c, GError **error)
                     c->stateDir, g_strerror(errno));
         return FALSE;
     }
+    if (c->identity && !vsPgCheckReachable(c, error))
+        return FALSE;
     return vsPgMakeDir(c, c->pgDir, 0700, error) &&
            vsPgMakeDir(c, c->runDir, 0700, error);
 }
