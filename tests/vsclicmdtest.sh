@@ -75,6 +75,18 @@ if [ "$(id -u)" = 0 ]; then
     chmod 0700 "$VS_TMP"
     vs_check "unreachable state dir exits 1" vs_run 1 "$VS" --config "$cfg" --state-dir "$VS_TMP/closed" db migrate
     vs_check "unreachable state dir is explained" vs_contains "$err" "'$VS_TMP' is closed to it (chmod o+x"
+
+    # The pg dir belongs to the server user, who must not be able to make
+    # root chmod/chown something else through a symlink.
+    open=$(mktemp -d /tmp/vstest-open.XXXXXX)
+    chmod 0711 "$open"
+    mkdir -m 0755 "$open/victim"
+    mkdir -p "$open/state/pg"
+    ln -s "$open/victim" "$open/state/pg/run"
+    vs_check "a symlinked run dir is refused" vs_run 1 "$VS" --config "$cfg" --state-dir "$open/state" db start
+    vs_check "the refusal names the link" vs_contains "$err" "'$open/state/pg/run': it is a symbolic link"
+    vs_check "the link target is untouched" test "$(stat -c %a:%U "$open/victim")" = "755:root"
+    rm -rf "$open"
 fi
 
 # doctor: fails (exit 1) on the unreachable database, and says how to fix it.

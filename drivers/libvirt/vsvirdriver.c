@@ -337,7 +337,10 @@ vsVirWatch(vsVirConn *priv, GError **error)
 static virConnectPtr
 vsVirOpen(vsVirConn *priv, GError **error)
 {
-    virConnectPtr conn = virConnectOpenAuth(priv->uri, virConnectAuthPtrDefault, 0);
+    /* a watched connection reconnects from the main loop, where a password
+     * prompt on the terminal would hang everything: no interactive auth */
+    virConnectPtr conn = virConnectOpenAuth(priv->uri,
+                                            priv->watch ? NULL : virConnectAuthPtrDefault, 0);
 
     if (!conn) {
         if (priv->display)

@@ -307,6 +307,21 @@ vsPgPickLine(const char *text)
     return g_strdup_printf("%s; %s", prevBody, errBody);
 }
 
+/* Files in the pg dir belong to the server user: as root, never follow a
+ * link planted there. */
+static FILE *
+vsPgOpenNoFollow(const char *path, int flags, const char *mode)
+{
+    int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC);
+    FILE *fp;
+
+    if (fd < 0)
+        return NULL;
+    if (!(fp = fdopen(fd, mode)))
+        close(fd);
+    return fp;
+}
+
 static char *
 vsPgLogTail(vsPgCluster *c)
 {
@@ -315,7 +330,7 @@ vsPgLogTail(vsPgCluster *c)
     long size;
     size_t n;
 
-    if (!(fp = fopen(c->logFile, "re")))
+    if (!(fp = vsPgOpenNoFollow(c->logFile, O_RDONLY, "r")))
         return g_strdup("no server log");
     /* The log grows forever: only its end matters. */
     if (fseek(fp, 0, SEEK_END) == 0 && (size = ftell(fp)) > 8192)
@@ -359,29 +374,36 @@ vsPgRun(vsPgCluster *c, const char *const *argv, const char *what,
     return FALSE;
 }
 
-static gboolean
-vsPgChown(vsPgCluster *c, const char *path, GError **error)
-{
-    if (!c->identity)
-        return TRUE;
-    if (chown(path, c->identity->uid, c->identity->gid) < 0) {
-        g_set_error(error, VS_ERROR, VS_ERROR_IO,
-                    "cannot give '%s' to user '%s': %s", path, c->identity->user,
-                    g_strerror(errno));
-        return FALSE;
-    }
-    return TRUE;
-}
-
+/* Make @path a directory of @mode owned by the server user.  The pg dir
+ * belongs to that user, who could swap a subdirectory for a symlink to
+ * something of root's: open without following links, then change the
+ * opened directory itself. */
 static gboolean
 vsPgMakeDir(vsPgCluster *c, const char *path, int mode, GError **error)
 {
-    if (g_mkdir_with_parents(path, mode) < 0 || g_chmod(path, mode) < 0) {
-        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot create directory '%s': %s",
-                    path, g_strerror(errno));
+    int fd;
+
+    if ((g_mkdir(path, mode) < 0 && errno != EEXIST) ||
+        (fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        int err = errno;
+        GStatBuf st;
+
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot create directory '%s': %s", path,
+                    g_lstat(path, &st) == 0 && S_ISLNK(st.st_mode) ? "it is a symbolic link"
+                                                                   : g_strerror(err));
         return FALSE;
     }
-    return vsPgChown(c, path, error);
+    if (fchmod(fd, mode) < 0 ||
+        (c->identity && fchown(fd, c->identity->uid, c->identity->gid) < 0)) {
+        int err = errno;
+
+        close(fd);
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot set up directory '%s': %s",
+                    path, g_strerror(err));
+        return FALSE;
+    }
+    close(fd);
+    return TRUE;
 }
 
 /* The server runs as another user: every parent of the state dir must let
@@ -442,33 +464,38 @@ vsPgConfQuote(const char *value)
     return g_strdup_printf("'%s'", joined);
 }
 
+#define VS_PG_SETTINGS_MARK "# virt-shadow: Unix socket only, private to the server user\n"
+
+/* Our settings live in the cluster, so pg_ctl needs no -o shell string.
+ * Checked at every start: a crash right after initdb must not leave a
+ * cluster listening where we do not look. */
 static gboolean
-vsPgInit(vsPgCluster *c, GError **error)
+vsPgEnsureSettings(vsPgCluster *c, GError **error)
 {
-    g_autofree char *initdb = g_build_filename(c->binDir, "initdb", NULL);
-    const char *argv[] = {
-        initdb, "-D", c->dataDir, "-A", "trust", "-U", VS_PG_EMBEDDED_USER,
-        "--encoding", "UTF8", "--no-locale", "--no-instructions", NULL
-    };
-    g_autofree char *what = g_strdup_printf("cannot initialise the database in '%s'",
-                                            c->dataDir);
     g_autofree char *conf = g_build_filename(c->dataDir, "postgresql.conf", NULL);
     g_autofree char *runQuoted = vsPgConfQuote(c->runDir);
     g_autofree char *settings = NULL;
     FILE *fp;
 
-    if (!vsPgRun(c, argv, what, FALSE, error))
-        return FALSE;
+    if ((fp = vsPgOpenNoFollow(conf, O_RDONLY, "r"))) {
+        g_autoptr(GString) text = g_string_new(NULL);
+        char buf[4096];
+        size_t n;
 
-    /* Our settings live in the cluster, so pg_ctl needs no -o string. */
-    settings = g_strdup_printf("\n# virt-shadow: Unix socket only, private to the server user\n"
+        while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+            g_string_append_len(text, buf, n);
+        fclose(fp);
+        if (strstr(text->str, VS_PG_SETTINGS_MARK))
+            return TRUE;
+    }
+    settings = g_strdup_printf("\n" VS_PG_SETTINGS_MARK
                                "listen_addresses = ''\n"
                                "unix_socket_directories = %s\n"
                                "unix_socket_permissions = 0700\n"
                                "shared_buffers = 128MB\n",
                                runQuoted);
     /* Appended, not replaced: the file keeps its owner and mode. */
-    if ((fp = fopen(conf, "ae"))) {
+    if ((fp = vsPgOpenNoFollow(conf, O_WRONLY | O_APPEND, "a"))) {
         gboolean written = fputs(settings, fp) >= 0;
 
         if (fclose(fp) == 0 && written)
@@ -477,6 +504,22 @@ vsPgInit(vsPgCluster *c, GError **error)
     g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot write '%s': %s", conf,
                 g_strerror(errno));
     return FALSE;
+}
+
+static gboolean
+vsPgInit(vsPgCluster *c, GError **error)
+{
+    g_autofree char *initdb = g_build_filename(c->binDir, "initdb", NULL);
+    /* TCP is off by our settings, and refused by pg_hba.conf regardless */
+    const char *argv[] = {
+        initdb, "-D", c->dataDir, "--auth-local=trust", "--auth-host=reject",
+        "-U", VS_PG_EMBEDDED_USER,
+        "--encoding", "UTF8", "--no-locale", "--no-instructions", NULL
+    };
+    g_autofree char *what = g_strdup_printf("cannot initialise the database in '%s'",
+                                            c->dataDir);
+
+    return vsPgRun(c, argv, what, FALSE, error);
 }
 
 static vsPgConn *
@@ -544,8 +587,9 @@ vsPgCreateDatabase(vsPgCluster *c, GError **error)
 static int
 vsPgLock(vsPgCluster *c, GError **error)
 {
-    g_autofree char *path = g_build_filename(c->pgDir, "start.lock", NULL);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* in the state dir, which the server user does not own */
+    g_autofree char *path = g_build_filename(c->stateDir, "pg-start.lock", NULL);
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
     if (fd < 0 || flock(fd, LOCK_EX) < 0) {
         g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot lock '%s': %s", path,
@@ -580,6 +624,8 @@ vsPgClusterStart(const vsStoreTarget *target, GError **error)
             goto cleanup;
         G_GNUC_FALLTHROUGH;
     case VS_STORE_EMBEDDED_STOPPED:
+        if (!vsPgEnsureSettings(c, error))
+            goto cleanup;
         pgctl = g_build_filename(c->binDir, "pg_ctl", NULL);
         what = g_strdup_printf("cannot start the database in '%s'", c->dataDir);
         {

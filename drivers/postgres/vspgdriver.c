@@ -106,13 +106,18 @@ vsPgPreposition(vsPgStore *s)
 static gboolean
 vsPgConnect(vsPgStore *s, const char *conninfo, GError **error)
 {
-    /* Keywords are applied in order: the url may override the timeout,
-     * but we name the application and quieten notices. */
+    /* Keywords are applied in order, so everything before "dbname" is a
+     * default the url may override.  The timeouts bound how long a dead
+     * server can stall the daemon's main loop. */
     const char *keys[] = {
-        "connect_timeout", "dbname", "application_name", "options", NULL
+        "connect_timeout", "application_name", "options",
+        "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+        "dbname", NULL
     };
     const char *values[] = {
-        "10", conninfo, "virt-shadow", "-c client_min_messages=warning", NULL
+        "10", "virt-shadow", "-c client_min_messages=warning -c statement_timeout=60s",
+        "10", "5", "3", "30000",
+        conninfo, NULL
     };
 
     s->conn = PQconnectdbParams(keys, values, 1);

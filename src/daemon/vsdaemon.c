@@ -130,10 +130,11 @@ vsDaemonNew(const vsDaemonOptions *opts, GError **error)
 {
     g_autoptr(vsDaemon) d = g_new0(vsDaemon, 1);
 
-    d->opts.config_path = g_strdup(opts->config_path);
+    /* absolute now: a detached daemon runs in / */
+    d->opts.config_path = opts->config_path ? g_canonicalize_filename(opts->config_path, NULL) : NULL;
     d->opts.connect = g_strdup(opts->connect);
-    d->opts.state_dir = g_strdup(opts->state_dir);
-    d->opts.pid_file = g_strdup(opts->pid_file);
+    d->opts.state_dir = opts->state_dir ? g_canonicalize_filename(opts->state_dir, NULL) : NULL;
+    d->opts.pid_file = opts->pid_file ? g_canonicalize_filename(opts->pid_file, NULL) : NULL;
     d->opts.foreground = opts->foreground;
     d->opts.verbose = opts->verbose;
     d->pid_fd = -1;
@@ -142,7 +143,7 @@ vsDaemonNew(const vsDaemonOptions *opts, GError **error)
         return NULL;
     vsDaemonResolve(d);
     d->host = vsHostName();
-    d->pid_path = g_strdup(opts->pid_file ? opts->pid_file : d->cfg->pid_file);
+    d->pid_path = g_strdup(d->opts.pid_file ? d->opts.pid_file : d->cfg->pid_file);
     return g_steal_pointer(&d);
 }
 
@@ -211,6 +212,12 @@ vsDaemonFlushEvents(vsDaemon *d)
         if (!vsStoreRecordDomainEvent(d->store, ev->when_us, d->host, ev->uuid, ev->name,
                                       ev->event, ev->detail, &error)) {
             g_warning("cannot record event of domain '%s': %s", ev->name, error->message);
+            /* a row the database refuses would block the queue for good:
+             * only a lost connection keeps it for later */
+            if (!g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT)) {
+                vsPendingEventFree(g_queue_pop_head(&d->events));
+                continue;
+            }
             vsStoreFree(g_steal_pointer(&d->store));
             vsDaemonScheduleStore(d);
             return;
@@ -464,7 +471,9 @@ vsDaemonDetach(int *ret_ready_fd, GError **error)
         _exit(VS_EXIT_FAILURE);
     if (pid > 0)
         _exit(VS_EXIT_OK);
-    umask(027);
+    /* explicit modes everywhere; a stricter umask would close new parents
+     * of the state dir to the embedded database's user */
+    umask(022);
     if (chdir("/") < 0)
         _exit(VS_EXIT_FAILURE);
     *ret_ready_fd = fds[1];
