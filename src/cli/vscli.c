@@ -37,15 +37,12 @@ static const vsCliOption vsCliGlobalOptions[] = {
       "libvirt URI (default: config, then LIBVIRT_DEFAULT_URI)" },
     { "config", 0, VS_OPT_STRING, "FILE", "config file (default: " VS_DEFAULT_CONFIG_FILE ")" },
     { "state-dir", 0, VS_OPT_STRING, "DIR", "state directory (default: " VS_DEFAULT_STATE_DIR ")" },
-    { "json", 0, VS_OPT_FLAG, NULL, "print results as JSON" },
-    { "quiet", 'q', VS_OPT_FLAG, NULL, "print only results and errors" },
-    { "verbose", 'v', VS_OPT_FLAG, NULL, "print more detail (twice for debug)" },
     { "version", 'V', VS_OPT_FLAG, NULL, "print the version and exit" },
-    { "help", 'h', VS_OPT_FLAG, NULL, "print this help and exit" },
     { NULL }
 };
 
-/* Accepted by every command, so "doctor --json" works like "--json doctor". */
+/* Accepted before the command and by every command, so "doctor --json"
+ * works like "--json doctor". */
 static const vsCliOption vsCliCommonOptions[] = {
     { "json", 0, VS_OPT_FLAG, NULL, "print results as JSON" },
     { "quiet", 'q', VS_OPT_FLAG, NULL, "print only results and errors" },
@@ -301,6 +298,7 @@ vsCliMainHelp(void)
                     "Learn how much CPU and memory virtual machines need, and give it to\n"
                     "them before they need it.\n\nOptions:\n");
     vsCliPrintOptions(out, vsCliGlobalOptions);
+    vsCliPrintOptions(out, vsCliCommonOptions);
     g_string_append(out, "\nCommands:\n");
     for (gsize f = 0; f < G_N_ELEMENTS(vsCliFamilies); f++) {
         for (const vsCliCommand *c = vsCliFamilies[f]; c->name; c++)
@@ -652,14 +650,14 @@ vsCliRunCommand(vsCli *cli, int argc, char **argv)
 int
 vsCliMain(int argc, char **argv)
 {
-    const vsCliOption *tables[] = { vsCliGlobalOptions };
+    const vsCliOption *tables[] = { vsCliGlobalOptions, vsCliCommonOptions };
     g_autoptr(GError) error = NULL;
     g_autoptr(vsCliArgs) global = NULL;
     g_autoptr(vsCli) cli = g_new0(vsCli, 1);
     int consumed = 0;
 
     vsLogInit("virt-shadow", FALSE);
-    global = vsCliParseTables(tables, 1, argc - 1, argv + 1, TRUE, &consumed, &error);
+    global = vsCliParseTables(tables, G_N_ELEMENTS(tables), argc - 1, argv + 1, TRUE, &consumed, &error);
     if (!global)
         return vsCliReport(NULL, error);
     if (vsCliArgsHas(global, "help") || (consumed == argc - 1 && !vsCliArgsHas(global, "version"))) {

@@ -124,9 +124,8 @@ vsCmdEventsTime(gint64 when_us)
 }
 
 static void
-vsCmdEventsPrint(vsCli *cli, GPtrArray *events)
+vsCmdEventsJson(vsCli *cli, GPtrArray *events)
 {
-    g_autoptr(vsCliTable) t = vsCliTableNew("Time", "Host", "Domain", "Event", NULL);
     g_autoptr(vsJsonWriter) w = vsJsonWriterNew(TRUE);
 
     vsJsonWriterBeginArray(w);
@@ -134,7 +133,6 @@ vsCmdEventsPrint(vsCli *cli, GPtrArray *events)
         vsDomainEventRecord *ev = g_ptr_array_index(events, i);
         g_autofree char *when = vsCmdEventsTime(ev->when_us);
 
-        vsCliTableAddRow(t, when, ev->host, ev->name, ev->event, NULL);
         vsJsonWriterBeginObject(w);
         vsJsonWriterMemberString(w, "time", when);
         vsJsonWriterMemberInt(w, "time_us", ev->when_us);
@@ -146,10 +144,21 @@ vsCmdEventsPrint(vsCli *cli, GPtrArray *events)
         vsJsonWriterEndObject(w);
     }
     vsJsonWriterEndArray(w);
-    if (vsCliWantJson(cli))
-        vsCliPrintJson(cli, w);
-    else
-        vsCliTablePrint(cli, t);
+    vsCliPrintJson(cli, w);
+}
+
+static void
+vsCmdEventsTable(vsCli *cli, GPtrArray *events)
+{
+    g_autoptr(vsCliTable) t = vsCliTableNew("Time", "Host", "Domain", "Event", NULL);
+
+    for (guint i = 0; i < events->len; i++) {
+        vsDomainEventRecord *ev = g_ptr_array_index(events, i);
+        g_autofree char *when = vsCmdEventsTime(ev->when_us);
+
+        vsCliTableAddRow(t, when, ev->host, ev->name, ev->event, NULL);
+    }
+    vsCliTablePrint(cli, t);
 }
 
 static gboolean
@@ -176,7 +185,10 @@ vsCmdEvents(vsCli *cli, const vsCliArgs *args, GError **error)
                                      (guint)limit, error);
     if (!events)
         return FALSE;
-    vsCmdEventsPrint(cli, events);
+    if (vsCliWantJson(cli))
+        vsCmdEventsJson(cli, events);
+    else
+        vsCmdEventsTable(cli, events);
     return TRUE;
 }
 
