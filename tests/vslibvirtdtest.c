@@ -227,8 +227,11 @@ START_TEST(test_real_domain)
     g_autoptr(GPtrArray) stats = NULL;
     g_autoptr(vsDomainInfo) info = NULL;
     g_autofree char *name = NULL;
+    g_autoptr(GArray) counters = NULL;
+    const vsDomainCounters *c;
     vsDomainStats *st;
     guint64 value = 0;
+    guint32 want;
     gint64 deadline;
 
     probeInit(&p);
@@ -259,6 +262,26 @@ START_TEST(test_real_domain)
     ck_assert_uint_eq(value, 1);
     ck_assert(vsDomainStatsGetUInt64(st, "vcpu.maximum", &value));
     ck_assert_uint_eq(value, 2);
+
+    /* The sampler's flat path sees the same guest. */
+    counters = vsHypervisorCollectCounters(hv, &error);
+    ck_assert_msg(counters, "%s", error ? error->message : "?");
+    ck_assert_uint_eq(counters->len, 1);
+    c = &g_array_index(counters, vsDomainCounters, 0);
+    ck_assert_str_eq(c->name, name);
+    ck_assert_str_eq(c->uuid, info->uuid);
+    want = VS_COUNTER_STATE | VS_COUNTER_CPU_TIME | VS_COUNTER_BALLOON_CURRENT |
+        VS_COUNTER_BALLOON_MAXIMUM | VS_COUNTER_VCPU_CURRENT | VS_COUNTER_VCPU_MAXIMUM;
+    ck_assert_msg((c->present & want) == want, "present 0x%x", c->present);
+    ck_assert_int_eq(c->state, VS_DOMAIN_RUNNING);
+    ck_assert_uint_gt(c->cpu_time_ns, 0);
+    ck_assert_uint_eq(c->vcpu_current, 1);
+    ck_assert_uint_eq(c->vcpu_maximum, 2);
+    ck_assert_uint_eq(c->balloon_maximum_kib, 128 * 1024);
+    ck_assert_uint_gt(c->balloon_current_kib, 0);
+    ck_assert_uint_le(c->balloon_current_kib, c->balloon_maximum_kib);
+    /* No disks and no NICs: nothing summed, nothing claimed. */
+    ck_assert(!(c->present & (VS_COUNTER_BLOCK | VS_COUNTER_NET)));
 
     ck_assert_msg(vsHypervisorSetMemory(hv, name, 64 * 1024, VS_AFFECT_LIVE, &error),
                   "%s", error ? error->message : "?");

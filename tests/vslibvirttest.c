@@ -370,6 +370,151 @@ START_TEST(test_stats)
 }
 END_TEST
 
+START_TEST(test_collect_counters)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) counters = vsHypervisorCollectCounters(hv, &error);
+    gboolean web1 = FALSE;
+    gboolean db1 = FALSE;
+    guint i;
+
+    ck_assert_msg(counters, "%s", error ? error->message : "?");
+    /* Running domains only: idle1 is shut off. */
+    ck_assert_uint_eq(counters->len, 2);
+    for (i = 0; i < counters->len; i++) {
+        const vsDomainCounters *c = &g_array_index(counters, vsDomainCounters, i);
+
+        ck_assert_ptr_nonnull(c->name);
+        ck_assert_int_eq(strlen(c->uuid), 36);
+        if (g_str_equal(c->name, "web1")) {
+            ck_assert_str_eq(c->uuid, WEB1_UUID);
+            web1 = TRUE;
+        } else if (g_str_equal(c->name, "db1")) {
+            db1 = TRUE;
+        }
+        /* The test driver answers state.* only. */
+        ck_assert_uint_eq(c->present, VS_COUNTER_STATE);
+        ck_assert_int_eq(c->state, VS_DOMAIN_RUNNING);
+    }
+    ck_assert(web1 && db1);
+}
+END_TEST
+
+/* A hand-built record as QEMU would give it, with a few traps. */
+START_TEST(test_stats_record_to_counters)
+{
+    virConnectPtr conn = virConnectOpen("test:///default");
+    virDomainPtr dom = NULL;
+    virTypedParameterPtr params = NULL;
+    int nparams = 0;
+    int maxparams = 0;
+    virDomainStatsRecord rec = { 0 };
+    vsDomainCounters c = { 0 };
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    guint32 want;
+
+    ck_assert_ptr_nonnull(conn);
+    dom = virDomainLookupByName(conn, "test");
+    ck_assert_ptr_nonnull(dom);
+    ck_assert_int_eq(virDomainGetUUIDString(dom, uuid), 0);
+
+#define ADD(kind, field, value) \
+    ck_assert_int_eq(virTypedParamsAdd##kind(&params, &nparams, &maxparams, \
+                                             field, value), 0)
+    ADD(Int, "state.state", VIR_DOMAIN_PAUSED);
+    ADD(Int, "state.reason", 1);
+    ADD(ULLong, "cpu.time", 123456789);
+    ADD(ULLong, "cpu.user", 1000);
+    ADD(ULLong, "balloon.current", 1048576);
+    ADD(ULLong, "balloon.maximum", 2097152);
+    ADD(ULLong, "balloon.swap_in", 7);
+    ADD(ULLong, "balloon.available", 1000000);
+    ADD(ULLong, "balloon.unused", 400000);
+    /* Of unexpected type: left out, not misread. */
+    ADD(String, "balloon.usable", "plenty");
+    ADD(ULLong, "balloon.rss", 900000);
+    ADD(ULLong, "balloon.last-update", 1700000000);
+    ADD(UInt, "vcpu.current", 2);
+    ADD(UInt, "vcpu.maximum", 4);
+    ADD(Int, "vcpu.0.state", 1);
+    ADD(ULLong, "vcpu.0.time", 999);
+    ADD(UInt, "block.count", 2);
+    ADD(String, "block.0.name", "vda");
+    ADD(String, "block.0.path", "/var/lib/img/a.qcow2");
+    ADD(ULLong, "block.0.rd.reqs", 10);
+    ADD(ULLong, "block.0.rd.bytes", 1000);
+    ADD(ULLong, "block.0.rd.times", 55555);
+    ADD(ULLong, "block.0.wr.reqs", 20);
+    ADD(ULLong, "block.0.wr.bytes", 2000);
+    ADD(ULLong, "block.0.allocation", 1 << 20);
+    ADD(String, "block.1.name", "vdb");
+    ADD(ULLong, "block.1.rd.reqs", 1);
+    ADD(ULLong, "block.1.rd.bytes", 100);
+    ADD(ULLong, "block.1.wr.reqs", 2);
+    ADD(ULLong, "block.1.wr.bytes", 200);
+    ADD(ULLong, "block.1.capacity", 1 << 30);
+    ADD(UInt, "net.count", 2);
+    ADD(String, "net.0.name", "vnet0");
+    ADD(ULLong, "net.0.rx.bytes", 5000);
+    ADD(ULLong, "net.0.rx.pkts", 50);
+    ADD(ULLong, "net.0.tx.bytes", 6000);
+    ADD(String, "net.1.name", "vnet1");
+    ADD(ULLong, "net.1.rx.bytes", 500);
+    ADD(ULLong, "net.1.tx.bytes", 600);
+    ADD(Double, "net.1.tx.drop", 1.5);
+#undef ADD
+
+    rec.dom = dom;
+    rec.params = params;
+    rec.nparams = nparams;
+    vsVirStatsRecordToCounters(&rec, &c);
+
+    ck_assert_str_eq(c.uuid, uuid);
+    ck_assert_str_eq(c.name, "test");
+    want = VS_COUNTER_STATE | VS_COUNTER_CPU_TIME | VS_COUNTER_VCPU_CURRENT |
+        VS_COUNTER_VCPU_MAXIMUM | VS_COUNTER_BALLOON_CURRENT |
+        VS_COUNTER_BALLOON_MAXIMUM | VS_COUNTER_BALLOON_AVAILABLE |
+        VS_COUNTER_BALLOON_UNUSED | VS_COUNTER_BALLOON_RSS |
+        VS_COUNTER_BALLOON_LAST_UPDATE | VS_COUNTER_BLOCK | VS_COUNTER_NET;
+    ck_assert_uint_eq(c.present, want);
+    ck_assert_int_eq(c.state, VS_DOMAIN_PAUSED);
+    ck_assert_uint_eq(c.cpu_time_ns, 123456789);
+    ck_assert_uint_eq(c.vcpu_current, 2);
+    ck_assert_uint_eq(c.vcpu_maximum, 4);
+    ck_assert_uint_eq(c.balloon_current_kib, 1048576);
+    ck_assert_uint_eq(c.balloon_maximum_kib, 2097152);
+    ck_assert_uint_eq(c.balloon_available_kib, 1000000);
+    ck_assert_uint_eq(c.balloon_unused_kib, 400000);
+    ck_assert_uint_eq(c.balloon_usable_kib, 0);
+    ck_assert_uint_eq(c.balloon_rss_kib, 900000);
+    ck_assert_uint_eq(c.balloon_last_update, 1700000000);
+    ck_assert_uint_eq(c.block_rd_bytes, 1100);
+    ck_assert_uint_eq(c.block_wr_bytes, 2200);
+    ck_assert_uint_eq(c.block_rd_reqs, 11);
+    ck_assert_uint_eq(c.block_wr_reqs, 22);
+    ck_assert_uint_eq(c.net_rx_bytes, 5500);
+    ck_assert_uint_eq(c.net_tx_bytes, 6600);
+
+    /* Reusing the struct keeps identity and forgets the old counters. */
+    vsVirStatsParamsToCounters(params, 3, &c);
+    ck_assert_str_eq(c.uuid, uuid);
+    ck_assert_str_eq(c.name, "test");
+    ck_assert_uint_eq(c.present, VS_COUNTER_STATE | VS_COUNTER_CPU_TIME);
+    ck_assert_uint_eq(c.block_rd_bytes, 0);
+    ck_assert_uint_eq(c.vcpu_current, 0);
+
+    /* Nothing at all: nothing present, and no state invented. */
+    vsVirStatsParamsToCounters(NULL, 0, &c);
+    ck_assert_uint_eq(c.present, 0);
+
+    vsDomainCountersClear(&c);
+    virTypedParamsFree(params, nparams);
+    virDomainFree(dom);
+    virConnectClose(conn);
+}
+END_TEST
+
 typedef struct {
     GPtrArray *seen;        /* "name:event" strings */
 } EventLog;
@@ -575,6 +720,8 @@ libvirtSuite(void)
     tcase_add_test(tc, test_resize);
     tcase_add_test(tc, test_agent_unsupported);
     tcase_add_test(tc, test_stats);
+    tcase_add_test(tc, test_collect_counters);
+    tcase_add_test(tc, test_stats_record_to_counters);
     tcase_add_test(tc, test_lifecycle_events);
     suite_add_tcase(s, tc);
 

@@ -14,6 +14,8 @@
 #include "vsdaemon.h"
 #include "hypervisor/vshypervisor.h"
 #include "store/vsstore.h"
+#include "telemetry/vssampler.h"
+#include "vsmetrics.h"
 #include "util/vsconfig.h"
 #include "util/vserror.h"
 #include "util/vslog.h"
@@ -21,6 +23,9 @@
 
 #define VS_DAEMON_RETRY_MIN_MS 1000
 #define VS_DAEMON_RETRY_MAX_MS 60000
+/* Daily sample partitions are created this far ahead. */
+#define VS_DAEMON_DAYS_AHEAD 3
+#define VS_DAEMON_MAINTAIN_INTERVAL_MS (3600 * 1000)
 /* Events wait here while the database is away; beyond this the oldest go. */
 #define VS_DAEMON_MAX_PENDING_EVENTS 10000
 
@@ -52,6 +57,12 @@ struct _vsDaemon {
 
     GQueue events;              /* vsPendingEvent */
     guint heartbeat_id;
+
+    vsSampler *sampler;
+    vsMetricsServer *metrics;
+    char *metrics_listen;       /* what the server listens on now */
+    guint sample_id;
+    guint maintain_id;
     guint signal_ids[3];
 };
 
@@ -226,6 +237,32 @@ vsDaemonFlushEvents(vsDaemon *d)
     }
 }
 
+/* Labels set with "virt-shadow annotate" reach the samples within a
+ * heartbeat. */
+static void
+vsDaemonRefreshLabels(vsDaemon *d)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GHashTable) labels = NULL;
+
+    if (!d->store || !d->sampler)
+        return;
+    if (!(labels = vsStoreGetDomainLabels(d->store, &error))) {
+        g_warning("cannot read workload labels: %s", error->message);
+        return;
+    }
+    vsSamplerSetLabels(d->sampler, labels);
+}
+
+static void
+vsDaemonLogSamplerMessages(vsDaemon *d)
+{
+    g_auto(GStrv) messages = vsSamplerTakeMessages(d->sampler);
+
+    for (gsize i = 0; messages && messages[i]; i++)
+        g_info("%s", messages[i]);
+}
+
 static gboolean
 vsDaemonHeartbeat(gpointer opaque)
 {
@@ -241,6 +278,33 @@ vsDaemonHeartbeat(gpointer opaque)
         return G_SOURCE_CONTINUE;
     }
     vsDaemonFlushEvents(d);
+    vsDaemonRefreshLabels(d);
+    return G_SOURCE_CONTINUE;
+}
+
+/* What was spooled while the database was away goes in first, in order. */
+static void
+vsDaemonReplaySpool(vsDaemon *d)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (d->sampler && !vsSamplerReplay(d->sampler, d->store, &error))
+        g_warning("cannot replay the spool yet: %s", error->message);
+    if (d->sampler)
+        vsDaemonLogSamplerMessages(d);
+}
+
+/* Partitions ahead, retention and rollups; cheap when there is nothing to do. */
+static gboolean
+vsDaemonMaintain(gpointer opaque)
+{
+    vsDaemon *d = opaque;
+    g_autoptr(GError) error = NULL;
+
+    if (d->store && !vsStoreMaintainSamples(d->store, g_get_real_time(), VS_DAEMON_DAYS_AHEAD,
+                                            d->cfg->raw_retention_ms,
+                                            d->cfg->rollup_retention_ms, &error))
+        g_warning("sample housekeeping failed: %s", error->message);
     return G_SOURCE_CONTINUE;
 }
 
@@ -260,6 +324,8 @@ vsDaemonConnectStore(vsDaemon *d, GError **error)
     d->store = g_steal_pointer(&store);
     d->store_retry_ms = 0;
     vsDaemonHeartbeat(d);
+    vsDaemonMaintain(d);
+    vsDaemonReplaySpool(d);
     return TRUE;
 }
 
@@ -385,15 +451,107 @@ vsDaemonScheduleHypervisor(vsDaemon *d)
     d->hv_retry_id = g_timeout_add(delay, vsDaemonRetryHypervisor, d);
 }
 
+/* --- telemetry ------------------------------------------------------------------ */
+
+static void
+vsDaemonSamplerConfig(const vsConfig *cfg, vsSamplerConfig *ret)
+{
+    vsAdaptiveConfigDefaults(&ret->adaptive);
+    ret->adaptive.min_interval_ms = cfg->min_interval_ms;
+    ret->adaptive.max_interval_ms = cfg->max_interval_ms;
+    ret->balloon_period_s = (int)MIN(cfg->balloon_period_ms / 1000, G_MAXINT);
+    ret->spool_max_bytes = cfg->spool_max_bytes;
+}
+
+/* Ticks at min_interval; the sampler decides which domains are due. */
+static gboolean
+vsDaemonSample(gpointer opaque)
+{
+    vsDaemon *d = opaque;
+    g_autoptr(GError) error = NULL;
+    gboolean had_store = d->store != NULL;
+
+    if (!d->hv || !vsHypervisorIsAlive(d->hv))
+        return G_SOURCE_CONTINUE;
+    if (!vsSamplerCycle(d->sampler, d->hv, d->store, g_get_real_time(), &error))
+        g_warning("sampling failed: %s", error->message);
+    vsDaemonLogSamplerMessages(d);
+    /* a write that failed spooled its samples: the database is gone */
+    if (had_store && !vsSamplerGetStats(d->sampler)->database_up) {
+        g_warning("database lost while storing samples; spooling until it is back");
+        vsStoreFree(g_steal_pointer(&d->store));
+        vsDaemonScheduleStore(d);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+vsDaemonStartSampler(vsDaemon *d, GError **error)
+{
+    g_autofree char *spool = g_build_filename(d->target.state_dir, "spool", NULL);
+    vsSamplerConfig scfg;
+
+    vsDaemonSamplerConfig(d->cfg, &scfg);
+    if (!(d->sampler = vsSamplerNew(&scfg, d->host, spool, error)))
+        return FALSE;
+    if (vsSamplerGetStats(d->sampler)->spool_batches > 0)
+        g_info("%u batches are waiting in the spool '%s'",
+               vsSamplerGetStats(d->sampler)->spool_batches, spool);
+    return TRUE;
+}
+
+static void
+vsDaemonRenderMetrics(GString *out, gpointer opaque)
+{
+    vsDaemon *d = opaque;
+    g_autoptr(GPtrArray) latest = vsSamplerLatest(d->sampler);
+
+    vsMetricsFormat(out, vsSamplerGetStats(d->sampler),
+                    d->hv && vsHypervisorIsAlive(d->hv), latest);
+}
+
+/* (Re)start the endpoint when its address changed. */
+static gboolean
+vsDaemonServeMetrics(vsDaemon *d, GError **error)
+{
+    const char *listen = d->cfg->metrics_listen;
+    g_autofree char *url = NULL;
+
+    if (d->metrics && g_strcmp0(listen, d->metrics_listen) == 0)
+        return TRUE;
+    g_clear_pointer(&d->metrics, vsMetricsServerFree);
+    g_clear_pointer(&d->metrics_listen, g_free);
+    if (!listen)
+        return TRUE;
+    if (!(d->metrics = vsMetricsServerNew(listen, vsDaemonRenderMetrics, d, error)))
+        return FALSE;
+    d->metrics_listen = g_strdup(listen);
+    url = vsMetricsServerURL(d->metrics);
+    vsLogWithFields(G_LOG_LEVEL_INFO, (const char *const[]){ "url", url, NULL },
+                    "serving Prometheus metrics");
+    return TRUE;
+}
+
 /* --- signals -------------------------------------------------------------------- */
+
+static void
+vsDaemonRestartTimer(guint *id, guint64 interval_ms, GSourceFunc fn, vsDaemon *d)
+{
+    if (*id)
+        g_source_remove(*id);
+    *id = g_timeout_add((guint)CLAMP(interval_ms, 100, G_MAXUINT), fn, d);
+}
 
 static void
 vsDaemonRestartTimers(vsDaemon *d)
 {
-    if (d->heartbeat_id)
-        g_source_remove(d->heartbeat_id);
-    d->heartbeat_id = g_timeout_add(MAX(d->cfg->heartbeat_interval_ms, 100),
-                                    vsDaemonHeartbeat, d);
+    vsSamplerConfig scfg;
+
+    vsDaemonRestartTimer(&d->heartbeat_id, d->cfg->heartbeat_interval_ms, vsDaemonHeartbeat, d);
+    vsDaemonRestartTimer(&d->sample_id, d->cfg->min_interval_ms, vsDaemonSample, d);
+    vsDaemonRestartTimer(&d->maintain_id, VS_DAEMON_MAINTAIN_INTERVAL_MS, vsDaemonMaintain, d);
+    vsDaemonSamplerConfig(d->cfg, &scfg);
+    vsSamplerSetConfig(d->sampler, &scfg);
 }
 
 /* Reconnect what the new configuration points elsewhere; keep the rest. */
@@ -417,6 +575,8 @@ vsDaemonReload(gpointer opaque)
     if (!vsDaemonApplyLogging(d, &error))
         g_warning("%s", error->message);
     vsDaemonRestartTimers(d);
+    if (!vsDaemonServeMetrics(d, &error))
+        g_warning("%s", error->message);
     if (g_strcmp0(old_uri, d->uri) != 0 && !d->hv_retry_id) {
         vsHypervisorFree(g_steal_pointer(&d->hv));
         vsDaemonScheduleHypervisor(d);
@@ -511,7 +671,9 @@ vsDaemonStart(vsDaemon *d, GError **error)
 
     if (!vsMakeDirs(d->target.state_dir, 0711, error) ||
         !vsDaemonApplyLogging(d, error) ||
-        !vsDaemonTakePidFile(d, error))
+        !vsDaemonTakePidFile(d, error) ||
+        !vsDaemonStartSampler(d, error) ||
+        !vsDaemonServeMetrics(d, error))
         return FALSE;
 
     d->loop = g_main_loop_new(NULL, FALSE);
@@ -575,12 +737,19 @@ vsDaemonFree(vsDaemon *d)
     }
     if (d->heartbeat_id)
         g_source_remove(d->heartbeat_id);
+    if (d->sample_id)
+        g_source_remove(d->sample_id);
+    if (d->maintain_id)
+        g_source_remove(d->maintain_id);
     if (d->store_retry_id)
         g_source_remove(d->store_retry_id);
     if (d->hv_retry_id)
         g_source_remove(d->hv_retry_id);
     vsHypervisorFree(d->hv);
     vsStoreFree(d->store);
+    vsMetricsServerFree(d->metrics);
+    g_free(d->metrics_listen);
+    vsSamplerFree(d->sampler);
     vsStoreTargetClear(&d->target);
     g_queue_clear_full(&d->events, (GDestroyNotify)vsPendingEventFree);
     vsDaemonReleasePidFile(d);

@@ -306,3 +306,9 @@ vsDomainStatsGetUInt64(const vsDomainStats *stats, const char *key, guint64 *ret
         return FALSE;
     }
 }
+
+GArray *
+vsHypervisorCollectCounters(vsHypervisor *hv, GError **error)
+{
+    return hv->driver->collectCounters(hv->priv, error);
+}

@@ -13,6 +13,8 @@
 
 #include <glib.h>
 
+#include "telemetry/vssample.h"
+
 G_BEGIN_DECLS
 
 /* Mirrors virDomainState (the numbers are part of the contract). */
@@ -183,6 +185,11 @@ struct _vsHypervisorDriver {
      * vsDomainStats. */
     GPtrArray *(*getAllDomainStats)(gpointer priv, vsStatsGroups groups,
                                     gboolean running_only, GError **error);
+    /* The sampler's hot path: ONE bulk call (state, cpu-total, balloon,
+     * vcpu, block, interface; NOWAIT) for every running domain, flattened
+     * into a GArray of vsDomainCounters (with clear func).  Missing fields
+     * are left out of ->present; nothing else is allocated per field. */
+    GArray *(*collectCounters)(gpointer priv, GError **error);
 };
 
 /* Our metadata namespace in domain XML. */
@@ -233,5 +240,6 @@ gboolean vsHypervisorSetMemoryStatsPeriod(vsHypervisor *hv, const char *domain,
                                           GError **error);
 GPtrArray *vsHypervisorGetAllDomainStats(vsHypervisor *hv, vsStatsGroups groups,
                                          gboolean running_only, GError **error);
+GArray *vsHypervisorCollectCounters(vsHypervisor *hv, GError **error);
 
 G_END_DECLS

@@ -198,6 +198,42 @@ vsStoreListDomainEvents(vsStore *store, const char *domain, gint64 since_us,
     return store->driver->listDomainEvents(store->priv, domain, since_us, limit, error);
 }
 
+gboolean
+vsStoreWriteSamples(vsStore *store, const char *host, const vsSampleBatch *batch,
+                    GError **error)
+{
+    return store->driver->writeSamples(store->priv, host, batch, error);
+}
+
+gboolean
+vsStoreMaintainSamples(vsStore *store, gint64 now_us, guint days_ahead,
+                       guint64 raw_retention_ms, guint64 rollup_retention_ms,
+                       GError **error)
+{
+    return store->driver->maintainSamples(store->priv, now_us, days_ahead, raw_retention_ms,
+                                          rollup_retention_ms, error);
+}
+
+GArray *
+vsStoreQuerySamples(vsStore *store, const char *domain, gint64 since_us, gint64 until_us,
+                    GError **error)
+{
+    return store->driver->querySamples(store->priv, domain, since_us, until_us, error);
+}
+
+gboolean
+vsStoreSetDomainLabels(vsStore *store, const char *uuid, const char *name,
+                       const char *labels_json, GError **error)
+{
+    return store->driver->setDomainLabels(store->priv, uuid, name, labels_json, error);
+}
+
+GHashTable *
+vsStoreGetDomainLabels(vsStore *store, GError **error)
+{
+    return store->driver->getDomainLabels(store->priv, error);
+}
+
 void
 vsDomainEventRecordFree(vsDomainEventRecord *rec)
 {

@@ -9,6 +9,8 @@
 
 #include <glib.h>
 
+#include "telemetry/vssample.h"
+
 G_BEGIN_DECLS
 
 /* Where the database lives. */
@@ -82,6 +84,31 @@ struct _vsStoreDriver {
     GPtrArray *(*listDomainEvents)(gpointer priv, const char *domain, gint64 since_us,
                                    guint limit, GError **error);
 
+    /* Store @batch in one transaction (COPY) together with its id: raw
+     * samples (rollup_s 0) into the samples table, 5-minute averages into
+     * the 5-minute rollups.  A batch whose id is already stored is skipped
+     * with success, so replays never duplicate.  @host names this
+     * controller.  VS_ERROR_CONNECT when the database is unreachable. */
+    gboolean (*writeSamples)(gpointer priv, const char *host, const vsSampleBatch *batch,
+                             GError **error);
+    /* Housekeeping, idempotent: create the daily partitions of the samples
+     * table from yesterday to @days_ahead days ahead, drop raw partitions
+     * older than @raw_retention_ms, compute the 5-minute and 1-hour rollups
+     * of closed buckets, and delete rollups older than @rollup_retention_ms. */
+    gboolean (*maintainSamples)(gpointer priv, gint64 now_us, guint days_ahead,
+                                guint64 raw_retention_ms, guint64 rollup_retention_ms,
+                                GError **error);
+    /* Raw samples of @domain (name or UUID) in [@since_us, @until_us), oldest
+     * first: a GArray of vsSample (with clear func). */
+    GArray *(*querySamples)(gpointer priv, const char *domain, gint64 since_us,
+                            gint64 until_us, GError **error);
+    /* Set (replace) the workload labels of a domain: @labels_json is a JSON
+     * object of string values, or NULL to remove them. */
+    gboolean (*setDomainLabels)(gpointer priv, const char *uuid, const char *name,
+                                const char *labels_json, GError **error);
+    /* Every domain's labels: UUID -> JSON object text. */
+    GHashTable *(*getDomainLabels)(gpointer priv, GError **error);
+
     /* Embedded cluster control (optional: only for drivers that embed). */
     vsStoreEmbeddedState (*embeddedState)(const vsStoreTarget *target);
     gboolean (*embeddedStart)(const vsStoreTarget *target, GError **error);
@@ -116,6 +143,17 @@ gboolean vsStoreRecordDomainEvent(vsStore *store, gint64 when_us, const char *ho
 
 GPtrArray *vsStoreListDomainEvents(vsStore *store, const char *domain, gint64 since_us,
                                    guint limit, GError **error);
+
+gboolean vsStoreWriteSamples(vsStore *store, const char *host, const vsSampleBatch *batch,
+                             GError **error);
+gboolean vsStoreMaintainSamples(vsStore *store, gint64 now_us, guint days_ahead,
+                                guint64 raw_retention_ms, guint64 rollup_retention_ms,
+                                GError **error);
+GArray *vsStoreQuerySamples(vsStore *store, const char *domain, gint64 since_us,
+                            gint64 until_us, GError **error);
+gboolean vsStoreSetDomainLabels(vsStore *store, const char *uuid, const char *name,
+                                const char *labels_json, GError **error);
+GHashTable *vsStoreGetDomainLabels(vsStore *store, GError **error);
 
 vsStoreEmbeddedState vsStoreEmbeddedGetState(const vsStoreTarget *target);
 gboolean vsStoreEmbeddedStart(const vsStoreTarget *target, GError **error);

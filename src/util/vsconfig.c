@@ -11,6 +11,7 @@
 typedef enum {
     VS_CONF_STRING,
     VS_CONF_DURATION,
+    VS_CONF_SIZE,
 } vsConfigKeyType;
 
 typedef gboolean (*vsConfigValidator)(const char *value, GError **error);
@@ -63,6 +64,13 @@ static const vsConfigKey vsConfigKeys[] = {
     VS_CONF("libvirt", "domain_type", VS_CONF_STRING, domain_type, vsConfigValidateDomainType),
     VS_CONF("daemon", "pid_file", VS_CONF_STRING, pid_file, vsConfigValidateAbsolute),
     VS_CONF("daemon", "heartbeat_interval", VS_CONF_DURATION, heartbeat_interval_ms, NULL),
+    VS_CONF("telemetry", "min_interval", VS_CONF_DURATION, min_interval_ms, NULL),
+    VS_CONF("telemetry", "max_interval", VS_CONF_DURATION, max_interval_ms, NULL),
+    VS_CONF("telemetry", "balloon_period", VS_CONF_DURATION, balloon_period_ms, NULL),
+    VS_CONF("telemetry", "spool_max", VS_CONF_SIZE, spool_max_bytes, NULL),
+    VS_CONF("telemetry", "raw_retention", VS_CONF_DURATION, raw_retention_ms, NULL),
+    VS_CONF("telemetry", "rollup_retention", VS_CONF_DURATION, rollup_retention_ms, NULL),
+    VS_CONF("metrics", "listen", VS_CONF_STRING, metrics_listen, NULL),
 };
 
 vsConfig *
@@ -77,6 +85,13 @@ vsConfigNew(void)
     cfg->domain_type = g_strdup("qemu");
     cfg->pid_file = g_strdup("/run/virt-shadowd.pid");
     cfg->heartbeat_interval_ms = 10 * 1000;
+    cfg->min_interval_ms = 5 * 1000;
+    cfg->max_interval_ms = 60 * 1000;
+    cfg->balloon_period_ms = 10 * 1000;
+    cfg->spool_max_bytes = 64 * 1024 * 1024;
+    cfg->raw_retention_ms = 14 * 24 * 3600 * 1000ULL;
+    cfg->rollup_retention_ms = 365 * 24 * 3600 * 1000ULL;
+    cfg->metrics_listen = g_strdup("127.0.0.1:9468");
     return cfg;
 }
 
@@ -120,6 +135,8 @@ vsConfigSetKey(vsConfig *cfg, const vsConfigKey *def, const char *value, GError 
     }
     case VS_CONF_DURATION:
         return vsParseDuration(value, &G_STRUCT_MEMBER(guint64, cfg, def->offset), error);
+    case VS_CONF_SIZE:
+        return vsParseSize(value, 1, &G_STRUCT_MEMBER(guint64, cfg, def->offset), error);
     }
     g_assert_not_reached();
 }
@@ -172,6 +189,12 @@ vsConfigFromKeyFile(GKeyFile *kf, const char *name, GError **error)
     if (!vsConfigApplyKeyFile(cfg, kf, &local)) {
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "config file '%s': %s",
                     name, local->message);
+        return NULL;
+    }
+    if (cfg->min_interval_ms == 0 || cfg->min_interval_ms > cfg->max_interval_ms) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "config file '%s': [telemetry] min_interval must be above 0 and at most "
+                    "max_interval", name);
         return NULL;
     }
     cfg->path = g_strdup(name);

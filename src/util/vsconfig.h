@@ -28,6 +28,17 @@ struct _vsConfig {
     /* [daemon] */
     char *pid_file;
     guint64 heartbeat_interval_ms;
+
+    /* [telemetry] */
+    guint64 min_interval_ms;
+    guint64 max_interval_ms;
+    guint64 balloon_period_ms;      /* stats period set on domains lacking one; 0: never */
+    guint64 spool_max_bytes;
+    guint64 raw_retention_ms;
+    guint64 rollup_retention_ms;
+
+    /* [metrics] */
+    char *metrics_listen;           /* "127.0.0.1:9468"; NULL: off */
 };
 
 vsConfig *vsConfigNew(void);

@@ -1,0 +1,299 @@
+/*
+ * vssampler.c: the daemon's collection cycle
+ */
+#include <config.h>
+
+#include <math.h>
+
+#include "vssampler.h"
+#include "vsrates.h"
+#include "vsspool.h"
+#include "util/vserror.h"
+
+/* A domain unseen for this many max intervals was undefined: forget it. */
+#define VS_SAMPLER_EXPIRE_INTERVALS 10
+
+struct _vsSampler {
+    vsSamplerConfig cfg;
+    char *host;
+    vsRateTracker *rates;
+    vsAdaptive *adaptive;
+    vsSpool *spool;
+    GHashTable *labels;         /* UUID -> JSON text, from annotate */
+    GHashTable *latest;         /* UUID -> vsSample* */
+    GHashTable *period_tried;   /* UUIDs whose stats period we set (or tried) */
+    GPtrArray *messages;
+    vsSamplerStats stats;
+};
+
+static void
+vsSampleFreeFull(vsSample *smp)
+{
+    vsSampleClear(smp);
+    g_free(smp);
+}
+
+vsSampler *
+vsSamplerNew(const vsSamplerConfig *cfg, const char *host, const char *spool_dir,
+             GError **error)
+{
+    g_autoptr(vsSampler) s = g_new0(vsSampler, 1);
+
+    s->cfg = *cfg;
+    s->host = g_strdup(host);
+    s->rates = vsRateTrackerNew();
+    s->adaptive = vsAdaptiveNew(&cfg->adaptive);
+    s->labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->latest = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify)vsSampleFreeFull);
+    s->period_tried = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s->messages = g_ptr_array_new_with_free_func(g_free);
+    if (!(s->spool = vsSpoolOpen(spool_dir, cfg->spool_max_bytes, error)))
+        return NULL;
+    s->stats.spool_batches = vsSpoolBatches(s->spool);
+    s->stats.spool_bytes = vsSpoolBytes(s->spool);
+    return g_steal_pointer(&s);
+}
+
+void
+vsSamplerFree(vsSampler *s)
+{
+    if (!s)
+        return;
+    g_free(s->host);
+    vsRateTrackerFree(s->rates);
+    vsAdaptiveFree(s->adaptive);
+    vsSpoolFree(s->spool);
+    g_hash_table_unref(s->labels);
+    g_hash_table_unref(s->latest);
+    g_hash_table_unref(s->period_tried);
+    g_ptr_array_unref(s->messages);
+    g_free(s);
+}
+
+void
+vsSamplerSetConfig(vsSampler *s, const vsSamplerConfig *cfg)
+{
+    /* intervals learnt so far are kept; new bounds apply from now on */
+    if (memcmp(&s->cfg.adaptive, &cfg->adaptive, sizeof(cfg->adaptive)) != 0) {
+        vsAdaptiveFree(s->adaptive);
+        s->adaptive = vsAdaptiveNew(&cfg->adaptive);
+    }
+    s->cfg = *cfg;
+}
+
+void
+vsSamplerSetLabels(vsSampler *s, GHashTable *labels)
+{
+    GHashTableIter it;
+    gpointer key, value;
+
+    g_hash_table_remove_all(s->labels);
+    g_hash_table_iter_init(&it, labels);
+    while (g_hash_table_iter_next(&it, &key, &value))
+        g_hash_table_insert(s->labels, g_strdup(key), g_strdup(value));
+}
+
+static void G_GNUC_PRINTF(2, 3)
+vsSamplerSay(vsSampler *s, const char *format, ...)
+{
+    va_list ap;
+
+    va_start(ap, format);
+    g_ptr_array_add(s->messages, g_strdup_vprintf(format, ap));
+    va_end(ap);
+}
+
+static void
+vsSamplerTakeSpoolWarnings(vsSampler *s)
+{
+    g_auto(GStrv) warnings = vsSpoolTakeWarnings(s->spool);
+
+    for (gsize i = 0; warnings && warnings[i]; i++)
+        g_ptr_array_add(s->messages, g_strdup(warnings[i]));
+}
+
+GStrv
+vsSamplerTakeMessages(vsSampler *s)
+{
+    g_autoptr(GStrvBuilder) b = NULL;
+
+    vsSamplerTakeSpoolWarnings(s);
+    if (s->messages->len == 0)
+        return NULL;
+    b = g_strv_builder_new();
+    for (guint i = 0; i < s->messages->len; i++)
+        g_strv_builder_add(b, g_ptr_array_index(s->messages, i));
+    g_ptr_array_set_size(s->messages, 0);
+    return g_strv_builder_end(b);
+}
+
+const vsSamplerStats *
+vsSamplerGetStats(vsSampler *s)
+{
+    s->stats.spool_batches = vsSpoolBatches(s->spool);
+    s->stats.spool_bytes = vsSpoolBytes(s->spool);
+    s->stats.domains = vsRateTrackerSize(s->rates);
+    return &s->stats;
+}
+
+GPtrArray *
+vsSamplerLatest(vsSampler *s)
+{
+    GPtrArray *latest = g_ptr_array_sized_new(g_hash_table_size(s->latest));
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, s->latest);
+    while (g_hash_table_iter_next(&it, NULL, &value))
+        g_ptr_array_add(latest, value);
+    return latest;
+}
+
+/* Memory stats stay empty until a stats period is set: do it once for a
+ * domain whose balloon reports sizes but no guest statistics. */
+static void
+vsSamplerEnsureStatsPeriod(vsSampler *s, vsHypervisor *hv, const vsDomainCounters *c)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (s->cfg.balloon_period_s <= 0 ||
+        !(c->present & VS_COUNTER_BALLOON_CURRENT) ||
+        (c->present & VS_COUNTER_BALLOON_LAST_UPDATE) ||
+        g_hash_table_contains(s->period_tried, c->uuid))
+        return;
+    g_hash_table_add(s->period_tried, g_strdup(c->uuid));
+    if (vsHypervisorSetMemoryStatsPeriod(hv, c->uuid, s->cfg.balloon_period_s,
+                                         VS_AFFECT_LIVE, &error))
+        vsSamplerSay(s, "turned on balloon statistics every %d s for domain '%s'",
+                     s->cfg.balloon_period_s, c->name);
+    else
+        vsSamplerSay(s, "cannot turn on balloon statistics for domain '%s': %s",
+                     c->name, error->message);
+}
+
+static void
+vsSamplerRemember(vsSampler *s, const vsSample *smp)
+{
+    vsSample *copy = g_new0(vsSample, 1);
+
+    vsSampleCopy(copy, smp);
+    g_hash_table_insert(s->latest, g_strdup(smp->uuid), copy);
+}
+
+/* Rates for every due domain; the others keep accumulating counters. */
+static void
+vsSamplerTakeRates(vsSampler *s, vsHypervisor *hv, GArray *counters, gint64 now_us,
+                   vsSampleBatch *batch)
+{
+    for (guint i = 0; i < counters->len; i++) {
+        const vsDomainCounters *c = &g_array_index(counters, vsDomainCounters, i);
+        vsSample smp;
+
+        vsSamplerEnsureStatsPeriod(s, hv, c);
+        if (!vsAdaptiveIsDue(s->adaptive, c->uuid, now_us))
+            continue;
+        vsSampleInit(&smp);
+        if (!vsRateTrackerUpdate(s->rates, c, now_us, &smp)) {
+            vsAdaptiveObserve(s->adaptive, c->uuid, NAN, now_us);
+            vsSampleClear(&smp);
+            continue;
+        }
+        smp.labels = g_strdup(g_hash_table_lookup(s->labels, c->uuid));
+        vsAdaptiveObserve(s->adaptive, c->uuid, smp.cpu_vcpus, now_us);
+        vsSamplerRemember(s, &smp);
+        g_array_append_val(batch->samples, smp);
+    }
+}
+
+static gboolean
+vsSamplerLatestExpired(gpointer key, gpointer value, gpointer cutoff)
+{
+    return ((vsSample *)value)->time_us < *(gint64 *)cutoff;
+}
+
+static void
+vsSamplerExpire(vsSampler *s, gint64 now_us)
+{
+    gint64 cutoff = now_us - (gint64)(s->cfg.adaptive.max_interval_ms * 1000 *
+                                      VS_SAMPLER_EXPIRE_INTERVALS);
+
+    vsRateTrackerExpire(s->rates, cutoff);
+    g_hash_table_foreach_remove(s->latest, vsSamplerLatestExpired, &cutoff);
+}
+
+static gboolean
+vsSamplerReplayOne(const vsSampleBatch *b, gpointer opaque, GError **error)
+{
+    vsSampler *s = ((gpointer *)opaque)[0];
+    vsStore *store = ((gpointer *)opaque)[1];
+
+    if (!vsStoreWriteSamples(store, s->host, b, error))
+        return FALSE;
+    s->stats.samples_stored += b->samples->len;
+    return TRUE;
+}
+
+gboolean
+vsSamplerReplay(vsSampler *s, vsStore *store, GError **error)
+{
+    gpointer ctx[] = { s, store };
+    guint replayed = 0;
+
+    if (vsSpoolBatches(s->spool) == 0)
+        return TRUE;
+    if (!vsSpoolReplay(s->spool, vsSamplerReplayOne, ctx, &replayed, error)) {
+        s->stats.database_up = FALSE;
+        return FALSE;
+    }
+    s->stats.database_up = TRUE;
+    if (replayed > 0)
+        vsSamplerSay(s, "replayed %u spooled batch%s into the database", replayed,
+                     replayed == 1 ? "" : "es");
+    return TRUE;
+}
+
+/* Straight to the database when it is there and nothing older waits in
+ * the spool; otherwise to the spool, so order is kept. */
+static void
+vsSamplerStore(vsSampler *s, vsStore *store, const vsSampleBatch *batch)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (store && vsSamplerReplay(s, store, &error) &&
+        vsStoreWriteSamples(store, s->host, batch, &error)) {
+        s->stats.database_up = TRUE;
+        s->stats.samples_stored += batch->samples->len;
+        return;
+    }
+    s->stats.database_up = FALSE;
+    if (!vsSpoolAppend(s->spool, batch, &error)) {
+        vsSamplerSay(s, "lost %u samples: cannot spool them: %s", batch->samples->len,
+                     error->message);
+        return;
+    }
+    s->stats.samples_spooled += batch->samples->len;
+}
+
+gboolean
+vsSamplerCycle(vsSampler *s, vsHypervisor *hv, vsStore *store, gint64 now_us,
+               GError **error)
+{
+    gint64 start = g_get_monotonic_time();
+    g_autoptr(GArray) counters = vsHypervisorCollectCounters(hv, error);
+    g_autoptr(vsSampleBatch) batch = NULL;
+
+    if (!counters)
+        return FALSE;
+    batch = vsSampleBatchNew(0);
+    vsSamplerTakeRates(s, hv, counters, now_us, batch);
+    vsSamplerExpire(s, now_us);
+    if (batch->samples->len > 0)
+        vsSamplerStore(s, store, batch);
+    else if (store)
+        vsSamplerReplay(s, store, NULL);
+    s->stats.cycles++;
+    s->stats.samples_collected += batch->samples->len;
+    s->stats.last_cycle_s = (g_get_monotonic_time() - start) / 1e6;
+    return TRUE;
+}
