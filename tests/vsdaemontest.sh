@@ -11,13 +11,13 @@ pid=$VS_TMP/vsd.pid
 log=$VS_TMP/vsd.log
 # An unreachable database: the daemon must keep running and retry.
 write_config() {
-    printf '[main]\nstate_dir = %s\ndatabase = postgresql://vs:s3cret@127.0.0.1:1/x\nlog_level = %s\n[libvirt]\nuri = test:///default\n[daemon]\nheartbeat_interval = 200ms\n' \
+    printf '[main]\nstate_dir = %s\ndatabase = postgresql://vs:s3cret@127.0.0.1:1/x\nlog_level = %s\n[libvirt]\nuri = test:///default\n[daemon]\nheartbeat_interval = 200ms\n[metrics]\nlisten = 127.0.0.1:0\n' \
         "$VS_TMP/state" "$1" > "$cfg"
 }
 daemon_pid=
 stop_daemon() { [ -z "$daemon_pid" ] || kill -9 "$daemon_pid" 2>/dev/null; }
 vs_cleanup_hook=stop_daemon
-logged() { grep -q -- "$1" "$log"; }
+logged() { grep -q -- "$1" "$log" 2>/dev/null; }
 
 write_config info
 vs_check "--check-config accepts the config" vs_run 0 "$VSD" --config "$cfg" --check-config
@@ -34,6 +34,7 @@ vs_check "connects to libvirt" vs_wait_for 20 logged "connected to libvirt"
 vs_check "reports the unreachable database" vs_wait_for 20 logged "127.0.0.1:1"
 vs_check "never logs the password" vs_lacks "$(cat "$log")" "s3cret"
 vs_check "keeps running without the database" kill -0 "$daemon_pid"
+vs_check "says where it serves metrics" vs_wait_for 20 logged "serving Prometheus metrics (url=http://127.0.0.1:"
 
 vs_check "second instance is refused" vs_run 1 "$VSD" --foreground --config "$cfg" --pid-file "$pid"
 vs_check "second instance says why" vs_contains "$err" "already running"
@@ -54,7 +55,7 @@ vs_check "pid file removed on exit" test ! -e "$pid"
 
 # Detached: the starter returns once the daemon is up.
 write_config info
-printf '[main]\nstate_dir = %s\nlog_target = file:%s\ndatabase = postgresql://127.0.0.1:1/x\n[libvirt]\nuri = test:///default\n' \
+printf '[main]\nstate_dir = %s\nlog_target = file:%s\ndatabase = postgresql://127.0.0.1:1/x\n[libvirt]\nuri = test:///default\n[metrics]\nlisten =\n' \
     "$VS_TMP/state" "$VS_TMP/detached.log" > "$cfg"
 vs_check "detached start exits 0" vs_run 0 "$VSD" --config "$cfg" --pid-file "$pid"
 vs_check "detached daemon wrote its pid" vs_wait_for 20 test -s "$pid"

@@ -3,27 +3,35 @@
  *
  * Boots the tiny guest (contrib/guest) under a private libvirtd and drives
  * it through the same driver virt-shadow uses: agent ping, guest-exec,
- * live vCPU hot-add seen online inside the guest, and ballooning seen in
- * both balloon.current and the guest's MemTotal.
+ * live vCPU hot-add seen online inside the guest, ballooning seen in both
+ * balloon.current and the guest's MemTotal, and the sampler storing what
+ * really happened (a busy loop is one vCPU; a restart is no negative rate)
+ * in a throwaway PostgreSQL.
  */
 #include <config.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "hypervisor/vsguest.h"
 #include "hypervisor/vshypervisor.h"
+#include "store/vsstore.h"
+#include "telemetry/vssampler.h"
 #include "util/vserror.h"
 #include "vsdrivers.h"
 #include "vstestutils.h"
 
 #define VS_GUEST_NAME "vs-e2e"
+/* fixed, so a restart is the same domain to the sampler */
+#define VS_GUEST_UUID "3e8b9a52-6a3f-4c55-9d0e-5a1d2f4b7c10"
 #define VS_GUEST_MEMORY_KIB (256 * 1024)
 #define VS_GUEST_BALLOON_KIB (192 * 1024)
 #define VS_GUEST_BOOT_TIMEOUT_MS (120 * 1000)
 #define VS_GUEST_CHANGE_TIMEOUT_MS (30 * 1000)
 
 static vsTestLibvirtd *vsDaemon;
+static vsTestPg *vsPg;
 static char *vsGuestDir;
 
 static void
@@ -56,6 +64,7 @@ vsRenderGuestXML(void)
     ck_assert(g_file_get_contents(tmpl_path, &tmpl, NULL, NULL));
     xml = g_string_new(tmpl);
     g_string_replace(xml, "@NAME@", VS_GUEST_NAME, 0);
+    g_string_replace(xml, "</name>", "</name>\n  <uuid>" VS_GUEST_UUID "</uuid>", 1);
     g_string_replace(xml, "@KERNEL@", kernel, 0);
     g_string_replace(xml, "@INITRD@", initrd, 0);
     g_string_replace(xml, "@DISK@", disk, 0);
@@ -80,6 +89,7 @@ vsGuestSetup(void)
     gint64 start;
 
     vsDriversInit();
+    vsPg = vsTestPgStart();
     vsDaemon = vsTestLibvirtdStart();
     vsGuestDir = g_build_filename(vsTestLibvirtdDir(vsDaemon), "guest", NULL);
     start = g_get_monotonic_time();
@@ -103,6 +113,8 @@ vsGuestTeardown(void)
         printf("# guest console:\n%s\n", log);
     vsTestLibvirtdStop(vsDaemon);
     vsDaemon = NULL;
+    vsTestPgStop(vsPg);
+    vsPg = NULL;
     g_clear_pointer(&vsGuestDir, g_free);
 }
 
@@ -269,6 +281,118 @@ START_TEST(test_balloon)
 }
 END_TEST
 
+static void
+vsCycle(vsSampler *s, vsHypervisor *hv, vsStore *store)
+{
+    g_autoptr(GError) error = NULL;
+
+    ck_assert_msg(vsSamplerCycle(s, hv, store, g_get_real_time(), &error), "%s",
+                  error ? error->message : "");
+    ck_assert_msg(vsSamplerGetStats(s)->samples_spooled == 0, "the sampler lost the database");
+}
+
+static vsSampler *
+vsGuestSampler(void)
+{
+    g_autofree char *spool = g_build_filename(vsGuestDir, "spool", NULL);
+    g_autoptr(GError) error = NULL;
+    vsSamplerConfig cfg = { .balloon_period_s = 2, .spool_max_bytes = 1 << 20 };
+    vsSampler *s;
+
+    vsAdaptiveConfigDefaults(&cfg.adaptive);
+    /* sample every cycle: the test decides when a cycle happens */
+    cfg.adaptive.min_interval_ms = 100;
+    cfg.adaptive.max_interval_ms = 100;
+    s = vsSamplerNew(&cfg, "e2e", spool, &error);
+    ck_assert_msg(s != NULL, "%s", error ? error->message : "");
+    return s;
+}
+
+static const vsSample *
+vsLastSample(GArray *series)
+{
+    ck_assert_uint_gt(series->len, 0);
+    return &g_array_index(series, vsSample, series->len - 1);
+}
+
+static void
+vsAssertNoNegativeRates(GArray *series)
+{
+    for (guint i = 0; i < series->len; i++) {
+        const vsSample *x = &g_array_index(series, vsSample, i);
+        const double rates[] = { x->cpu_vcpus, x->cpu_per_vcpu, x->disk_rd_bps, x->disk_wr_bps,
+                                 x->disk_rd_iops, x->disk_wr_iops, x->net_rx_bps, x->net_tx_bps };
+
+        for (gsize r = 0; r < G_N_ELEMENTS(rates); r++)
+            ck_assert_msg(isnan(rates[r]) || rates[r] >= 0, "sample %u rate %zu is %g", i, r, rates[r]);
+    }
+}
+
+static gboolean
+vsBusyLoopRunning(gpointer opaque)
+{
+    g_autofree char *ps = vsGuestOutput(opaque, (const char *const[]){ "/bin/ps", NULL });
+
+    return strstr(ps, "sh -c while :; do :; done") != NULL;
+}
+
+START_TEST(test_telemetry)
+{
+    g_autoptr(vsHypervisor) hv = vsOpen();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *db = vsTestPgCreateDatabase(vsPg, "e2e_telemetry");
+    vsStoreTarget target = { .url = db };
+    g_autoptr(vsStore) store = vsStoreOpen(&target, FALSE, &error);
+    g_autoptr(vsSampler) sampler = vsGuestSampler();
+    g_autoptr(GArray) series = NULL;
+    g_autofree char *xml = vsRenderGuestXML();
+    g_autofree char *name = NULL;
+    gint64 start = g_get_real_time();
+    const vsSample *busy;
+
+    ck_assert_msg(store && vsStoreMigrate(store, NULL, &error), "%s", error ? error->message : "");
+    /* a busy loop on one vCPU, detached so guest-exec returns at once */
+    g_autoptr(vsGuestExecResult) res = vsGuestExec(hv, VS_GUEST_NAME, (const char *const[]){
+        "/bin/sh", "-c", "timeout 30 sh -c 'while :; do :; done' >/dev/null 2>&1 &", NULL },
+        NULL, 20000, &error);
+    ck_assert_msg(res && res->exit_code == 0, "%s", error ? error->message : "busy loop failed");
+
+    ck_assert_msg(vsTestPoll(vsBusyLoopRunning, hv, VS_GUEST_CHANGE_TIMEOUT_MS, 100),
+                  "the busy loop never showed up in the guest");
+    /* a rate needs time to pass: measure the loop over a 4 s window */
+    vsCycle(sampler, hv, store);
+    g_usleep(4 * G_USEC_PER_SEC);
+    vsCycle(sampler, hv, store);
+    series = vsStoreQuerySamples(store, VS_GUEST_UUID, start, G_MAXINT64, &error);
+    ck_assert_msg(series != NULL, "%s", error ? error->message : "");
+    busy = vsLastSample(series);
+    printf("# busy loop measured at %.2f vCPU-equivalents over %.1f s\n", busy->cpu_vcpus,
+           busy->interval_s);
+    ck_assert_msg(fabs(busy->cpu_vcpus - 1.0) <= 0.2, "busy loop measured %.2f vCPUs", busy->cpu_vcpus);
+    /* test_balloon left the guest at 192 MiB */
+    ck_assert_int_eq(busy->mem_current_kib, VS_GUEST_BALLOON_KIB);
+    ck_assert_int_eq(busy->mem_max_kib, VS_GUEST_MEMORY_KIB);
+    ck_assert_int_eq(busy->vcpus, 2);
+    g_clear_pointer(&series, g_array_unref);
+
+    /* restart: the same UUID comes back with counters from zero */
+    ck_assert_msg(vsHypervisorDestroyDomain(hv, VS_GUEST_NAME, &error), "%s", error ? error->message : "");
+    name = vsHypervisorCreateDomainXML(hv, xml, FALSE, &error);
+    ck_assert_msg(name != NULL, "%s", error ? error->message : "");
+    vsCycle(sampler, hv, store);
+    g_usleep(G_USEC_PER_SEC);
+    vsCycle(sampler, hv, store);
+    series = vsStoreQuerySamples(store, VS_GUEST_UUID, start, G_MAXINT64, &error);
+    ck_assert_msg(series != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_ge(series->len, 3);
+    vsAssertNoNegativeRates(series);
+    /* after the restart, rates are measured again */
+    ck_assert(!isnan(vsLastSample(series)->cpu_vcpus));
+    ck_assert_msg(vsGuestWaitForAgent(hv, VS_GUEST_NAME, VS_GUEST_BOOT_TIMEOUT_MS, &error),
+                  "agent never answered after the restart: %s", error ? error->message : "");
+}
+END_TEST
+
 START_TEST(test_destroy)
 {
     g_autoptr(vsHypervisor) hv = vsOpen();
@@ -297,6 +421,7 @@ main(void)
     tcase_add_test(tc, test_guest_exec);
     tcase_add_test(tc, test_vcpu_hotplug);
     tcase_add_test(tc, test_balloon);
+    tcase_add_test(tc, test_telemetry);
     tcase_add_test(tc, test_destroy);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);

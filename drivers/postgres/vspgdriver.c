@@ -538,67 +538,146 @@ vsPgInt64(gint64 v)
     return g_strdup_printf("%" G_GINT64_FORMAT, v);
 }
 
-/* COPY text format: backslash, newline, carriage return and tab escaped. */
+/* COPY binary format: a header, then per row a field count and per field
+ * its length (-1: NULL) and value, all in network byte order.  Against the
+ * text format the server skips parsing every value (half its COPY time). */
+/* Signature, flags, extension length (0); the literal's own NUL ends it. */
+static const char vsPgCopyHeader[19] = "PGCOPY\n\377\r\n\0" "\0\0\0\0" "\0\0\0";
+/* Unix microseconds of 2000-01-01, PostgreSQL's epoch. */
+#define VS_PG_EPOCH_US (G_GINT64_CONSTANT(946684800) * G_USEC_PER_SEC)
+
 static void
-vsPgCopyAppendText(GString *out, const char *text)
+vsPgCopyPut16(GString *out, gint16 v)
+{
+    guint16 be = GUINT16_TO_BE((guint16)v);
+
+    g_string_append_len(out, (const char *)&be, sizeof(be));
+}
+
+static void
+vsPgCopyPut32(GString *out, gint32 v)
+{
+    guint32 be = GUINT32_TO_BE((guint32)v);
+
+    g_string_append_len(out, (const char *)&be, sizeof(be));
+}
+
+static void
+vsPgCopyPut64(GString *out, gint64 v)
+{
+    guint64 be = GUINT64_TO_BE((guint64)v);
+
+    g_string_append_len(out, (const char *)&be, sizeof(be));
+}
+
+static void
+vsPgCopyNull(GString *out)
+{
+    vsPgCopyPut32(out, -1);
+}
+
+/* text, or jsonb with @prefix "\1" (its binary format version). */
+static void
+vsPgCopyText(GString *out, const char *prefix, const char *text)
 {
     g_autofree char *valid = NULL;
-    const char *p;
+    size_t len;
 
     if (!text) {
-        g_string_append(out, "\\N");
+        vsPgCopyNull(out);
         return;
     }
-    /* One bad name must not poison the whole batch (and the spool). */
+    /* One bad name must not poison the whole batch (and the spool): the
+     * server verifies the encoding of binary text too. */
     if (!g_utf8_validate(text, -1, NULL))
         text = valid = g_utf8_make_valid(text, -1);
-    for (p = text; *p; p++) {
-        switch (*p) {
-        case '\\': g_string_append(out, "\\\\"); break;
-        case '\n': g_string_append(out, "\\n"); break;
-        case '\r': g_string_append(out, "\\r"); break;
-        case '\t': g_string_append(out, "\\t"); break;
-        default: g_string_append_c(out, *p); break;
-        }
-    }
+    len = strlen(text);
+    vsPgCopyPut32(out, (gint32)(strlen(prefix) + len));
+    g_string_append(out, prefix);
+    g_string_append_len(out, text, len);
 }
 
-/* NaN is unknown; infinities are no measurement either. */
+/* real (float4).  NaN is unknown; infinities are no measurement either,
+ * nor is a value beyond float4's range (the text format failed the batch). */
 static void
-vsPgCopyAppendDouble(GString *out, double v)
+vsPgCopyReal(GString *out, double v)
 {
-    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    float f = (float)v;
+    guint32 bits;
 
-    if (!isfinite(v)) {
-        g_string_append(out, "\\N");
+    if (!isfinite(v) || !isfinite(f)) {
+        vsPgCopyNull(out);
         return;
     }
-    /* 9 digits round-trip a real (float4); locale independent. */
-    g_string_append(out, g_ascii_formatd(buf, sizeof(buf), "%.9g", v));
+    memcpy(&bits, &f, sizeof(bits));
+    vsPgCopyPut32(out, 4);
+    vsPgCopyPut32(out, (gint32)bits);
+}
+
+/* smallint, int or bigint by @max; negative is unknown. */
+static void
+vsPgCopyInt(GString *out, gint64 v, gint64 max)
+{
+    if (v < 0 || v > max) {
+        vsPgCopyNull(out);
+    } else if (max == G_MAXINT16) {
+        vsPgCopyPut32(out, 2);
+        vsPgCopyPut16(out, (gint16)v);
+    } else if (max == G_MAXINT32) {
+        vsPgCopyPut32(out, 4);
+        vsPgCopyPut32(out, (gint32)v);
+    } else {
+        vsPgCopyPut32(out, 8);
+        vsPgCopyPut64(out, v);
+    }
 }
 
 static void
-vsPgCopyAppendInt(GString *out, gint64 v, gint64 max)
+vsPgCopyBool(GString *out, gboolean v)
 {
-    if (v < 0 || v > max)
-        g_string_append(out, "\\N");
-    else
-        g_string_append_printf(out, "%" G_GINT64_FORMAT, v);
+    vsPgCopyPut32(out, 1);
+    g_string_append_c(out, v ? 1 : 0);
 }
 
-/* "2024-01-31 12:00:00.000001+00" */
+/* timestamptz from Unix microseconds (unsigned: no overflow to trap on). */
 static void
-vsPgCopyAppendTime(GString *out, gint64 us)
+vsPgCopyTime(GString *out, gint64 us)
 {
-    gint64 secs = vsPgFloorDiv(us, G_USEC_PER_SEC);
-    time_t t = (time_t)secs;
-    struct tm tm;
+    vsPgCopyPut32(out, 8);
+    vsPgCopyPut64(out, (gint64)((guint64)us - (guint64)VS_PG_EPOCH_US));
+}
 
-    gmtime_r(&t, &tm);
-    g_string_append_printf(out, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
-                           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                           tm.tm_hour, tm.tm_min, tm.tm_sec,
-                           (int)(us - secs * G_USEC_PER_SEC));
+/* uuid as its 16 bytes, accepting what the server's uuid_in does: braces,
+ * either case, a hyphen after any group of four digits. */
+static gboolean
+vsPgCopyUuid(GString *out, const char *text, GError **error)
+{
+    const char *p = text;
+    guint8 data[16];
+    gboolean braces = *p == '{';
+    guint i;
+
+    if (braces)
+        p++;
+    for (i = 0; i < sizeof(data); i++) {
+        if (!g_ascii_isxdigit(p[0]) || !g_ascii_isxdigit(p[1]))
+            goto invalid;
+        data[i] = g_ascii_xdigit_value(p[0]) << 4 | g_ascii_xdigit_value(p[1]);
+        p += 2;
+        if (*p == '-' && i % 2 == 1 && i < sizeof(data) - 1)
+            p++;
+    }
+    if (braces && *p++ != '}')
+        goto invalid;
+    if (*p != '\0')
+        goto invalid;
+    vsPgCopyPut32(out, sizeof(data));
+    g_string_append_len(out, (const char *)data, sizeof(data));
+    return TRUE;
+
+ invalid:
+    g_set_error(error, VS_ERROR, VS_ERROR_FAILED, "invalid domain UUID '%s'", text);
+    return FALSE;
 }
 
 /* The error code for a failed statement: CONNECT once the connection is gone. */
@@ -608,18 +687,20 @@ vsPgErrorCode(vsPgStore *s)
     return PQstatus(s->conn) == CONNECTION_OK ? VS_ERROR_FAILED : VS_ERROR_CONNECT;
 }
 
-/* Appends the COPY text line of sample @x. */
-typedef void (*vsPgCopyRowFunc)(GString *out, const char *host, const vsSample *x);
+/* Appends the COPY row of sample @x. */
+typedef gboolean (*vsPgCopyRowFunc)(GString *out, const char *host, const vsSample *x,
+                                    GError **error);
 
-/* Run COPY @sql with a line per sample of @samples; the caller is in a
- * transaction and rolls back on failure.  Lines go out in chunks as they
- * are formatted, so the server parses while we format. */
+/* Run COPY @sql (binary) with a row per sample of @samples; the caller is
+ * in a transaction and rolls back on failure.  Rows go out in chunks as
+ * they are encoded, so the server inserts while we encode. */
 static gboolean
 vsPgCopyIn(vsPgStore *s, const char *sql, const char *host, GArray *samples,
            vsPgCopyRowFunc row, const char *what, GError **error)
 {
     g_autoptr(vsPgResult) res = NULL;
     g_autoptr(GString) data = g_string_sized_new(VS_PG_COPY_CHUNK + 4096);
+    g_autoptr(GError) rowError = NULL;
     g_autofree char *msg = NULL;
     gboolean ok = TRUE;
     guint i;
@@ -628,14 +709,21 @@ vsPgCopyIn(vsPgStore *s, const char *sql, const char *host, GArray *samples,
         return FALSE;
     g_clear_pointer(&res, PQclear);
 
+    g_string_append_len(data, vsPgCopyHeader, sizeof(vsPgCopyHeader));
     for (i = 0; i < samples->len && ok; i++) {
-        row(data, host, &g_array_index(samples, vsSample, i));
+        if (!row(data, host, &g_array_index(samples, vsSample, i), &rowError)) {
+            msg = g_strdup(rowError->message);
+            ok = FALSE;
+            break;
+        }
+        if (i + 1 == samples->len)
+            vsPgCopyPut16(data, -1);    /* trailer */
         if (data->len >= VS_PG_COPY_CHUNK || i + 1 == samples->len) {
             ok = PQputCopyData(s->conn, data->str, (int)data->len) == 1;
             g_string_truncate(data, 0);
         }
     }
-    if (!ok)
+    if (!ok && !msg)
         msg = vsPgFirstLine(PQerrorMessage(s->conn));
     if (PQputCopyEnd(s->conn, ok ? NULL : "aborted") != 1 && !msg)
         msg = vsPgFirstLine(PQerrorMessage(s->conn));
@@ -662,88 +750,73 @@ vsPgRollback(vsPgStore *s)
         PQclear(PQexec(s->conn, "ROLLBACK"));
 }
 
-static void
-vsPgAppendRawRow(GString *out, const char *host, const vsSample *x)
+#define VS_PG_RAW_COLUMNS \
+    "at, domain_uuid, domain_name, host, interval_s, cpu_vcpus, cpu_per_vcpu," \
+    " vcpus, vcpus_max, mem_used_kib, mem_used_is_rss, mem_current_kib, mem_max_kib," \
+    " disk_rd_bps, disk_wr_bps, disk_rd_iops, disk_wr_iops, net_rx_bps, net_tx_bps," \
+    " labels"
+
+/* Fields in the order of VS_PG_RAW_COLUMNS. */
+static gboolean
+vsPgAppendRawRow(GString *out, const char *host, const vsSample *x, GError **error)
 {
-    vsPgCopyAppendTime(out, x->time_us);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendText(out, x->uuid);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendText(out, x->name ? x->name : "");
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendText(out, host);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->interval_s);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->cpu_vcpus);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->cpu_per_vcpu);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendInt(out, x->vcpus, G_MAXINT16);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendInt(out, x->vcpus_max, G_MAXINT16);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendInt(out, x->mem_used_kib, G_MAXINT64);
-    g_string_append_c(out, '\t');
+    vsPgCopyPut16(out, 20);
+    vsPgCopyTime(out, x->time_us);
+    if (!vsPgCopyUuid(out, x->uuid, error))
+        return FALSE;
+    vsPgCopyText(out, "", x->name ? x->name : "");
+    vsPgCopyText(out, "", host);
+    vsPgCopyReal(out, x->interval_s);
+    vsPgCopyReal(out, x->cpu_vcpus);
+    vsPgCopyReal(out, x->cpu_per_vcpu);
+    vsPgCopyInt(out, x->vcpus, G_MAXINT16);
+    vsPgCopyInt(out, x->vcpus_max, G_MAXINT16);
+    vsPgCopyInt(out, x->mem_used_kib, G_MAXINT64);
     /* the flag qualifies a value: unknown without one */
-    g_string_append(out, x->mem_used_kib < 0 ? "\\N" : x->mem_used_is_rss ? "t" : "f");
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendInt(out, x->mem_current_kib, G_MAXINT64);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendInt(out, x->mem_max_kib, G_MAXINT64);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->disk_rd_bps);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->disk_wr_bps);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->disk_rd_iops);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->disk_wr_iops);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->net_rx_bps);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->net_tx_bps);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendText(out, x->labels);
-    g_string_append_c(out, '\n');
+    if (x->mem_used_kib < 0)
+        vsPgCopyNull(out);
+    else
+        vsPgCopyBool(out, x->mem_used_is_rss);
+    vsPgCopyInt(out, x->mem_current_kib, G_MAXINT64);
+    vsPgCopyInt(out, x->mem_max_kib, G_MAXINT64);
+    vsPgCopyReal(out, x->disk_rd_bps);
+    vsPgCopyReal(out, x->disk_wr_bps);
+    vsPgCopyReal(out, x->disk_rd_iops);
+    vsPgCopyReal(out, x->disk_wr_iops);
+    vsPgCopyReal(out, x->net_rx_bps);
+    vsPgCopyReal(out, x->net_tx_bps);
+    vsPgCopyText(out, "\1", x->labels);
+    return TRUE;
 }
 
 /* A 5-minute sample carries its bucket's end as time (vsSampleBatchRollUp);
- * it stands for one observation: avg = max = p95. */
-static void
-vsPgAppend5mRow(GString *out, const char *host, const vsSample *x)
+ * it stands for one observation: avg = max = p95.  Fields in the order of
+ * VS_PG_ROLLUP_COLUMNS. */
+static gboolean
+vsPgAppend5mRow(GString *out, const char *host G_GNUC_UNUSED, const vsSample *x,
+                GError **error)
 {
     double cpu = x->cpu_vcpus;
     gint64 mem = x->mem_used_kib;
 
-    vsPgCopyAppendTime(out, vsPgFloorTo(x->time_us - 1, VS_PG_5M_US));
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendText(out, x->uuid);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendText(out, x->name ? x->name : "");
-    g_string_append(out, "\t1\t");
-    vsPgCopyAppendDouble(out, cpu);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, cpu);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, cpu);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendInt(out, mem, G_MAXINT64);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendInt(out, mem, G_MAXINT64);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendInt(out, mem, G_MAXINT64);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendInt(out, x->mem_current_kib, G_MAXINT64);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->disk_rd_bps);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->disk_wr_bps);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->net_rx_bps);
-    g_string_append_c(out, '\t');
-    vsPgCopyAppendDouble(out, x->net_tx_bps);
-    g_string_append_c(out, '\n');
+    vsPgCopyPut16(out, 15);
+    vsPgCopyTime(out, vsPgFloorTo(x->time_us - 1, VS_PG_5M_US));
+    if (!vsPgCopyUuid(out, x->uuid, error))
+        return FALSE;
+    vsPgCopyText(out, "", x->name ? x->name : "");
+    vsPgCopyInt(out, 1, G_MAXINT32);
+    vsPgCopyReal(out, cpu);
+    vsPgCopyReal(out, cpu);
+    vsPgCopyReal(out, cpu);
+    vsPgCopyInt(out, mem, G_MAXINT64);
+    vsPgCopyInt(out, mem, G_MAXINT64);
+    vsPgCopyInt(out, mem, G_MAXINT64);
+    vsPgCopyInt(out, x->mem_current_kib, G_MAXINT64);
+    vsPgCopyReal(out, x->disk_rd_bps);
+    vsPgCopyReal(out, x->disk_wr_bps);
+    vsPgCopyReal(out, x->net_rx_bps);
+    vsPgCopyReal(out, x->net_tx_bps);
+    return TRUE;
 }
 
 #define VS_PG_ROLLUP_COLUMNS \
@@ -823,12 +896,7 @@ vsPgWriteSamplesLocked(vsPgStore *s, const char *host, const vsSampleBatch *batc
         return TRUE;
 
     if (batch->rollup_s == 0) {
-        return vsPgCopyIn(s,
-                          "COPY samples (at, domain_uuid, domain_name, host, interval_s,"
-                          " cpu_vcpus, cpu_per_vcpu, vcpus, vcpus_max, mem_used_kib,"
-                          " mem_used_is_rss, mem_current_kib, mem_max_kib, disk_rd_bps,"
-                          " disk_wr_bps, disk_rd_iops, disk_wr_iops, net_rx_bps, net_tx_bps,"
-                          " labels) FROM STDIN",
+        return vsPgCopyIn(s, "COPY samples (" VS_PG_RAW_COLUMNS ") FROM STDIN (FORMAT binary)",
                           host, batch->samples, vsPgAppendRawRow, what, error);
     }
 
@@ -837,7 +905,8 @@ vsPgWriteSamplesLocked(vsPgStore *s, const char *host, const vsSampleBatch *batc
                            "CREATE TEMP TABLE IF NOT EXISTS vs_samples_5m_in"
                            " (LIKE samples_5m) ON COMMIT DELETE ROWS",
                            0, NULL, PGRES_COMMAND_OK, what, error) &&
-           vsPgCopyIn(s, "COPY vs_samples_5m_in (" VS_PG_ROLLUP_COLUMNS ") FROM STDIN",
+           vsPgCopyIn(s, "COPY vs_samples_5m_in (" VS_PG_ROLLUP_COLUMNS ")"
+                      " FROM STDIN (FORMAT binary)",
                       host, batch->samples, vsPgAppend5mRow, what, error) &&
            vsPgExecCommand(s, VS_PG_MERGE_5M, 0, NULL, PGRES_COMMAND_OK, what, error);
 }

@@ -17,6 +17,13 @@ struct _vsMetricsServer {
     gpointer opaque;
 };
 
+/* Nine significant digits: exact for counters, no 0.1000000000000001 noise. */
+static const char *
+vsMetricsNumber(char *buf, double v)
+{
+    return g_ascii_formatd(buf, G_ASCII_DTOSTR_BUF_SIZE, "%.9g", v);
+}
+
 static void
 vsMetricsHeader(GString *out, const char *name, const char *type, const char *help)
 {
@@ -29,7 +36,7 @@ vsMetricsValue(GString *out, const char *name, const char *type, const char *hel
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
     vsMetricsHeader(out, name, type, help);
-    g_string_append_printf(out, "%s %s\n", name, g_ascii_dtostr(buf, sizeof(buf), v));
+    g_string_append_printf(out, "%s %s\n", name, vsMetricsNumber(buf, v));
 }
 
 /* Label values escape backslash, double quote and newline. */
@@ -52,6 +59,7 @@ typedef struct {
     double (*get)(const vsSample *s);
 } vsDomainMetric;
 
+static double vsGetTime(const vsSample *s) { return s->time_us / 1e6; }
 static double vsGetCpu(const vsSample *s) { return s->cpu_vcpus; }
 static double vsGetCpuPerVcpu(const vsSample *s) { return s->cpu_per_vcpu; }
 static double vsGetVcpus(const vsSample *s) { return s->vcpus < 0 ? NAN : s->vcpus; }
@@ -66,6 +74,7 @@ static double vsGetNetRx(const vsSample *s) { return s->net_rx_bps; }
 static double vsGetNetTx(const vsSample *s) { return s->net_tx_bps; }
 
 static const vsDomainMetric vsDomainMetrics[] = {
+    { "virtshadow_domain_sample_timestamp_seconds", "When the latest sample was taken", vsGetTime },
     { "virtshadow_domain_cpu_vcpus", "CPU use in vCPU-equivalents", vsGetCpu },
     { "virtshadow_domain_cpu_per_vcpu", "CPU use per current vCPU, 0 to 1", vsGetCpuPerVcpu },
     { "virtshadow_domain_vcpus", "Current vCPUs", vsGetVcpus },
@@ -96,7 +105,7 @@ vsMetricsDomains(GString *out, GPtrArray *latest)
             g_string_append_printf(out, "%s{domain=\"", vsDomainMetrics[m].name);
             vsMetricsLabel(out, s->name);
             g_string_append_printf(out, "\",uuid=\"%s\"} %s\n", s->uuid,
-                                   g_ascii_dtostr(buf, sizeof(buf), v));
+                                   vsMetricsNumber(buf, v));
         }
     }
 }
