@@ -8,10 +8,25 @@
 #include "vssampler.h"
 #include "vsrates.h"
 #include "vsspool.h"
+#include "conf/vsmetadata.h"
 #include "util/vserror.h"
 
 /* A domain unseen for this many max intervals was undefined: forget it. */
 #define VS_SAMPLER_EXPIRE_INTERVALS 10
+/* Labels in domain metadata change rarely: re-read them this often. */
+#define VS_SAMPLER_METADATA_REFRESH_US (G_GINT64_CONSTANT(600) * G_USEC_PER_SEC)
+
+typedef struct {
+    char *labels;               /* JSON, or NULL */
+    gint64 refresh_us;          /* when to read the metadata again */
+} vsMetaLabels;
+
+static void
+vsMetaLabelsFree(vsMetaLabels *m)
+{
+    g_free(m->labels);
+    g_free(m);
+}
 
 struct _vsSampler {
     vsSamplerConfig cfg;
@@ -20,6 +35,7 @@ struct _vsSampler {
     vsAdaptive *adaptive;
     vsSpool *spool;
     GHashTable *labels;         /* UUID -> JSON text, from annotate */
+    GHashTable *meta_labels;    /* UUID -> vsMetaLabels, from domain metadata */
     GHashTable *latest;         /* UUID -> vsSample* */
     GHashTable *period_tried;   /* UUIDs whose stats period we set (or tried) */
     GPtrArray *messages;
@@ -44,6 +60,8 @@ vsSamplerNew(const vsSamplerConfig *cfg, const char *host, const char *spool_dir
     s->rates = vsRateTrackerNew();
     s->adaptive = vsAdaptiveNew(&cfg->adaptive);
     s->labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->meta_labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify)vsMetaLabelsFree);
     s->latest = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                       (GDestroyNotify)vsSampleFreeFull);
     s->period_tried = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -65,6 +83,7 @@ vsSamplerFree(vsSampler *s)
     vsAdaptiveFree(s->adaptive);
     vsSpoolFree(s->spool);
     g_hash_table_unref(s->labels);
+    g_hash_table_unref(s->meta_labels);
     g_hash_table_unref(s->latest);
     g_hash_table_unref(s->period_tried);
     g_ptr_array_unref(s->messages);
@@ -172,6 +191,39 @@ vsSamplerEnsureStatsPeriod(vsSampler *s, vsHypervisor *hv, const vsDomainCounter
                      c->name, error->message);
 }
 
+/* Labels from the domain's metadata, read on first sight and every ten
+ * minutes.  An invalid element is reported once per read and the labels
+ * read before are kept. */
+static const char *
+vsSamplerMetadataLabels(vsSampler *s, vsHypervisor *hv, const vsDomainCounters *c,
+                        gint64 now_us)
+{
+    vsMetaLabels *m = g_hash_table_lookup(s->meta_labels, c->uuid);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL;
+    char *labels = NULL;
+
+    if (m && now_us < m->refresh_us)
+        return m->labels;
+    if (!m) {
+        m = g_new0(vsMetaLabels, 1);
+        g_hash_table_insert(s->meta_labels, g_strdup(c->uuid), m);
+    }
+    m->refresh_us = now_us + VS_SAMPLER_METADATA_REFRESH_US;
+    if (!(xml = vsHypervisorGetMetadata(hv, c->uuid, VS_AFFECT_CURRENT, &error))) {
+        if (g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND))
+            g_clear_pointer(&m->labels, g_free);
+        return m->labels;
+    }
+    if (!vsMetadataParseLabels(xml, &labels, &error)) {
+        vsSamplerSay(s, "domain '%s': %s; keeping its previous labels", c->name, error->message);
+        return m->labels;
+    }
+    g_free(m->labels);
+    m->labels = labels;
+    return m->labels;
+}
+
 static void
 vsSamplerRemember(vsSampler *s, const vsSample *smp)
 {
@@ -199,7 +251,9 @@ vsSamplerTakeRates(vsSampler *s, vsHypervisor *hv, GArray *counters, gint64 now_
             vsSampleClear(&smp);
             continue;
         }
-        smp.labels = g_strdup(g_hash_table_lookup(s->labels, c->uuid));
+        /* annotate's labels win over the metadata's */
+        smp.labels = vsMetadataMergeLabels(vsSamplerMetadataLabels(s, hv, c, now_us),
+                                           g_hash_table_lookup(s->labels, c->uuid));
         vsAdaptiveObserve(s->adaptive, c->uuid, smp.cpu_vcpus, now_us);
         vsSamplerRemember(s, &smp);
         g_array_append_val(batch->samples, smp);
@@ -212,6 +266,16 @@ vsSamplerLatestExpired(gpointer key, gpointer value, gpointer cutoff)
     return ((vsSample *)value)->time_us < *(gint64 *)cutoff;
 }
 
+/* A live domain's metadata is re-read every ten minutes: one not read for
+ * longer than that plus the expiry cutoff is gone. */
+static gboolean
+vsSamplerMetaExpired(gpointer key, gpointer value, gpointer cutoff)
+{
+    const vsMetaLabels *m = value;
+
+    return m->refresh_us - 2 * VS_SAMPLER_METADATA_REFRESH_US < *(gint64 *)cutoff;
+}
+
 static void
 vsSamplerExpire(vsSampler *s, gint64 now_us)
 {
@@ -219,6 +283,7 @@ vsSamplerExpire(vsSampler *s, gint64 now_us)
                                       VS_SAMPLER_EXPIRE_INTERVALS);
 
     vsRateTrackerExpire(s->rates, cutoff);
+    g_hash_table_foreach_remove(s->meta_labels, vsSamplerMetaExpired, &cutoff);
     g_hash_table_foreach_remove(s->latest, vsSamplerLatestExpired, &cutoff);
 }
 
