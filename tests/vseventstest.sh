@@ -37,7 +37,7 @@ if ! start_libvirtd; then
     exit 1
 fi
 vs_ok "private libvirtd starts"
-printf '[main]\nstate_dir = %s\n[libvirt]\nuri = %s\n[daemon]\nheartbeat_interval = 200ms\n[metrics]\nlisten =\n' \
+printf '[main]\nstate_dir = %s\n[libvirt]\nuri = %s\n[daemon]\nheartbeat_interval = 200ms\n[telemetry]\nmin_interval = 500ms\n[metrics]\nlisten =\n' \
     "$state" "$uri" > "$cfg"
 
 "$VSD" --foreground --config "$cfg" --pid-file "$VS_TMP/vsd.pid" 2>"$log" &
@@ -75,6 +75,7 @@ kill -TERM "$daemon_pid"
 wait "$daemon_pid" && rc=0 || rc=$?
 daemon_pid=
 vs_check "daemon stops cleanly" test "$rc" -eq 0
+vs_check "a healthy database was never taken for lost" test "$(grep -c "database lost" "$log")" = 0
 vs_check "db stop stops the embedded cluster" vs_run 0 vs db stop
 vs_check "doctor fails with the database down" vs_run 1 vs doctor
 vs_check "doctor says how to fix it" vs_contains "$out" "virt-shadow db start"

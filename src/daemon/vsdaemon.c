@@ -469,15 +469,15 @@ vsDaemonSample(gpointer opaque)
 {
     vsDaemon *d = opaque;
     g_autoptr(GError) error = NULL;
-    gboolean had_store = d->store != NULL;
+    guint64 spooled = vsSamplerGetStats(d->sampler)->samples_spooled;
 
     if (!d->hv || !vsHypervisorIsAlive(d->hv))
         return G_SOURCE_CONTINUE;
     if (!vsSamplerCycle(d->sampler, d->hv, d->store, g_get_real_time(), &error))
         g_warning("sampling failed: %s", error->message);
     vsDaemonLogSamplerMessages(d);
-    /* a write that failed spooled its samples: the database is gone */
-    if (had_store && !vsSamplerGetStats(d->sampler)->database_up) {
+    /* samples spooled despite a store: the database is gone */
+    if (d->store && vsSamplerGetStats(d->sampler)->samples_spooled > spooled) {
         g_warning("database lost while storing samples; spooling until it is back");
         vsStoreFree(g_steal_pointer(&d->store));
         vsDaemonScheduleStore(d);

@@ -176,7 +176,7 @@ vsSamplerEnsureStatsPeriod(vsSampler *s, vsHypervisor *hv, const vsDomainCounter
 {
     g_autoptr(GError) error = NULL;
 
-    if (s->cfg.balloon_period_s <= 0 ||
+    if (s->cfg.balloon_period_s <= 0 || c->state != VS_DOMAIN_RUNNING ||
         !(c->present & VS_COUNTER_BALLOON_CURRENT) ||
         (c->present & VS_COUNTER_BALLOON_LAST_UPDATE) ||
         g_hash_table_contains(s->period_tried, c->uuid))
@@ -331,6 +331,9 @@ vsSamplerStore(vsSampler *s, vsStore *store, const vsSampleBatch *batch)
         s->stats.samples_stored += batch->samples->len;
         return;
     }
+    if (error)
+        vsSamplerSay(s, "spooling %u samples: %s", batch->samples->len, error->message);
+    g_clear_error(&error);
     s->stats.database_up = FALSE;
     if (!vsSpoolAppend(s->spool, batch, &error)) {
         vsSamplerSay(s, "lost %u samples: cannot spool them: %s", batch->samples->len,
