@@ -202,32 +202,6 @@ benchFastConvert(benchRecord *recs, guint n)
 
 /* --- the baseline: params -> GHashTable of GVariant -> lookups ------------- */
 
-/* As the driver's getAllDomainStats converts one param. */
-static GVariant *
-benchParamToVariant(const virTypedParameter *param)
-{
-    switch (param->type) {
-    case VIR_TYPED_PARAM_INT:
-        return g_variant_new_int32(param->value.i);
-    case VIR_TYPED_PARAM_UINT:
-        return g_variant_new_uint32(param->value.ui);
-    case VIR_TYPED_PARAM_LLONG:
-        return g_variant_new_int64(param->value.l);
-    case VIR_TYPED_PARAM_ULLONG:
-        return g_variant_new_uint64(param->value.ul);
-    case VIR_TYPED_PARAM_DOUBLE:
-        return g_variant_new_double(param->value.d);
-    case VIR_TYPED_PARAM_BOOLEAN:
-        return g_variant_new_boolean(param->value.b != 0);
-    case VIR_TYPED_PARAM_STRING:
-        if (!param->value.s || !g_utf8_validate(param->value.s, -1, NULL))
-            return NULL;
-        return g_variant_new_string(param->value.s);
-    default:
-        return NULL;
-    }
-}
-
 static GPtrArray *
 benchGenericStats(benchRecord *recs, guint n)
 {
@@ -240,7 +214,7 @@ benchGenericStats(benchRecord *recs, guint n)
 
         for (k = 0; k < recs[i].nparams; k++) {
             const virTypedParameter *param = &recs[i].params[k];
-            GVariant *v = benchParamToVariant(param);
+            GVariant *v = vsVirTypedParamToVariant(param);
 
             if (v)
                 g_hash_table_replace(ds->fields, g_strdup(param->field),

@@ -23,4 +23,8 @@ void vsVirStatsParamsToCounters(virTypedParameterPtr params, int nparams,
  * @rec->dom.  @ret is overwritten: clear it first if it holds a name. */
 void vsVirStatsRecordToCounters(virDomainStatsRecordPtr rec, vsDomainCounters *ret);
 
+/* One typed parameter as a floating GVariant (the generic getAllDomainStats
+ * route); NULL for types we do not carry. */
+GVariant *vsVirTypedParamToVariant(const virTypedParameter *param);
+
 G_END_DECLS

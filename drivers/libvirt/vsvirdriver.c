@@ -866,7 +866,7 @@ vsVirDriverSetMemoryStatsPeriod(gpointer opaque, const char *domain, int period_
     return TRUE;
 }
 
-static GVariant *
+GVariant *
 vsVirTypedParamToVariant(const virTypedParameter *param)
 {
     switch (param->type) {
