@@ -275,6 +275,76 @@ START_TEST(test_replay_and_failure)
 }
 END_TEST
 
+/* Values the binary COPY encodes itself: every UUID spelling the server
+ * accepts, times around both epochs, numbers beyond their column. */
+START_TEST(test_binary_edges)
+{
+    g_autofree char *db = freshDatabase("edges");
+    g_autoptr(vsStore) store = openMigrated(db);
+    g_autoptr(vsSampleBatch) b = vsSampleBatchNew(0);
+    g_autoptr(vsSampleBatch) b5 = vsSampleBatchNew(300);
+    g_autoptr(GArray) got = NULL;
+    g_autoptr(GError) error = NULL;
+    /* 1999-12-31 23:59:59.999999 and 1969-12-31 23:59:59.5 UTC */
+    gint64 before2000 = G_GINT64_CONSTANT(946684799999999);
+    gint64 before1970 = -G_USEC_PER_SEC / 2;
+    vsSample *x;
+
+    x = addSample(b, before2000, "{C7A5FDBDCDAF9455926AD65C16DB1809}", "vm1");
+    x->cpu_vcpus = 1e39;                /* beyond real: unknown */
+    x->disk_rd_bps = INFINITY;
+    x->disk_wr_bps = 1e-50;             /* below real: zero */
+    x->vcpus = G_MAXINT16;
+    x->vcpus_max = G_MAXINT16 + 1;      /* beyond smallint: unknown */
+    x->mem_used_kib = 0;
+    x->mem_max_kib = G_MAXINT64;
+    x = addSample(b, before1970, "c7a5fdbdcdaf9455926ad65c16db1809", "bad \xff name");
+    x->net_rx_bps = -2.5;
+    x->labels = g_strdup("{}");
+    x = addSample(b, DAY0_US, "c7a5fdbd-cdaf9455-926Ad65c-16db1809", "vm1");
+    writeBatch(store, b);
+
+    assertQuery(db, "SELECT count(*) FROM samples WHERE domain_uuid = '" UUID_A "'", "3");
+    assertQuery(db, "SELECT string_agg((extract(epoch FROM at) * 1000000)::bigint::text, ' '"
+                    " ORDER BY at) FROM samples", "-500000 946684799999999 1710028800000000");
+    assertQuery(db, "SELECT concat_ws(' ', cpu_vcpus IS NULL, disk_rd_bps IS NULL, disk_wr_bps,"
+                    " vcpus, vcpus_max IS NULL, mem_used_kib, mem_used_is_rss, mem_max_kib,"
+                    " labels IS NULL) FROM samples WHERE at < '2000-01-01' AND at > '1990-01-01'",
+                    "t t 0 32767 t 0 f 9223372036854775807 t");
+    /* the invalid byte replaced, not the batch refused */
+    assertQuery(db, "SELECT concat_ws(' ', domain_name, net_rx_bps, labels::text, mem_used_is_rss"
+                    " IS NULL) FROM samples WHERE at < '1970-01-01'",
+                "bad \xef\xbf\xbd name -2.5 {} t");
+
+    got = vsStoreQuerySamples(store, UUID_A, before1970, before1970 + 1, &error);
+    ck_assert_msg(got != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq(got->len, 1);
+    ck_assert_int_eq(g_array_index(got, vsSample, 0).time_us, before1970);
+
+    /* a rollup batch takes the same encoders */
+    x = addSample(b5, DAY0_US + 5 * MIN_US, "0B5C3F9E-7D1A-4F3B-9E8C-2A6D4B1C0E7F", "vm2");
+    x->cpu_vcpus = NAN;
+    x->mem_used_kib = 7;
+    writeBatch(store, b5);
+    assertQuery(db, "SELECT concat_ws(' ', domain_uuid, n, cpu_avg IS NULL, mem_used_max)"
+                    " FROM samples_5m", UUID_B " 1 t 7");
+
+    /* braces must pair, hyphens sit between groups of four digits */
+    g_clear_pointer(&b, vsSampleBatchFree);
+    b = vsSampleBatchNew(0);
+    addSample(b, DAY0_US, "{c7a5fdbdcdaf9455926ad65c16db1809", "vm1");
+    ck_assert(!vsStoreWriteSamples(store, "h1", b, &error));
+    ck_assert_msg(g_error_matches(error, VS_ERROR, VS_ERROR_FAILED), "%s", error->message);
+    ck_assert_msg(strstr(error->message, "invalid domain UUID"), "%s", error->message);
+    g_clear_error(&error);
+    g_strlcpy(g_array_index(b->samples, vsSample, 0).uuid, "c7a-5fdbdcdaf9455926ad65c16db1809",
+              VS_UUID_STRLEN);
+    ck_assert(!vsStoreWriteSamples(store, "h1", b, &error));
+    g_clear_error(&error);
+    assertQuery(db, "SELECT count(*) FROM samples", "3");
+}
+END_TEST
+
 START_TEST(test_rollup_batch)
 {
     g_autofree char *db = freshDatabase("rollupbatch");
@@ -526,6 +596,7 @@ pgSamplesSuite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_roundtrip);
     tcase_add_test(tc, test_replay_and_failure);
+    tcase_add_test(tc, test_binary_edges);
     tcase_add_test(tc, test_rollup_batch);
     tcase_add_test(tc, test_maintain_partitions);
     tcase_add_test(tc, test_maintain_rollups);
