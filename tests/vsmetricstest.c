@@ -109,6 +109,9 @@ START_TEST(test_scrape)
     while (!g_atomic_int_get(&sc.done) && g_get_monotonic_time() < deadline)
         g_main_context_iteration(NULL, FALSE);
     g_thread_join(thread);
+    /* let the server see the client go before it is freed */
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
     ck_assert_uint_eq(sc.status, 200);
     ck_assert_str_eq(sc.content_type, "text/plain");
     ck_assert_int_eq(renders, 1);

@@ -53,8 +53,12 @@ vsMetadataCollectError(void *opaque, const xmlError *err)
 {
     char **first = opaque;
 
-    if (!*first && err && err->message)
-        *first = g_strstrip(g_strdup_printf("%s (line %d)", g_strstrip(g_strdup(err->message)), err->line));
+    g_autofree char *message = NULL;
+
+    if (*first || !err || !err->message)
+        return;
+    message = g_strstrip(g_strdup(err->message));
+    *first = g_strdup_printf("%s (line %d)", message, err->line);
 }
 
 /* virDomainGetMetadata hands the element back without its namespace, and

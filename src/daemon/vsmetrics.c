@@ -198,13 +198,24 @@ vsMetricsServerNew(const char *listen, vsMetricsRenderFunc render, gpointer opaq
 char *
 vsMetricsServerURL(vsMetricsServer *srv)
 {
-    GSList *uris = soup_server_get_uris(srv->soup);
-    char *url = uris ? g_uri_to_string(uris->data) : NULL;
-    char *ret = url ? g_strconcat(url, g_str_has_suffix(url, "/") ? "" : "/", "metrics", NULL) : NULL;
+    /* from the listening socket: soup_server_get_uris() leaks in libsoup 3.2 */
+    GSList *listeners = soup_server_get_listeners(srv->soup);
+    g_autoptr(GSocketAddress) addr = NULL;
+    g_autofree char *ip = NULL;
+    GInetAddress *inet;
+    char *url;
 
-    g_slist_free_full(uris, (GDestroyNotify)g_uri_unref);
-    g_free(url);
-    return ret;
+    if (!listeners || !(addr = g_socket_get_local_address(listeners->data, NULL))) {
+        g_slist_free(listeners);
+        return NULL;
+    }
+    g_slist_free(listeners);
+    inet = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(addr));
+    ip = g_inet_address_to_string(inet);
+    url = g_strdup_printf(g_inet_address_get_family(inet) == G_SOCKET_FAMILY_IPV6 ?
+                          "http://[%s]:%u/metrics" : "http://%s:%u/metrics", ip,
+                          g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(addr)));
+    return url;
 }
 
 void
