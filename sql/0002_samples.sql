@@ -33,8 +33,12 @@ CREATE TABLE samples_default PARTITION OF samples DEFAULT;
 
 -- BRIN for time ranges (tiny, rows arrive in time order); the btree makes
 -- per-domain queries cheap at a measured ingest cost (bench/vsbenchingest).
+-- It is on domain_uuid alone: deduplicated, it is about 8x smaller than
+-- one on (domain_uuid, at) and costs COPY about 11% less CPU; a domain's
+-- time range is then a BitmapAnd with the BRIN (a few ms for an hour of
+-- one domain in a million-row partition, against about 1 ms).
 CREATE INDEX samples_at_idx ON samples USING brin (at);
-CREATE INDEX samples_domain_uuid_at_idx ON samples (domain_uuid, at);
+CREATE INDEX samples_domain_uuid_idx ON samples (domain_uuid);
 
 -- Ids of stored batches, so a replayed batch is stored once.  first_at and
 -- last_at bound the batch's samples: maintenance re-rolls the buckets a
