@@ -21,6 +21,40 @@ typedef PGresult vsPgResult;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPgConn, PQfinish)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPgResult, PQclear)
 
+/* One open store (vspgdriver.c); the samples module (vspgsamples.c) works
+ * on it through the helpers below. */
+typedef struct _vsPgStore vsPgStore;
+struct _vsPgStore {
+    vsPgConn *conn;
+    char *where;            /* "socket '/x/run'" or "host 'h:5432'" */
+    gboolean heartbeatSent;
+};
+
+/* FALSE with VS_ERROR_CONNECT when the connection is gone and one reset
+ * did not bring it back. */
+gboolean vsPgCheckConnection(vsPgStore *s, GError **error);
+/* Run @sql with text @params; NULL with "@what: <server message>" unless
+ * the result status is @expect (VS_ERROR_CONNECT when the link dropped). */
+vsPgResult *vsPgExec(vsPgStore *s, const char *sql, int nparams, const char *const *params,
+                     ExecStatusType expect, const char *what, GError **error);
+/* Like vsPgExec, for statements whose result does not matter. */
+gboolean vsPgExecCommand(vsPgStore *s, const char *sql, int nparams, const char *const *params,
+                         ExecStatusType expect, const char *what, GError **error);
+/* The server's primary message for a failed @res, or the connection's. */
+char *vsPgResultError(vsPgStore *s, PGresult *res);
+
+/* Samples and labels (vspgsamples.c): the vsStoreDriver callbacks. */
+gboolean vsPgWriteSamples(gpointer priv, const char *host, const vsSampleBatch *batch,
+                          GError **error);
+gboolean vsPgMaintainSamples(gpointer priv, gint64 now_us, guint days_ahead,
+                             guint64 raw_retention_ms, guint64 rollup_retention_ms,
+                             GError **error);
+GArray *vsPgQuerySamples(gpointer priv, const char *domain, gint64 since_us,
+                         gint64 until_us, GError **error);
+gboolean vsPgSetDomainLabels(gpointer priv, const char *uuid, const char *name,
+                             const char *labels_json, GError **error);
+GHashTable *vsPgGetDomainLabels(gpointer priv, GError **error);
+
 /* The role and database of the embedded cluster. */
 #define VS_PG_EMBEDDED_USER "virtshadow"
 #define VS_PG_EMBEDDED_DATABASE "virtshadow"
