@@ -14,7 +14,9 @@ cfg=$VS_TMP/vs.conf
 log=$VS_TMP/vsd.log
 lv_pid=
 daemon_pid=
+pg_frozen=
 stop_all() {
+    [ -z "$pg_frozen" ] || kill -CONT $pg_frozen 2>/dev/null
     [ -z "$daemon_pid" ] || kill -9 "$daemon_pid" 2>/dev/null
     "$VS" --config "$cfg" db stop >/dev/null 2>&1
     [ -z "$lv_pid" ] || { kill "$lv_pid" 2>/dev/null; wait "$lv_pid" 2>/dev/null; }
@@ -116,6 +118,35 @@ vs_check "stats --json parses" vs_json "$out"
 vs_check "export writes CSV with a header" vs_run 0 vs export test --since 1h
 vs_check "the CSV header names the columns" vs_contains "$out" "time,domain,interval_s,cpu_vcpus"
 kill -TERM "$daemon_pid"; wait "$daemon_pid" 2>/dev/null; daemon_pid=
+
+# A database that hangs (SIGSTOP) rather than dies: libpq blocks, but only
+# the store thread waits.  The main loop keeps collecting (until the backlog
+# is full, then skips, losing nothing) and serving metrics, and what was
+# collected arrives once the database wakes up.
+written_at_least() { v=$(metric virtshadow_samples_written_total); [ -n "$v" ] && [ "${v%.*}" -ge "$1" ]; }
+printf '[main]\nstate_dir = %s\n[libvirt]\nuri = test:///default\n[telemetry]\nmin_interval = 200ms\nmax_interval = 200ms\n[metrics]\nlisten = 127.0.0.1:0\n' \
+    "$state" > "$tel"
+log=$VS_TMP/vsd-hang.log
+"$VSD" --foreground -v --config "$tel" --pid-file "$VS_TMP/vsd.pid" 2>"$log" &
+daemon_pid=$!
+vs_check "the daemon serves metrics again" vs_wait_for 30 logged "serving Prometheus metrics"
+url=$(sed -n 's/.*serving Prometheus metrics (url=\([^)]*\)).*/\1/p' "$log" | head -1)
+vs_check "samples reach the database" vs_wait_for 30 written_at_least 3
+postmaster=$(head -1 "$state/pg/data/postmaster.pid")
+pg_frozen="$postmaster $(pgrep -d ' ' -P "$postmaster")"
+written=$(metric virtshadow_samples_written_total)
+kill -STOP $pg_frozen
+vs_check "the daemon notices the backlog and skips collections" vs_wait_for 30 logged "the database is slow"
+cycles=$(metric virtshadow_cycles_total)
+vs_check "metrics answer while the database hangs" test -n "$cycles"
+vs_check "the hung database is not written to" test "$(metric virtshadow_samples_written_total)" = "$written"
+kill -CONT $pg_frozen; pg_frozen=
+vs_check "samples flow again after the database wakes up" vs_wait_for 60 written_at_least $(( ${written%.*} + 16 ))
+kill -TERM "$daemon_pid"; wait "$daemon_pid" && rc=0 || rc=$?; daemon_pid=
+vs_check "the daemon stops cleanly after the hang" test "$rc" -eq 0
+stored=$(q "SELECT count(*) FROM samples WHERE domain_name = 'test'")
+distinct=$(q "SELECT count(DISTINCT at) FROM samples WHERE domain_name = 'test'")
+vs_check "still no sample stored twice" test "$stored" = "$distinct"
 
 # A database a newer virt-shadow migrated is refused, by the CLI and the daemon.
 vs_check "a newer migration is recorded" psql -q -h "$state/pg/run" -U virtshadow -d virtshadow -c \

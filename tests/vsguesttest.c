@@ -288,7 +288,7 @@ vsCycle(vsSampler *s, vsHypervisor *hv, vsStore *store)
 
     ck_assert_msg(vsSamplerCycle(s, hv, store, g_get_real_time(), &error), "%s",
                   error ? error->message : "");
-    ck_assert_msg(vsSamplerGetStats(s)->samples_spooled == 0, "the sampler lost the database");
+    ck_assert_msg(vsTestSamplerStats(s).samples_spooled == 0, "the sampler lost the database");
 }
 
 static vsSampler *

@@ -115,24 +115,24 @@ START_TEST(test_outage_spools_and_replays_once)
     /* cycle 0 only primes the counters; 1..4 are stored directly */
     for (i = 0; i <= 4; i++)
         vsCycle(s, hv, store, t0 + (gint64)i * VS_STEP_US);
-    ck_assert(vsSamplerGetStats(s)->database_up);
-    ck_assert_uint_eq(vsSamplerGetStats(s)->samples_stored, 4);
+    ck_assert(vsTestSamplerStats(s).database_up);
+    ck_assert_uint_eq(vsTestSamplerStats(s).samples_stored, 4);
 
     vsTestPgKill(vsPg);
     for (; i <= 9; i++)
         vsCycle(s, hv, store, t0 + (gint64)i * VS_STEP_US);
-    ck_assert(!vsSamplerGetStats(s)->database_up);
-    ck_assert_uint_eq(vsSamplerGetStats(s)->samples_spooled, 5);
-    ck_assert_uint_eq(vsSamplerGetStats(s)->spool_batches, 5);
+    ck_assert(!vsTestSamplerStats(s).database_up);
+    ck_assert_uint_eq(vsTestSamplerStats(s).samples_spooled, 5);
+    ck_assert_uint_eq(vsTestSamplerStats(s).spool_batches, 5);
     vsStoreFree(store);
 
     vsTestPgRestart(vsPg);
     store = vsOpenStore(db);
     /* the next cycle replays the spool first, then stores its own sample */
     vsCycle(s, hv, store, t0 + (gint64)i * VS_STEP_US);
-    ck_assert(vsSamplerGetStats(s)->database_up);
-    ck_assert_uint_eq(vsSamplerGetStats(s)->spool_batches, 0);
-    ck_assert_uint_eq(vsSamplerGetStats(s)->samples_stored, 10);
+    ck_assert(vsTestSamplerStats(s).database_up);
+    ck_assert_uint_eq(vsTestSamplerStats(s).spool_batches, 0);
+    ck_assert_uint_eq(vsTestSamplerStats(s).samples_stored, 10);
     vsAssertSeries(store, t0, 1, 10);
     vsStoreFree(store);
     vsTestRemoveTree(dir);
@@ -155,13 +155,13 @@ START_TEST(test_spool_survives_restart)
     ck_assert_msg(vsStoreMigrate(store, NULL, &error), "%s", error ? error->message : "");
     for (guint i = 0; i <= 3; i++)
         vsCycle(s, hv, NULL, t0 + (gint64)i * VS_STEP_US);
-    ck_assert_uint_eq(vsSamplerGetStats(s)->spool_batches, 3);
+    ck_assert_uint_eq(vsTestSamplerStats(s).spool_batches, 3);
     vsSamplerFree(s);
 
     s = vsNewSampler(dir);
-    ck_assert_uint_eq(vsSamplerGetStats(s)->spool_batches, 3);
+    ck_assert_uint_eq(vsTestSamplerStats(s).spool_batches, 3);
     ck_assert_msg(vsSamplerReplay(s, store, &error), "%s", error ? error->message : "");
-    ck_assert_uint_eq(vsSamplerGetStats(s)->spool_batches, 0);
+    ck_assert_uint_eq(vsTestSamplerStats(s).spool_batches, 0);
     vsAssertSeries(store, t0, 1, 3);
     vsSamplerFree(s);
     vsTestRemoveTree(dir);

@@ -86,3 +86,12 @@ vsTestRunSuite(Suite *s)
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+vsSamplerStats
+vsTestSamplerStats(vsSampler *s)
+{
+    vsSamplerStats stats;
+
+    vsSamplerGetStats(s, &stats);
+    return stats;
+}

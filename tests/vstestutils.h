@@ -10,6 +10,8 @@
 #include <check.h>
 #include <glib.h>
 
+#include "telemetry/vssampler.h"
+
 G_BEGIN_DECLS
 
 /* Source and build directories (set by the Makefile). */
@@ -60,5 +62,8 @@ const char *vsTestLibvirtdDir(vsTestLibvirtd *d);
 void vsTestLibvirtdKill(vsTestLibvirtd *d);
 void vsTestLibvirtdRestart(vsTestLibvirtd *d);
 void vsTestLibvirtdStop(vsTestLibvirtd *d);
+
+/* A copy of @s's stats, for assertions. */
+vsSamplerStats vsTestSamplerStats(vsSampler *s);
 
 G_END_DECLS

@@ -13,29 +13,13 @@
 
 #include "vsdaemon.h"
 #include "hypervisor/vshypervisor.h"
-#include "store/vsstore.h"
+#include "vsstoreworker.h"
 #include "telemetry/vssampler.h"
 #include "vsmetrics.h"
 #include "util/vsconfig.h"
 #include "util/vserror.h"
 #include "util/vslog.h"
 #include "util/vsutil.h"
-
-#define VS_DAEMON_RETRY_MIN_MS 1000
-#define VS_DAEMON_RETRY_MAX_MS 60000
-/* Daily sample partitions are created this far ahead. */
-#define VS_DAEMON_DAYS_AHEAD 3
-#define VS_DAEMON_MAINTAIN_INTERVAL_MS (3600 * 1000)
-/* Events wait here while the database is away; beyond this the oldest go. */
-#define VS_DAEMON_MAX_PENDING_EVENTS 10000
-
-typedef struct {
-    gint64 when_us;
-    char *uuid;
-    char *name;
-    char *event;
-    int detail;
-} vsPendingEvent;
 
 struct _vsDaemon {
     vsDaemonOptions opts;
@@ -46,34 +30,19 @@ struct _vsDaemon {
     char *pid_path;
 
     vsStoreTarget target;
-    vsStore *store;
-    guint store_retry_ms;
-    guint store_retry_id;
+    vsStoreWorker *store;
 
     vsHypervisor *hv;
     char *uri;                  /* resolved URI in force (NULL: libvirt default) */
     guint hv_retry_ms;
     guint hv_retry_id;
 
-    GQueue events;              /* vsPendingEvent */
-    guint heartbeat_id;
-
     vsSampler *sampler;
     vsMetricsServer *metrics;
     char *metrics_listen;       /* what the server listens on now */
     guint sample_id;
-    guint maintain_id;
     guint signal_ids[3];
 };
-
-static void
-vsPendingEventFree(vsPendingEvent *ev)
-{
-    g_free(ev->uuid);
-    g_free(ev->name);
-    g_free(ev->event);
-    g_free(ev);
-}
 
 void
 vsDaemonOptionsClear(vsDaemonOptions *opts)
@@ -83,6 +52,9 @@ vsDaemonOptionsClear(vsDaemonOptions *opts)
     g_free(opts->state_dir);
     g_free(opts->pid_file);
 }
+
+#define VS_DAEMON_RETRY_MIN_MS 1000
+#define VS_DAEMON_RETRY_MAX_MS 60000
 
 static guint
 vsBackoffNext(guint *cur_ms)
@@ -149,7 +121,6 @@ vsDaemonNew(const vsDaemonOptions *opts, GError **error)
     d->opts.foreground = opts->foreground;
     d->opts.verbose = opts->verbose;
     d->pid_fd = -1;
-    g_queue_init(&d->events);
     if (!(d->cfg = vsDaemonLoadConfig(&d->opts, error)))
         return NULL;
     vsDaemonResolve(d);
@@ -210,47 +181,21 @@ vsDaemonReleasePidFile(vsDaemon *d)
 
 /* --- store ---------------------------------------------------------------------- */
 
-static void vsDaemonScheduleStore(vsDaemon *d);
-
 static void
-vsDaemonFlushEvents(vsDaemon *d)
+vsDaemonStoreConfig(vsDaemon *d, vsStoreWorkerConfig *ret)
 {
-    vsPendingEvent *ev;
-
-    while (d->store && (ev = g_queue_peek_head(&d->events))) {
-        g_autoptr(GError) error = NULL;
-
-        if (!vsStoreRecordDomainEvent(d->store, ev->when_us, d->host, ev->uuid, ev->name,
-                                      ev->event, ev->detail, &error)) {
-            g_warning("cannot record event of domain '%s': %s", ev->name, error->message);
-            /* a row the database refuses would block the queue for good:
-             * only a lost connection keeps it for later */
-            if (!g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT)) {
-                vsPendingEventFree(g_queue_pop_head(&d->events));
-                continue;
-            }
-            vsStoreFree(g_steal_pointer(&d->store));
-            vsDaemonScheduleStore(d);
-            return;
-        }
-        vsPendingEventFree(g_queue_pop_head(&d->events));
-    }
+    ret->host = d->host;
+    ret->uri = d->uri;
+    ret->heartbeat_interval_ms = d->cfg->heartbeat_interval_ms;
+    ret->raw_retention_ms = d->cfg->raw_retention_ms;
+    ret->rollup_retention_ms = d->cfg->rollup_retention_ms;
 }
 
-/* Labels set with "virt-shadow annotate" reach the samples within a
- * heartbeat. */
 static void
-vsDaemonRefreshLabels(vsDaemon *d)
+vsDaemonOnLabels(GHashTable *labels, gpointer opaque)
 {
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GHashTable) labels = NULL;
+    vsDaemon *d = opaque;
 
-    if (!d->store || !d->sampler)
-        return;
-    if (!(labels = vsStoreGetDomainLabels(d->store, &error))) {
-        g_warning("cannot read workload labels: %s", error->message);
-        return;
-    }
     vsSamplerSetLabels(d->sampler, labels);
 }
 
@@ -264,95 +209,13 @@ vsDaemonLogSamplerMessages(vsDaemon *d)
 }
 
 static gboolean
-vsDaemonHeartbeat(gpointer opaque)
+vsDaemonStartStore(vsDaemon *d, GError **error)
 {
-    vsDaemon *d = opaque;
-    g_autoptr(GError) error = NULL;
+    vsStoreWorkerConfig cfg;
 
-    if (!d->store)
-        return G_SOURCE_CONTINUE;
-    if (!vsStoreHostHeartbeat(d->store, d->host, d->uri, PACKAGE_VERSION, &error)) {
-        g_warning("database lost: %s", error->message);
-        vsStoreFree(g_steal_pointer(&d->store));
-        vsDaemonScheduleStore(d);
-        return G_SOURCE_CONTINUE;
-    }
-    vsDaemonFlushEvents(d);
-    vsDaemonRefreshLabels(d);
-    return G_SOURCE_CONTINUE;
-}
-
-/* What was spooled while the database was away goes in first, in order. */
-static void
-vsDaemonReplaySpool(vsDaemon *d)
-{
-    g_autoptr(GError) error = NULL;
-
-    if (d->sampler && !vsSamplerReplay(d->sampler, d->store, &error))
-        g_warning("cannot replay the spool yet: %s", error->message);
-    if (d->sampler)
-        vsDaemonLogSamplerMessages(d);
-}
-
-/* Partitions ahead, retention and rollups; cheap when there is nothing to do. */
-static gboolean
-vsDaemonMaintain(gpointer opaque)
-{
-    vsDaemon *d = opaque;
-    g_autoptr(GError) error = NULL;
-
-    if (d->store && !vsStoreMaintainSamples(d->store, g_get_real_time(), VS_DAEMON_DAYS_AHEAD,
-                                            d->cfg->raw_retention_ms,
-                                            d->cfg->rollup_retention_ms, &error))
-        g_warning("sample housekeeping failed: %s", error->message);
-    return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-vsDaemonConnectStore(vsDaemon *d, GError **error)
-{
-    g_autoptr(vsStore) store = vsStoreOpen(&d->target, TRUE, error);
-    g_autofree char *where = NULL;
-    guint applied = 0;
-
-    /* a schema we cannot use is a hard error, like an unreachable one is not */
-    if (!store || !vsStoreMigrate(store, &applied, error))
-        return FALSE;
-    where = vsStoreDescribe(store);
-    vsLogWithFields(G_LOG_LEVEL_INFO, (const char *const[]){ "database", where, NULL },
-                    "database ready, %u migration%s applied", applied, applied == 1 ? "" : "s");
-    d->store = g_steal_pointer(&store);
-    d->store_retry_ms = 0;
-    vsDaemonHeartbeat(d);
-    vsDaemonMaintain(d);
-    vsDaemonReplaySpool(d);
-    return TRUE;
-}
-
-static gboolean
-vsDaemonRetryStore(gpointer opaque)
-{
-    vsDaemon *d = opaque;
-    g_autoptr(GError) error = NULL;
-
-    d->store_retry_id = 0;
-    if (!vsDaemonConnectStore(d, &error)) {
-        g_warning("%s", error->message);
-        vsDaemonScheduleStore(d);
-    }
-    return G_SOURCE_REMOVE;
-}
-
-static void
-vsDaemonScheduleStore(vsDaemon *d)
-{
-    guint delay;
-
-    if (d->store_retry_id)
-        return;
-    delay = vsBackoffNext(&d->store_retry_ms);
-    g_info("retrying the database in %u ms", delay);
-    d->store_retry_id = g_timeout_add(delay, vsDaemonRetryStore, d);
+    vsDaemonStoreConfig(d, &cfg);
+    d->store = vsStoreWorkerStart(&d->target, &cfg, d->sampler, vsDaemonOnLabels, d, error);
+    return d->store != NULL;
 }
 
 /* --- hypervisor ---------------------------------------------------------------- */
@@ -364,23 +227,12 @@ vsDaemonOnLifecycle(vsHypervisor *hv, const char *name, const char *uuid,
                     vsDomainEventType event, int detail, gpointer opaque)
 {
     vsDaemon *d = opaque;
-    vsPendingEvent *ev = g_new0(vsPendingEvent, 1);
     const char *what = vsDomainEventTypeToString(event);
 
     vsLogWithFields(G_LOG_LEVEL_INFO,
                     (const char *const[]){ "domain", name, "event", what, NULL },
                     "domain '%s' %s", name, what);
-    ev->when_us = g_get_real_time();
-    ev->uuid = g_strdup(uuid);
-    ev->name = g_strdup(name);
-    ev->event = g_strdup(what);
-    ev->detail = detail;
-    g_queue_push_tail(&d->events, ev);
-    if (d->events.length > VS_DAEMON_MAX_PENDING_EVENTS) {
-        g_warning("database away too long: dropping the oldest domain event");
-        vsPendingEventFree(g_queue_pop_head(&d->events));
-    }
-    vsDaemonFlushEvents(d);
+    vsStoreWorkerRecordEvent(d->store, g_get_real_time(), uuid, name, what, detail);
 }
 
 static void
@@ -463,25 +315,27 @@ vsDaemonSamplerConfig(const vsConfig *cfg, vsSamplerConfig *ret)
     ret->spool_max_bytes = cfg->spool_max_bytes;
 }
 
-/* Ticks at min_interval; the sampler decides which domains are due. */
+/* Ticks at min_interval; the sampler decides which domains are due.
+ * Collection talks to libvirt here; storing happens on the store thread. */
 static gboolean
 vsDaemonSample(gpointer opaque)
 {
     vsDaemon *d = opaque;
     g_autoptr(GError) error = NULL;
-    guint64 spooled = vsSamplerGetStats(d->sampler)->samples_spooled;
+    vsSampleBatch *batch;
 
     if (!d->hv || !vsHypervisorIsAlive(d->hv))
         return G_SOURCE_CONTINUE;
-    if (!vsSamplerCycle(d->sampler, d->hv, d->store, g_get_real_time(), &error))
-        g_warning("sampling failed: %s", error->message);
-    vsDaemonLogSamplerMessages(d);
-    /* samples spooled despite a store: the database is gone */
-    if (d->store && vsSamplerGetStats(d->sampler)->samples_spooled > spooled) {
-        g_warning("database lost while storing samples; spooling until it is back");
-        vsStoreFree(g_steal_pointer(&d->store));
-        vsDaemonScheduleStore(d);
+    if (!vsStoreWorkerReady(d->store)) {
+        g_warning("the database is slow: skipping a collection (nothing is lost: "
+                  "the next samples cover the longer interval)");
+        return G_SOURCE_CONTINUE;
     }
+    if (!(batch = vsSamplerCollect(d->sampler, d->hv, g_get_real_time(), &error)))
+        g_warning("sampling failed: %s", error->message);
+    else
+        vsStoreWorkerWriteSamples(d->store, batch);
+    vsDaemonLogSamplerMessages(d);
     return G_SOURCE_CONTINUE;
 }
 
@@ -490,13 +344,14 @@ vsDaemonStartSampler(vsDaemon *d, GError **error)
 {
     g_autofree char *spool = g_build_filename(d->target.state_dir, "spool", NULL);
     vsSamplerConfig scfg;
+    vsSamplerStats stats;
 
     vsDaemonSamplerConfig(d->cfg, &scfg);
     if (!(d->sampler = vsSamplerNew(&scfg, d->host, spool, error)))
         return FALSE;
-    if (vsSamplerGetStats(d->sampler)->spool_batches > 0)
-        g_info("%u batches are waiting in the spool '%s'",
-               vsSamplerGetStats(d->sampler)->spool_batches, spool);
+    vsSamplerGetStats(d->sampler, &stats);
+    if (stats.spool_batches > 0)
+        g_info("%u batches are waiting in the spool '%s'", stats.spool_batches, spool);
     return TRUE;
 }
 
@@ -505,8 +360,10 @@ vsDaemonRenderMetrics(GString *out, gpointer opaque)
 {
     vsDaemon *d = opaque;
     g_autoptr(GPtrArray) latest = vsSamplerLatest(d->sampler);
+    vsSamplerStats stats;
 
-    vsMetricsFormat(out, vsSamplerGetStats(d->sampler),
+    vsSamplerGetStats(d->sampler, &stats);
+    vsMetricsFormat(out, &stats,
                     d->hv && vsHypervisorIsAlive(d->hv), latest);
 }
 
@@ -547,9 +404,11 @@ vsDaemonRestartTimers(vsDaemon *d)
 {
     vsSamplerConfig scfg;
 
-    vsDaemonRestartTimer(&d->heartbeat_id, d->cfg->heartbeat_interval_ms, vsDaemonHeartbeat, d);
     vsDaemonRestartTimer(&d->sample_id, d->cfg->min_interval_ms, vsDaemonSample, d);
-    vsDaemonRestartTimer(&d->maintain_id, VS_DAEMON_MAINTAIN_INTERVAL_MS, vsDaemonMaintain, d);
+    vsStoreWorkerConfig wcfg;
+
+    vsDaemonStoreConfig(d, &wcfg);
+    vsStoreWorkerConfigure(d->store, &d->target, &wcfg);
     vsDaemonSamplerConfig(d->cfg, &scfg);
     vsSamplerSetConfig(d->sampler, &scfg);
 }
@@ -562,8 +421,6 @@ vsDaemonReload(gpointer opaque)
     g_autoptr(GError) error = NULL;
     g_autoptr(vsConfig) cfg = vsDaemonLoadConfig(&d->opts, &error);
     g_autofree char *old_uri = g_strdup(d->uri);
-    g_autofree char *old_url = g_strdup(d->target.url);
-    g_autofree char *old_state = g_strdup(d->target.state_dir);
 
     if (!cfg) {
         g_warning("reload failed, keeping the previous configuration: %s", error->message);
@@ -580,11 +437,6 @@ vsDaemonReload(gpointer opaque)
     if (g_strcmp0(old_uri, d->uri) != 0 && !d->hv_retry_id) {
         vsHypervisorFree(g_steal_pointer(&d->hv));
         vsDaemonScheduleHypervisor(d);
-    }
-    if ((g_strcmp0(old_url, d->target.url) != 0 ||
-         g_strcmp0(old_state, d->target.state_dir) != 0) && !d->store_retry_id) {
-        vsStoreFree(g_steal_pointer(&d->store));
-        vsDaemonScheduleStore(d);
     }
     g_info("configuration reloaded from '%s'", d->cfg->path ? d->cfg->path : "defaults");
     return G_SOURCE_CONTINUE;
@@ -687,15 +539,8 @@ vsDaemonStart(vsDaemon *d, GError **error)
 
     /* neither service being down stops the daemon: it retries with backoff;
      * but a schema this binary cannot use will not fix itself */
-    if (!vsDaemonConnectStore(d, &local)) {
-        if (g_error_matches(local, VS_ERROR, VS_ERROR_SCHEMA)) {
-            g_propagate_error(error, g_steal_pointer(&local));
-            return FALSE;
-        }
-        g_warning("%s", local->message);
-        g_clear_error(&local);
-        vsDaemonScheduleStore(d);
-    }
+    if (!vsDaemonStartStore(d, error))
+        return FALSE;
     if (!vsDaemonConnectHypervisor(d, &local)) {
         g_warning("%s", local->message);
         vsDaemonScheduleHypervisor(d);
@@ -720,7 +565,7 @@ vsDaemonRun(vsDaemon *d, GError **error)
         vsDaemonRedirectStdio();
 
     g_main_loop_run(d->loop);
-    vsDaemonFlushEvents(d);
+    g_clear_pointer(&d->store, vsStoreWorkerStop);
     vsDaemonReleasePidFile(d);
     g_info("stopped");
     return TRUE;
@@ -735,23 +580,16 @@ vsDaemonFree(vsDaemon *d)
         if (d->signal_ids[i])
             g_source_remove(d->signal_ids[i]);
     }
-    if (d->heartbeat_id)
-        g_source_remove(d->heartbeat_id);
     if (d->sample_id)
         g_source_remove(d->sample_id);
-    if (d->maintain_id)
-        g_source_remove(d->maintain_id);
-    if (d->store_retry_id)
-        g_source_remove(d->store_retry_id);
     if (d->hv_retry_id)
         g_source_remove(d->hv_retry_id);
     vsHypervisorFree(d->hv);
-    vsStoreFree(d->store);
+    vsStoreWorkerStop(d->store);
     vsMetricsServerFree(d->metrics);
     g_free(d->metrics_listen);
     vsSamplerFree(d->sampler);
     vsStoreTargetClear(&d->target);
-    g_queue_clear_full(&d->events, (GDestroyNotify)vsPendingEventFree);
     vsDaemonReleasePidFile(d);
     if (d->loop)
         g_main_loop_unref(d->loop);

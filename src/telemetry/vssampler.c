@@ -38,6 +38,10 @@ struct _vsSampler {
     GHashTable *meta_labels;    /* UUID -> vsMetaLabels, from domain metadata */
     GHashTable *latest;         /* UUID -> vsSample* */
     GHashTable *period_tried;   /* UUIDs whose stats period we set (or tried) */
+    /* Collection (rates, labels, latest) belongs to the caller of
+     * vsSamplerCollect, the spool to the caller of vsSamplerStore; the daemon
+     * runs them on different threads.  The lock guards what both touch. */
+    GMutex lock;
     GPtrArray *messages;
     vsSamplerStats stats;
 };
@@ -70,6 +74,7 @@ vsSamplerNew(const vsSamplerConfig *cfg, const char *host, const char *spool_dir
         return NULL;
     s->stats.spool_batches = vsSpoolBatches(s->spool);
     s->stats.spool_bytes = vsSpoolBytes(s->spool);
+    g_mutex_init(&s->lock);
     return g_steal_pointer(&s);
 }
 
@@ -87,6 +92,7 @@ vsSamplerFree(vsSampler *s)
     g_hash_table_unref(s->latest);
     g_hash_table_unref(s->period_tried);
     g_ptr_array_unref(s->messages);
+    g_mutex_clear(&s->lock);
     g_free(s);
 }
 
@@ -119,41 +125,47 @@ vsSamplerSay(vsSampler *s, const char *format, ...)
     va_list ap;
 
     va_start(ap, format);
+    g_mutex_lock(&s->lock);
     g_ptr_array_add(s->messages, g_strdup_vprintf(format, ap));
+    g_mutex_unlock(&s->lock);
     va_end(ap);
 }
 
+/* Store side: after every spool operation. */
 static void
-vsSamplerTakeSpoolWarnings(vsSampler *s)
+vsSamplerSyncSpool(vsSampler *s)
 {
     g_auto(GStrv) warnings = vsSpoolTakeWarnings(s->spool);
 
+    g_mutex_lock(&s->lock);
     for (gsize i = 0; warnings && warnings[i]; i++)
         g_ptr_array_add(s->messages, g_strdup(warnings[i]));
+    s->stats.spool_batches = vsSpoolBatches(s->spool);
+    s->stats.spool_bytes = vsSpoolBytes(s->spool);
+    g_mutex_unlock(&s->lock);
 }
 
 GStrv
 vsSamplerTakeMessages(vsSampler *s)
 {
-    g_autoptr(GStrvBuilder) b = NULL;
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    guint n;
 
-    vsSamplerTakeSpoolWarnings(s);
-    if (s->messages->len == 0)
-        return NULL;
-    b = g_strv_builder_new();
-    for (guint i = 0; i < s->messages->len; i++)
+    g_mutex_lock(&s->lock);
+    n = s->messages->len;
+    for (guint i = 0; i < n; i++)
         g_strv_builder_add(b, g_ptr_array_index(s->messages, i));
     g_ptr_array_set_size(s->messages, 0);
-    return g_strv_builder_end(b);
+    g_mutex_unlock(&s->lock);
+    return n ? g_strv_builder_end(b) : NULL;
 }
 
-const vsSamplerStats *
-vsSamplerGetStats(vsSampler *s)
+void
+vsSamplerGetStats(vsSampler *s, vsSamplerStats *ret)
 {
-    s->stats.spool_batches = vsSpoolBatches(s->spool);
-    s->stats.spool_bytes = vsSpoolBytes(s->spool);
-    s->stats.domains = vsRateTrackerSize(s->rates);
-    return &s->stats;
+    g_mutex_lock(&s->lock);
+    *ret = s->stats;
+    g_mutex_unlock(&s->lock);
 }
 
 GPtrArray *
@@ -295,8 +307,18 @@ vsSamplerReplayOne(const vsSampleBatch *b, gpointer opaque, GError **error)
 
     if (!vsStoreWriteSamples(store, s->host, b, error))
         return FALSE;
+    g_mutex_lock(&s->lock);
     s->stats.samples_stored += b->samples->len;
+    g_mutex_unlock(&s->lock);
     return TRUE;
+}
+
+static void
+vsSamplerSetDatabaseUp(vsSampler *s, gboolean up)
+{
+    g_mutex_lock(&s->lock);
+    s->stats.database_up = up;
+    g_mutex_unlock(&s->lock);
 }
 
 gboolean
@@ -304,64 +326,81 @@ vsSamplerReplay(vsSampler *s, vsStore *store, GError **error)
 {
     gpointer ctx[] = { s, store };
     guint replayed = 0;
+    gboolean ok;
 
     if (vsSpoolBatches(s->spool) == 0)
         return TRUE;
-    if (!vsSpoolReplay(s->spool, vsSamplerReplayOne, ctx, &replayed, error)) {
-        s->stats.database_up = FALSE;
-        return FALSE;
-    }
-    s->stats.database_up = TRUE;
+    ok = vsSpoolReplay(s->spool, vsSamplerReplayOne, ctx, &replayed, error);
+    vsSamplerSyncSpool(s);
+    vsSamplerSetDatabaseUp(s, ok);
     if (replayed > 0)
         vsSamplerSay(s, "replayed %u spooled batch%s into the database", replayed,
                      replayed == 1 ? "" : "es");
-    return TRUE;
+    return ok;
 }
 
 /* Straight to the database when it is there and nothing older waits in
  * the spool; otherwise to the spool, so order is kept. */
-static void
+gboolean
 vsSamplerStore(vsSampler *s, vsStore *store, const vsSampleBatch *batch)
 {
     g_autoptr(GError) error = NULL;
+    guint n = batch->samples->len;
 
+    if (n == 0)
+        return !store || vsSamplerReplay(s, store, NULL);
     if (store && vsSamplerReplay(s, store, &error) &&
         vsStoreWriteSamples(store, s->host, batch, &error)) {
+        g_mutex_lock(&s->lock);
         s->stats.database_up = TRUE;
-        s->stats.samples_stored += batch->samples->len;
-        return;
+        s->stats.samples_stored += n;
+        g_mutex_unlock(&s->lock);
+        return TRUE;
     }
     if (error)
-        vsSamplerSay(s, "spooling %u samples: %s", batch->samples->len, error->message);
+        vsSamplerSay(s, "spooling %u samples: %s", n, error->message);
     g_clear_error(&error);
-    s->stats.database_up = FALSE;
-    if (!vsSpoolAppend(s->spool, batch, &error)) {
-        vsSamplerSay(s, "lost %u samples: cannot spool them: %s", batch->samples->len,
-                     error->message);
-        return;
+    vsSamplerSetDatabaseUp(s, FALSE);
+    if (!vsSpoolAppend(s->spool, batch, &error))
+        vsSamplerSay(s, "lost %u samples: cannot spool them: %s", n, error->message);
+    vsSamplerSyncSpool(s);
+    if (!error) {
+        g_mutex_lock(&s->lock);
+        s->stats.samples_spooled += n;
+        g_mutex_unlock(&s->lock);
     }
-    s->stats.samples_spooled += batch->samples->len;
+    return store == NULL;
+}
+
+vsSampleBatch *
+vsSamplerCollect(vsSampler *s, vsHypervisor *hv, gint64 now_us, GError **error)
+{
+    gint64 start = g_get_monotonic_time();
+    g_autoptr(GArray) counters = vsHypervisorCollectCounters(hv, error);
+    vsSampleBatch *batch;
+
+    if (!counters)
+        return NULL;
+    batch = vsSampleBatchNew(0);
+    vsSamplerTakeRates(s, hv, counters, now_us, batch);
+    vsSamplerExpire(s, now_us);
+    g_mutex_lock(&s->lock);
+    s->stats.cycles++;
+    s->stats.samples_collected += batch->samples->len;
+    s->stats.last_cycle_s = (g_get_monotonic_time() - start) / 1e6;
+    s->stats.domains = vsRateTrackerSize(s->rates);
+    g_mutex_unlock(&s->lock);
+    return batch;
 }
 
 gboolean
 vsSamplerCycle(vsSampler *s, vsHypervisor *hv, vsStore *store, gint64 now_us,
                GError **error)
 {
-    gint64 start = g_get_monotonic_time();
-    g_autoptr(GArray) counters = vsHypervisorCollectCounters(hv, error);
-    g_autoptr(vsSampleBatch) batch = NULL;
+    g_autoptr(vsSampleBatch) batch = vsSamplerCollect(s, hv, now_us, error);
 
-    if (!counters)
+    if (!batch)
         return FALSE;
-    batch = vsSampleBatchNew(0);
-    vsSamplerTakeRates(s, hv, counters, now_us, batch);
-    vsSamplerExpire(s, now_us);
-    if (batch->samples->len > 0)
-        vsSamplerStore(s, store, batch);
-    else if (store)
-        vsSamplerReplay(s, store, NULL);
-    s->stats.cycles++;
-    s->stats.samples_collected += batch->samples->len;
-    s->stats.last_cycle_s = (g_get_monotonic_time() - start) / 1e6;
+    vsSamplerStore(s, store, batch);
     return TRUE;
 }

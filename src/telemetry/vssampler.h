@@ -48,23 +48,38 @@ void vsSamplerSetConfig(vsSampler *s, const vsSamplerConfig *cfg);
  * previous set; they win over labels from domain metadata. */
 void vsSamplerSetLabels(vsSampler *s, GHashTable *labels);
 
-/* One cycle at @now_us.  @store may be NULL (database away): samples are
- * spooled.  Collection errors are returned; storage problems are not
- * errors (the data is spooled) but show in the stats and warnings. */
-gboolean vsSamplerCycle(vsSampler *s, vsHypervisor *hv, vsStore *store, gint64 now_us,
-                        GError **error);
+/*
+ * A cycle has two halves, which may run on two threads (one each):
+ * collection talks to libvirt, storing to the database and the spool.
+ */
+
+/* Collect at @now_us: rates of the due domains, labels attached.  NULL
+ * with @error when libvirt failed; the batch may be empty. */
+vsSampleBatch *vsSamplerCollect(vsSampler *s, vsHypervisor *hv, gint64 now_us,
+                                GError **error);
+
+/* Store @batch, or spool it when @store is NULL or fails; older spooled
+ * batches go first.  Storage problems are not errors (the data is
+ * spooled) but show in the stats and messages.  FALSE when @store was
+ * given and failed: the caller should reconnect. */
+gboolean vsSamplerStore(vsSampler *s, vsStore *store, const vsSampleBatch *batch);
 
 /* Replay the spool into @store; FALSE when the database failed again. */
 gboolean vsSamplerReplay(vsSampler *s, vsStore *store, GError **error);
 
-const vsSamplerStats *vsSamplerGetStats(vsSampler *s);
+/* Both halves on one thread: collection errors are returned. */
+gboolean vsSamplerCycle(vsSampler *s, vsHypervisor *hv, vsStore *store, gint64 now_us,
+                        GError **error);
+
+/* A consistent copy, from any thread. */
+void vsSamplerGetStats(vsSampler *s, vsSamplerStats *ret);
 
 /* The latest sample of every tracked domain (borrowed vsSample pointers),
- * for the metrics endpoint. */
+ * for the metrics endpoint; collection side only. */
 GPtrArray *vsSamplerLatest(vsSampler *s);
 
 /* Messages worth logging since the last call (spool roll-ups, torn
- * records, stats periods turned on); NULL when none. */
+ * records, stats periods turned on); NULL when none.  Any thread. */
 GStrv vsSamplerTakeMessages(vsSampler *s);
 
 G_END_DECLS

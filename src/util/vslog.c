@@ -23,6 +23,9 @@ static struct {
     vsLogTarget target;
     FILE *file;
 } vsLog = { NULL, FALSE, VS_LOG_WARNING, VS_LOG_TO_STDERR, NULL };
+/* The daemon logs from its store thread too: the target may not change
+ * under a writer. */
+static GMutex vsLogLock;
 
 static const char *const vsLogLevelNames[] = { "error", "warning", "info", "debug" };
 
@@ -155,9 +158,11 @@ vsLogWriter(GLogLevelFlags flags, const GLogField *fields, gsize n_fields,
 
     line = g_string_new(NULL);
     vsLogFormatHuman(line, flags, fields, n_fields);
+    g_mutex_lock(&vsLogLock);
     out = vsLog.target == VS_LOG_TO_FILE && vsLog.file ? vsLog.file : stderr;
     fputs(line->str, out);
     fflush(out);
+    g_mutex_unlock(&vsLogLock);
     return G_LOG_WRITER_HANDLED;
 }
 
@@ -196,6 +201,7 @@ vsLogSetTarget(const char *target, GError **error)
         return FALSE;
     }
 
+    g_mutex_lock(&vsLogLock);
     if (vsLog.file)
         fclose(vsLog.file);
     vsLog.file = file;
@@ -206,6 +212,7 @@ vsLogSetTarget(const char *target, GError **error)
         vsLog.target = VS_LOG_TO_JOURNAL;
     else
         vsLog.target = VS_LOG_TO_STDERR;
+    g_mutex_unlock(&vsLogLock);
     return TRUE;
 }
 
