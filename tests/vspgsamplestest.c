@@ -219,7 +219,9 @@ START_TEST(test_roundtrip)
     ck_assert_uint_eq(got->len, 1);
     assertSampleEqual(&g_array_index(got, vsSample, 0), tricky);
     g_clear_pointer(&got, g_array_unref);
-    assertQuery(db, "SELECT labels->>'app' FROM samples WHERE domain_uuid = '" UUID_B "'",
+    assertQuery(db, "SELECT l.labels->>'app' FROM samples s"
+                    " JOIN sample_label_sets l ON l.id = s.label_set"
+                    " WHERE domain_uuid = '" UUID_B "'",
                 "we\"b\\x\ny\tz");
     assertQuery(db, "SELECT count(*) FROM samples WHERE host = 'h1'", "3");
     assertQuery(db, "SELECT (mem_used_is_rss IS NULL)::text FROM samples"
@@ -228,6 +230,30 @@ START_TEST(test_roundtrip)
     got = vsStoreQuerySamples(store, "nosuchvm", DAY0_US, DAY0_US + DAY_US, &error);
     ck_assert_ptr_nonnull(got);
     ck_assert_uint_eq(got->len, 0);
+}
+END_TEST
+
+/* A label set is stored once, however it is spelt and whichever
+ * connection meets it first. */
+START_TEST(test_label_sets_shared)
+{
+    g_autofree char *db = freshDatabase("labelsets");
+    g_autoptr(vsStore) first = openMigrated(db);
+    g_autoptr(vsStore) second = openMigrated(db);
+    g_autoptr(vsSampleBatch) a = vsSampleBatchNew(0);
+    g_autoptr(vsSampleBatch) b = vsSampleBatchNew(0);
+
+    addSample(a, DAY0_US, UUID_A, "vm1")->labels = g_strdup("{\"app\": \"db\", \"n\": \"1\"}");
+    addSample(a, DAY0_US, UUID_B, "vm2")->labels = g_strdup("{\"app\": \"db\", \"n\": \"1\"}");
+    writeBatch(first, a);
+    addSample(b, DAY0_US + HOUR_US, UUID_A, "vm1")->labels = g_strdup("{\"n\":\"1\",\"app\":\"db\"}");
+    addSample(b, DAY0_US + HOUR_US, UUID_B, "vm2")->labels = g_strdup("{\"app\": \"web\"}");
+    writeBatch(second, b);
+
+    assertQuery(db, "SELECT count(*) FROM sample_label_sets", "2");
+    assertQuery(db, "SELECT string_agg(l.labels->>'app', ' ' ORDER BY s.at, s.domain_name)"
+                    " FROM samples s JOIN sample_label_sets l ON l.id = s.label_set",
+                "db db db web");
 }
 END_TEST
 
@@ -309,11 +335,12 @@ START_TEST(test_binary_edges)
                     " ORDER BY at) FROM samples", "-500000 946684799999999 1710028800000000");
     assertQuery(db, "SELECT concat_ws(' ', cpu_vcpus IS NULL, disk_rd_bps IS NULL, disk_wr_bps,"
                     " vcpus, vcpus_max IS NULL, mem_used_kib, mem_used_is_rss, mem_max_kib,"
-                    " labels IS NULL) FROM samples WHERE at < '2000-01-01' AND at > '1990-01-01'",
+                    " label_set IS NULL) FROM samples WHERE at < '2000-01-01' AND at > '1990-01-01'",
                     "t t 0 32767 t 0 f 9223372036854775807 t");
     /* the invalid byte replaced, not the batch refused */
-    assertQuery(db, "SELECT concat_ws(' ', domain_name, net_rx_bps, labels::text, mem_used_is_rss"
-                    " IS NULL) FROM samples WHERE at < '1970-01-01'",
+    assertQuery(db, "SELECT concat_ws(' ', domain_name, net_rx_bps,"
+                    " (SELECT labels::text FROM sample_label_sets WHERE id = label_set),"
+                    " mem_used_is_rss IS NULL) FROM samples WHERE at < '1970-01-01'",
                 "bad \xef\xbf\xbd name -2.5 {} t");
 
     got = vsStoreQuerySamples(store, UUID_A, before1970, before1970 + 1, &error);
@@ -411,8 +438,12 @@ START_TEST(test_maintain_partitions)
     assertQuery(db, "SELECT count(*) FROM samples_20240310", "2");
     /* the old row fell to the retention; the future one waits */
     assertQuery(db, "SELECT string_agg(at::date::text, ' ') FROM samples_default", "2024-03-20");
-    /* partitions have the indexes */
-    assertQuery(db, "SELECT count(*) FROM pg_indexes WHERE tablename = 'samples_20240310'", "2");
+    /* the live day has only the BRIN; a day that is over also gets its
+     * per-domain btree */
+    assertQuery(db, "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes"
+                    " WHERE tablename = 'samples_20240310'", "samples_20240310_at_idx");
+    assertQuery(db, "SELECT count(*) FROM pg_indexes"
+                    " WHERE indexname = 'samples_20240309_domain_at_idx'", "1");
 
     /* idempotent */
     maintain(store, now, 7 * DAY_MS, 30 * DAY_MS);
@@ -595,6 +626,7 @@ pgSamplesSuite(void)
     tcase_add_unchecked_fixture(tc, pgSetup, pgTeardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_roundtrip);
+    tcase_add_test(tc, test_label_sets_shared);
     tcase_add_test(tc, test_replay_and_failure);
     tcase_add_test(tc, test_binary_edges);
     tcase_add_test(tc, test_rollup_batch);

@@ -28,6 +28,7 @@ struct _vsPgStore {
     vsPgConn *conn;
     char *where;            /* "socket '/x/run'" or "host 'h:5432'" */
     gboolean heartbeatSent;
+    GHashTable *labelSets;  /* labels JSON -> sample_label_sets.id */
 };
 
 /* FALSE with VS_ERROR_CONNECT when the connection is gone and one reset

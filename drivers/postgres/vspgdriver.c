@@ -31,6 +31,7 @@ vsPgStoreFree(vsPgStore *s)
     if (s->conn)
         PQfinish(s->conn);
     g_free(s->where);
+    g_hash_table_unref(s->labelSets);
     g_free(s);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPgStore, vsPgStoreFree)
@@ -148,6 +149,8 @@ vsPgOpen(const vsStoreTarget *target, gboolean autostart, GError **error)
     g_autoptr(vsPgStore) s = g_new0(vsPgStore, 1);
     g_autofree char *conninfo = NULL;
 
+    s->labelSets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
     if (target && target->url) {
         if (!(s->where = vsPgDescribeUrl(target->url, error)))
             return NULL;
@@ -238,6 +241,9 @@ vsPgResultError(vsPgStore *s, PGresult *res)
 
     if (primary)
         return g_strdup(primary);
+    /* no error, just not what the caller expected (rows from a command) */
+    if (res && !*PQresultErrorMessage(res) && PQstatus(s->conn) == CONNECTION_OK)
+        return g_strdup_printf("unexpected result %s", PQresStatus(PQresultStatus(res)));
     return vsPgFirstLine(res && *PQresultErrorMessage(res) ?
                          PQresultErrorMessage(res) : PQerrorMessage(s->conn));
 }

@@ -213,35 +213,19 @@ vsPgErrorCode(vsPgStore *s)
 }
 
 /* Appends the COPY row of sample @x. */
-typedef gboolean (*vsPgCopyRowFunc)(GString *out, const char *host, const vsSample *x,
-                                    GError **error);
+typedef gboolean (*vsPgCopyRowFunc)(GString *out, vsPgStore *s, const char *host,
+                                    const vsSample *x, GError **error);
 
-/* Raw samples in the order of the domain_uuid btree: consecutive
- * insertions share their way down the index.  Canonical (lower case) UUIDs
- * sort as the server's bytes; any other spelling only loses the gain. */
-static gint
-vsPgSampleIndexOrder(gconstpointer a, gconstpointer b)
-{
-    const vsSample *x = *(const vsSample *const *)a;
-    const vsSample *y = *(const vsSample *const *)b;
-    int c = strcmp(x->uuid, y->uuid);
-
-    if (c != 0)
-        return c;
-    return (x->time_us > y->time_us) - (x->time_us < y->time_us);
-}
-
-/* Pointers to the samples of @samples, in index order if @sort. */
+/* Pointers to the samples of @samples, in their (time) order: the BRIN
+ * on time stays tight. */
 static GPtrArray *
-vsPgSampleRows(GArray *samples, gboolean sort)
+vsPgSampleRows(GArray *samples)
 {
     GPtrArray *rows = g_ptr_array_sized_new(samples->len);
     guint i;
 
     for (i = 0; i < samples->len; i++)
         g_ptr_array_add(rows, &g_array_index(samples, vsSample, i));
-    if (sort)
-        g_ptr_array_sort(rows, vsPgSampleIndexOrder);
     return rows;
 }
 
@@ -265,7 +249,7 @@ vsPgCopyIn(vsPgStore *s, const char *sql, const char *host, GPtrArray *rows,
 
     g_string_append_len(data, vsPgCopyHeader, sizeof(vsPgCopyHeader));
     for (i = 0; i < rows->len && ok; i++) {
-        if (!row(data, host, g_ptr_array_index(rows, i), &rowError)) {
+        if (!row(data, s, host, g_ptr_array_index(rows, i), &rowError)) {
             msg = g_strdup(rowError->message);
             ok = FALSE;
         } else if (data->len >= VS_PG_COPY_CHUNK) {
@@ -308,11 +292,12 @@ vsPgRollback(vsPgStore *s)
     "at, domain_uuid, domain_name, host, interval_s, cpu_vcpus, cpu_per_vcpu," \
     " vcpus, vcpus_max, mem_used_kib, mem_used_is_rss, mem_current_kib, mem_max_kib," \
     " disk_rd_bps, disk_wr_bps, disk_rd_iops, disk_wr_iops, net_rx_bps, net_tx_bps," \
-    " labels"
+    " label_set"
 
 /* Fields in the order of VS_PG_RAW_COLUMNS. */
 static gboolean
-vsPgAppendRawRow(GString *out, const char *host, const vsSample *x, GError **error)
+vsPgAppendRawRow(GString *out, vsPgStore *s, const char *host, const vsSample *x,
+                 GError **error)
 {
     vsPgCopyPut16(out, 20);
     vsPgCopyTime(out, x->time_us);
@@ -339,7 +324,9 @@ vsPgAppendRawRow(GString *out, const char *host, const vsSample *x, GError **err
     vsPgCopyReal(out, x->disk_wr_iops);
     vsPgCopyReal(out, x->net_rx_bps);
     vsPgCopyReal(out, x->net_tx_bps);
-    vsPgCopyText(out, "\1", x->labels);
+    /* resolved before the COPY (vsPgResolveLabelSets) */
+    vsPgCopyInt(out, x->labels ? GPOINTER_TO_INT(g_hash_table_lookup(s->labelSets, x->labels)) : -1,
+                G_MAXINT32);
     return TRUE;
 }
 
@@ -347,8 +334,8 @@ vsPgAppendRawRow(GString *out, const char *host, const vsSample *x, GError **err
  * it stands for one observation: avg = max = p95.  Fields in the order of
  * VS_PG_ROLLUP_COLUMNS. */
 static gboolean
-vsPgAppend5mRow(GString *out, const char *host G_GNUC_UNUSED, const vsSample *x,
-                GError **error)
+vsPgAppend5mRow(GString *out, vsPgStore *s G_GNUC_UNUSED, const char *host G_GNUC_UNUSED,
+                const vsSample *x, GError **error)
 {
     double cpu = x->cpu_vcpus;
     gint64 mem = x->mem_used_kib;
@@ -410,6 +397,32 @@ vsPgAppend5mRow(GString *out, const char *host G_GNUC_UNUSED, const vsSample *x,
     VS_PG_MERGE_AVG("net_tx_bps_avg") "," \
     " n = t.n + EXCLUDED.n"
 
+/* Ids of the batch's label sets, created as needed, each in its own
+ * transaction before the batch's: an id in the cache always exists. */
+static gboolean
+vsPgResolveLabelSets(vsPgStore *s, const vsSampleBatch *batch, const char *what,
+                     GError **error)
+{
+    for (guint i = 0; i < batch->samples->len; i++) {
+        const char *labels = g_array_index(batch->samples, vsSample, i).labels;
+        const char *params[] = { labels };
+        g_autoptr(vsPgResult) res = NULL;
+
+        if (!labels || g_hash_table_contains(s->labelSets, labels))
+            continue;
+        /* DO UPDATE, not NOTHING: RETURNING then yields the existing row */
+        if (!(res = vsPgExec(s,
+                             "INSERT INTO sample_label_sets (labels) VALUES ($1::jsonb)"
+                             " ON CONFLICT (labels) DO UPDATE SET labels = EXCLUDED.labels"
+                             " RETURNING id",
+                             1, params, PGRES_TUPLES_OK, what, error)))
+            return FALSE;
+        g_hash_table_insert(s->labelSets, g_strdup(labels),
+                            GINT_TO_POINTER(atoi(PQgetvalue(res, 0, 0))));
+    }
+    return TRUE;
+}
+
 static gboolean
 vsPgWriteSamplesLocked(vsPgStore *s, const char *host, const vsSampleBatch *batch,
                        const char *what, GError **error)
@@ -451,13 +464,13 @@ vsPgWriteSamplesLocked(vsPgStore *s, const char *host, const vsSampleBatch *batc
         return TRUE;
 
     if (batch->rollup_s == 0) {
-        rows = vsPgSampleRows(batch->samples, TRUE);
+        rows = vsPgSampleRows(batch->samples);
         return vsPgCopyIn(s, "COPY samples (" VS_PG_RAW_COLUMNS ") FROM STDIN (FORMAT binary)",
                           host, rows, vsPgAppendRawRow, what, error);
     }
 
     /* COPY cannot upsert: stage in a temp table, then merge. */
-    rows = vsPgSampleRows(batch->samples, FALSE);
+    rows = vsPgSampleRows(batch->samples);
     return vsPgExecCommand(s,
                            "CREATE TEMP TABLE IF NOT EXISTS vs_samples_5m_in"
                            " (LIKE samples_5m) ON COMMIT DELETE ROWS",
@@ -481,7 +494,8 @@ vsPgWriteSamples(gpointer priv, const char *host, const vsSampleBatch *batch,
                     "%s: unsupported rollup interval '%u'", what, batch->rollup_s);
         return FALSE;
     }
-    if (!vsPgCheckConnection(s, error))
+    if (!vsPgCheckConnection(s, error) ||
+        !vsPgResolveLabelSets(s, batch, what, error))
         return FALSE;
     if (!vsPgExecCommand(s, "BEGIN", 0, NULL, PGRES_COMMAND_OK, what, error))
         return FALSE;
@@ -739,6 +753,7 @@ vsPgMaintainSamples(gpointer priv, gint64 now_us, guint days_ahead,
     vsPgStore *s = priv;
     const char *what = "cannot maintain samples";
     g_autofree char *yesterday = vsPgDay(now_us - VS_PG_US_PER_DAY);
+    g_autofree char *today = vsPgDay(now_us);
     g_autofree char *days = g_strdup_printf("%u", days_ahead + 2);
     const char *ensureParams[] = { yesterday, days };
 
@@ -748,6 +763,9 @@ vsPgMaintainSamples(gpointer priv, gint64 now_us, guint days_ahead,
      * must not wait behind the rollups. */
     if (!vsPgExecCommand(s, "SELECT vs_samples_ensure_partitions($1::date, $2::int)",
                          2, ensureParams, PGRES_TUPLES_OK, what, error))
+        return FALSE;
+    if (!vsPgExecCommand(s, "SELECT vs_samples_index_closed($1::date)",
+                         1, (const char *[]){ today }, PGRES_TUPLES_OK, what, error))
         return FALSE;
     /* 0 keeps raw samples forever. */
     if (raw_retention_ms > 0) {
@@ -804,7 +822,7 @@ vsPgSampleFromRow(PGresult *res, int row, vsSample *x)
     VS_PG_US("at") ", domain_uuid::text, domain_name, interval_s, cpu_vcpus, cpu_per_vcpu," \
     " vcpus, vcpus_max, mem_used_kib, mem_used_is_rss, mem_current_kib, mem_max_kib," \
     " disk_rd_bps, disk_wr_bps, disk_rd_iops, disk_wr_iops, net_rx_bps, net_tx_bps," \
-    " labels::text"
+    " (SELECT l.labels::text FROM sample_label_sets l WHERE l.id = label_set)"
 
 GArray *
 vsPgQuerySamples(gpointer priv, const char *domain, gint64 since_us, gint64 until_us,
