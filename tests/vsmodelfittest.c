@@ -322,6 +322,40 @@ START_TEST(test_hw_missing)
 }
 END_TEST
 
+/* A missing last observation takes the slow path (gaps); the fit must be
+ * the fast path's on the series without it, plus one imputed step. */
+START_TEST(test_hw_gap_path_matches_dense)
+{
+    const guint m = 24;
+    const gsize n = 8 * m;
+    const vsModelOptions opts = { .step_s = 300, .period = m };
+    g_autoptr(GRand) rand = g_rand_new_with_seed(9);
+    g_autofree double *y = g_new(double, n);
+    double a[24], b[24];
+    vsModelHwInfo dense, gaps;
+    gpointer short_fit, gap_fit;
+    gsize t;
+    guint h;
+
+    for (t = 0; t < n; t++)
+        y[t] = testSeasonal(t, m) + 0.3 * testGauss(rand);
+    y[n - 1] = NAN;
+    short_fit = testFit(&vsModelHoltWinters, &opts, y, NULL, n - 1);
+    gap_fit = testFit(&vsModelHoltWinters, &opts, y, NULL, n);
+    ck_assert(vsModelHwGetInfo(short_fit, &dense));
+    ck_assert(vsModelHwGetInfo(gap_fit, &gaps));
+    ck_assert_double_eq_tol(gaps.sse, dense.sse, 1e-9 * dense.sse);
+    ck_assert_double_eq_tol(gaps.alpha, dense.alpha, 1e-6);
+    vsModelHoltWinters.update(short_fit, 0, NAN, NULL);
+    ck_assert(vsModelHoltWinters.forecast(short_fit, m, NULL, a));
+    ck_assert(vsModelHoltWinters.forecast(gap_fit, m, NULL, b));
+    for (h = 0; h < m; h++)
+        ck_assert_double_eq_tol(a[h], b[h], 1e-6);
+    vsModelHoltWinters.destroy(short_fit);
+    vsModelHoltWinters.destroy(gap_fit);
+}
+END_TEST
+
 START_TEST(test_hw_too_short)
 {
     const vsModelOptions opts = { .step_s = 300, .period = 288 };
@@ -636,6 +670,7 @@ main(void)
     tcase_add_test(tc, test_hw_update_recursion);
     tcase_add_test(tc, test_hw_update_matches_fit);
     tcase_add_test(tc, test_hw_missing);
+    tcase_add_test(tc, test_hw_gap_path_matches_dense);
     tcase_add_test(tc, test_hw_too_short);
     tcase_add_test(tc, test_hw_no_period_is_holt);
     tcase_add_test(tc, test_ar_recovers_ar2);
