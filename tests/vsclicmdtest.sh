@@ -98,4 +98,81 @@ vs_check "doctor hides the password" vs_lacks "$out" "s3cret"
 vs_check "doctor text has fixes" vs_run 1 env VIRT_SHADOW_DATABASE=$dburl "$VS" --config "$cfg" -c test:///default doctor
 vs_check "doctor text names the fix" vs_contains "$out" "fix:"
 vs_check "doctor flags the test domain's missing agent" vs_contains "$out" "no agent channel on: test"
+
+# forecast and anomalies on a real database: the embedded cluster, with rows
+# put in by psql at times relative to now, so the default windows see them.
+chmod 0711 "$VS_TMP"    # the embedded server runs as 'postgres' when we are root
+dbstate=$VS_TMP/dbstate
+dbvs() { "$VS" --config "$cfg" --state-dir "$dbstate" "$@"; }
+stop_db() { dbvs db stop >/dev/null 2>&1; }
+vs_cleanup_hook=stop_db
+psql_db() { psql -qAt -v ON_ERROR_STOP=1 -h "$dbstate/pg/run" -U virtshadow -d virtshadow -c "$1"; }
+# json_len JSON [KEY]: the length of the array (or of member KEY)
+json_len() { printf '%s' "$1" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(len(d[sys.argv[1]] if len(sys.argv) > 1 else d))' "${@:2}"; }
+# json_get JSON EXPR: a Python expression over the document d
+json_get() { printf '%s' "$1" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"; }
+web1=11111111-2222-4333-8444-555555555555
+db1=66666666-7777-4888-9999-000000000000
+slot="date_bin('5 minutes', now(), '2000-01-01 00:00:00+00')"
+vs_check "db migrate sets up the embedded database" vs_run 0 dbvs db migrate
+vs_check "forecast rows go in" psql_db "
+INSERT INTO forecasts (domain_uuid, resource, at, domain_name, host, made_at, model,
+                       point, lower90, upper90, lower99, upper99, actual) VALUES
+ ('$web1', 'cpu', $slot - interval '10 minutes', 'web1', 'h1', now() - interval '15 minutes',
+  'ewma', 1.25, 1.0, 1.5, 0.75, 1.75, 1.3),
+ ('$web1', 'cpu', $slot + interval '5 minutes', 'web1', 'h1', now(), 'ewma', 1.5, NULL, NULL, NULL, NULL, NULL),
+ ('$web1', 'memory', $slot - interval '10 minutes', 'web1', 'h1', now() - interval '15 minutes',
+  'ar', 2048, 1900, 2200, 1800, 2300, 2100),
+ ('$web1', 'cpu', $slot - interval '3 hours', 'web1', 'h1', now() - interval '3 hours',
+  'ewma', 0.5, 0.25, 0.75, 0, 1, 0.5);
+INSERT INTO forecast_errors (domain_uuid, resource, domain_name, model, mae, mase, coverage90, n)
+ VALUES ('$web1', 'cpu', 'web1', 'ewma', 0.2, 0.8, 0.9, 288),
+        ('$web1', 'memory', 'web1', 'ar', 96, NULL, 0.875, 12);
+INSERT INTO anomalies (domain_uuid, domain_name, host, resource, at, value, lower99, upper99, model) VALUES
+ ('$web1', 'web1', 'h1', 'cpu', now() - interval '1 hour', 3.5, 0.75, 1.75, 'ewma'),
+ ('$web1', 'web1', 'h1', 'memory', now() - interval '2 hours', 4096, 1800, 2300, 'ar'),
+ ('$db1', 'db1', 'h2', 'cpu', now() - interval '30 hours', 9, 1, 2, 'ewma');"
+
+vs_check "forecast --json exits 0" vs_run 0 dbvs forecast web1 --json
+vs_check "forecast --json parses" vs_json "$out"
+vs_check "forecast --json names the domain" test "$(json_get "$out" 'd["domain"], d["uuid"]')" = "('web1', '$web1')"
+vs_check "forecast keeps to --since (default 1h) and shows future slots" test "$(json_len "$out" forecasts)" = 3
+vs_check "forecast --json has the values" test "$(json_get "$out" '[(f["resource"], f["unit"], f["point"], f["lower99"], f["actual"]) for f in d["forecasts"]][:2]')" = \
+    "[('cpu', 'vcpus', 1.25, 0.75, 1.3), ('memory', 'mib', 2048, 1800, 2100)]"
+vs_check "forecast --json: unknown is null" test "$(json_get "$out" '[d["forecasts"][2]["actual"], d["forecasts"][2]["upper90"]]')" = "[None, None]"
+vs_check "forecast --json has the rolling errors" test "$(json_get "$out" '[(e["resource"], e["mae"], e["mase"], e["n"]) for e in d["errors"]]')" = \
+    "[('cpu', 0.2, 0.8, 288), ('memory', 96, None, 12)]"
+vs_check "forecast by UUID" vs_run 0 dbvs forecast "$web1" --json
+vs_check "forecast by UUID finds the name" test "$(json_get "$out" 'd["domain"]')" = web1
+vs_check "forecast --since reaches further back" vs_run 0 dbvs forecast web1 --since 4h --json
+vs_check "forecast --since 4h has the older slot" test "$(json_len "$out" forecasts)" = 4
+vs_check "forecast table exits 0" vs_run 0 dbvs forecast web1
+vs_check "forecast table: CPU in vCPUs" vs_contains "$out" "CPU (vCPUs)"
+vs_check "forecast table: intervals" vs_contains "$out" "1.25       1.00..1.50   0.75..1.75   1.30     ewma"
+vs_check "forecast table: memory in MiB" vs_contains "$out" "2048       1900..2200   1800..2300   2100     ar"
+vs_check "forecast table: rolling errors" vs_contains "$out" "0.20 vCPUs   0.80   90.0%"
+vs_check "unknown domain exits 1" vs_run 1 dbvs forecast nosuch
+vs_check "unknown domain is named" vs_contains "$err" "unknown domain 'nosuch'"
+vs_check "bad --since exits 2" vs_run 2 dbvs forecast web1 --since soon
+vs_check "bad --since is named" vs_contains "$err" "invalid duration 'soon'"
+
+vs_check "anomalies --json exits 0" vs_run 0 dbvs anomalies --json
+vs_check "anomalies --json parses" vs_json "$out"
+vs_check "anomalies keep to the last 24h, newest first" test "$(json_get "$out" '[(a["domain"], a["resource"], a["value"]) for a in d]')" = \
+    "[('web1', 'cpu', 3.5), ('web1', 'memory', 4096)]"
+vs_check "anomalies --since 2d" vs_run 0 dbvs anomalies --since 2d --json
+vs_check "anomalies --since 2d has all three" test "$(json_len "$out")" = 3
+vs_check "anomalies --limit" vs_run 0 dbvs anomalies --since 2d --limit 1 --json
+vs_check "anomalies --limit 1 has the newest" test "$(json_get "$out" '[a["resource"] for a in d]')" = "['cpu']"
+vs_check "anomalies of one domain" vs_run 0 dbvs anomalies db1 --since 2d --json
+vs_check "anomalies of one domain are its own" test "$(json_get "$out" '[(a["uuid"], a["host"]) for a in d]')" = "[('$db1', 'h2')]"
+vs_check "a known domain without anomalies exits 0" vs_run 0 dbvs anomalies db1 --json
+vs_check "and lists none" test "$(json_len "$out")" = 0
+vs_check "anomalies table exits 0" vs_run 0 dbvs anomalies
+vs_check "anomalies table shows value and range" vs_contains "$out" "3.50 vCPUs   0.75..1.75 vCPUs   ewma"
+vs_check "anomalies table shows memory in MiB" vs_contains "$out" "4096 MiB     1800..2300 MiB     ar"
+vs_check "anomalies of an unknown domain exit 1" vs_run 1 dbvs anomalies nosuch
+vs_check "the unknown domain is named" vs_contains "$err" "unknown domain 'nosuch'"
+vs_check "bad anomalies --since exits 2" vs_run 2 dbvs anomalies --since 1x
+vs_check "bad --limit exits 2" vs_run 2 dbvs anomalies --limit 0
 vs_done

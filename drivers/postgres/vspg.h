@@ -44,6 +44,19 @@ gboolean vsPgExecCommand(vsPgStore *s, const char *sql, int nparams, const char 
 /* The server's primary message for a failed @res, or the connection's. */
 char *vsPgResultError(vsPgStore *s, PGresult *res);
 
+/* Unix microseconds in parameter $n as a timestamptz, exact to the
+ * microsecond (to_timestamp's float8 would round far from the epoch). */
+#define VS_PG_TS(n) "('epoch'::timestamptz + $" #n "::bigint * interval '1 microsecond')"
+/* A timestamptz column as Unix microseconds. */
+#define VS_PG_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
+
+/* Parameter text of @v. */
+char *vsPgInt64(gint64 v);
+/* Field (@row, @col) of @res as an integer, or @fallback when NULL. */
+gint64 vsPgGetUs(PGresult *res, int row, int col, gint64 fallback);
+/* Field (@row, @col) of @res as a double, NaN when NULL. */
+double vsPgGetDouble(PGresult *res, int row, int col);
+
 /* Samples and labels (vspgsamples.c): the vsStoreDriver callbacks. */
 gboolean vsPgWriteSamples(gpointer priv, const char *host, const vsSampleBatch *batch,
                           GError **error);
@@ -55,6 +68,28 @@ GArray *vsPgQuerySamples(gpointer priv, const char *domain, gint64 since_us,
 gboolean vsPgSetDomainLabels(gpointer priv, const char *uuid, const char *name,
                              const char *labels_json, GError **error);
 GHashTable *vsPgGetDomainLabels(gpointer priv, GError **error);
+
+/* Forecasts, their errors and anomalies (vspgforecast.c): the
+ * vsStoreDriver callbacks. */
+gboolean vsPgWriteForecasts(gpointer priv, const char *host, GArray *records,
+                            GError **error);
+gboolean vsPgSetForecastErrors(gpointer priv, GArray *errors, GError **error);
+gboolean vsPgRecordAnomalies(gpointer priv, const char *host, GArray *anomalies,
+                             GError **error);
+gboolean vsPgFindForecastDomain(gpointer priv, const char *domain, char **ret_uuid,
+                                char **ret_name, GError **error);
+GArray *vsPgQueryForecasts(gpointer priv, const char *domain, gint64 since_us,
+                           GError **error);
+GArray *vsPgQueryForecastErrors(gpointer priv, const char *domain, GError **error);
+GArray *vsPgQueryAnomalies(gpointer priv, const char *domain, gint64 since_us,
+                           guint limit, GError **error);
+GArray *vsPgQueryHistory(gpointer priv, const char *uuid, gint64 since_us, GError **error);
+/* Retention of forecasts (@raw_retention_ms), forecast errors and
+ * anomalies (@rollup_retention_ms) as of @now_us; 0 keeps.  Part of
+ * vsPgMaintainSamples; errors read "@what: ...". */
+gboolean vsPgExpireForecasts(vsPgStore *s, gint64 now_us, guint64 raw_retention_ms,
+                             guint64 rollup_retention_ms, const char *what,
+                             GError **error);
 
 /* The role and database of the embedded cluster. */
 #define VS_PG_EMBEDDED_USER "virtshadow"

@@ -35,12 +35,7 @@ vsPgFloorTo(gint64 us, gint64 step)
     return vsPgFloorDiv(us, step) * step;
 }
 
-/* Unix microseconds in parameter $n as a timestamptz, exact to the
- * microsecond (to_timestamp's float8 would round far from the epoch). */
-#define VS_PG_TS(n) "('epoch'::timestamptz + $" #n "::bigint * interval '1 microsecond')"
-#define VS_PG_US(col) "(extract(epoch FROM " col ") * 1000000)::bigint"
-
-static char *
+char *
 vsPgInt64(gint64 v)
 {
     return g_strdup_printf("%" G_GINT64_FORMAT, v);
@@ -615,7 +610,7 @@ vsPgRollupRanges(vsPgStore *s, const char *sql, GArray *ranges, const char *what
     return TRUE;
 }
 
-static gint64
+gint64
 vsPgGetUs(PGresult *res, int row, int col, gint64 fallback)
 {
     if (PQgetisnull(res, row, col))
@@ -784,10 +779,10 @@ vsPgMaintainSamples(gpointer priv, gint64 now_us, guint days_ahead,
         vsPgRollback(s);
         return FALSE;
     }
-    return TRUE;
+    return vsPgExpireForecasts(s, now_us, raw_retention_ms, rollup_retention_ms, what, error);
 }
 
-static double
+double
 vsPgGetDouble(PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NAN : g_ascii_strtod(PQgetvalue(res, row, col), NULL);

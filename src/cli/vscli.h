@@ -68,6 +68,7 @@ extern const vsCliCommand vsCmdDb[];
 extern const vsCliCommand vsCmdDoctor[];
 extern const vsCliCommand vsCmdDomain[];
 extern const vsCliCommand vsCmdGuest[];
+extern const vsCliCommand vsCmdInsight[];
 extern const vsCliCommand vsCmdTelemetry[];
 
 /* Parse @argv against @options.  Options and positionals may mix; "--"

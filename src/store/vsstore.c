@@ -3,6 +3,9 @@
  */
 #include <config.h>
 
+#include <math.h>
+#include <string.h>
+
 #include "vsstore.h"
 #include "vsmigration.h"
 #include "util/vserror.h"
@@ -232,6 +235,130 @@ GHashTable *
 vsStoreGetDomainLabels(vsStore *store, GError **error)
 {
     return store->driver->getDomainLabels(store->priv, error);
+}
+
+gboolean
+vsStoreWriteForecasts(vsStore *store, const char *host, GArray *records, GError **error)
+{
+    return store->driver->writeForecasts(store->priv, host, records, error);
+}
+
+gboolean
+vsStoreSetForecastErrors(vsStore *store, GArray *errors, GError **error)
+{
+    return store->driver->setForecastErrors(store->priv, errors, error);
+}
+
+gboolean
+vsStoreRecordAnomalies(vsStore *store, const char *host, GArray *anomalies, GError **error)
+{
+    return store->driver->recordAnomalies(store->priv, host, anomalies, error);
+}
+
+gboolean
+vsStoreFindForecastDomain(vsStore *store, const char *domain, char **ret_uuid,
+                          char **ret_name, GError **error)
+{
+    return store->driver->findForecastDomain(store->priv, domain, ret_uuid, ret_name, error);
+}
+
+GArray *
+vsStoreQueryForecasts(vsStore *store, const char *domain, gint64 since_us, GError **error)
+{
+    return store->driver->queryForecasts(store->priv, domain, since_us, error);
+}
+
+GArray *
+vsStoreQueryForecastErrors(vsStore *store, const char *domain, GError **error)
+{
+    return store->driver->queryForecastErrors(store->priv, domain, error);
+}
+
+GArray *
+vsStoreQueryAnomalies(vsStore *store, const char *domain, gint64 since_us, guint limit,
+                      GError **error)
+{
+    return store->driver->queryAnomalies(store->priv, domain, since_us, limit, error);
+}
+
+GArray *
+vsStoreQueryHistory(vsStore *store, const char *uuid, gint64 since_us, GError **error)
+{
+    return store->driver->queryHistory(store->priv, uuid, since_us, error);
+}
+
+static const char *const vsStoreResourceNames[] = {
+    [VS_RESOURCE_CPU] = "cpu",
+    [VS_RESOURCE_MEMORY] = "memory",
+};
+
+const char *
+vsStoreResourceToString(vsResourceKind resource)
+{
+    if ((int)resource < 0 || (gsize)resource >= G_N_ELEMENTS(vsStoreResourceNames))
+        return NULL;
+    return vsStoreResourceNames[resource];
+}
+
+gboolean
+vsStoreResourceFromString(const char *text, vsResourceKind *ret_resource)
+{
+    for (gsize i = 0; text && i < G_N_ELEMENTS(vsStoreResourceNames); i++) {
+        if (g_str_equal(text, vsStoreResourceNames[i])) {
+            *ret_resource = (vsResourceKind)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+void
+vsForecastRecordInit(vsForecastRecord *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->point = r->lower90 = r->upper90 = r->lower99 = r->upper99 = r->actual = NAN;
+}
+
+void
+vsForecastRecordClear(vsForecastRecord *r)
+{
+    if (!r)
+        return;
+    g_clear_pointer(&r->name, g_free);
+    g_clear_pointer(&r->model, g_free);
+}
+
+void
+vsForecastErrorInit(vsForecastError *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->mae = e->mase = e->coverage90 = NAN;
+}
+
+void
+vsForecastErrorClear(vsForecastError *e)
+{
+    if (!e)
+        return;
+    g_clear_pointer(&e->name, g_free);
+    g_clear_pointer(&e->model, g_free);
+}
+
+void
+vsAnomalyInit(vsAnomaly *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->value = a->lower99 = a->upper99 = NAN;
+}
+
+void
+vsAnomalyClear(vsAnomaly *a)
+{
+    if (!a)
+        return;
+    g_clear_pointer(&a->name, g_free);
+    g_clear_pointer(&a->host, g_free);
+    g_clear_pointer(&a->model, g_free);
 }
 
 void

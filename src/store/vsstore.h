@@ -9,6 +9,7 @@
 
 #include <glib.h>
 
+#include "forecast/vsmodel.h"
 #include "telemetry/vssample.h"
 
 G_BEGIN_DECLS
@@ -44,6 +45,74 @@ struct _vsDomainEventRecord {
 
 void vsDomainEventRecordFree(vsDomainEventRecord *rec);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsDomainEventRecord, vsDomainEventRecordFree)
+
+/* "cpu" or "memory", as the store names a resource; NULL for no resource. */
+const char *vsStoreResourceToString(vsResourceKind resource);
+gboolean vsStoreResourceFromString(const char *text, vsResourceKind *ret_resource);
+
+/* What virt-shadowd expects one domain to use of one resource in one
+ * 5-minute slot: CPU in vCPU-equivalents, memory in MiB. */
+typedef struct _vsForecastRecord vsForecastRecord;
+struct _vsForecastRecord {
+    char uuid[VS_UUID_STRLEN];
+    char *name;
+    vsResourceKind resource;
+    gint64 at_us;               /* slot start, Unix microseconds */
+    gint64 made_at_us;          /* when the forecast was made */
+    char *model;
+    double point;               /* never NaN */
+    double lower90, upper90;    /* NaN: no calibrated interval yet */
+    double lower99, upper99;
+    double actual;              /* NaN: not observed yet */
+};
+
+/* Init sets every double to NaN (unknown); Clear frees the strings.  The
+ * structs usually live in a GArray with Clear as its clear func. */
+void vsForecastRecordInit(vsForecastRecord *r);
+void vsForecastRecordClear(vsForecastRecord *r);
+
+/* The rolling score of one domain's forecasts of one resource. */
+typedef struct _vsForecastError vsForecastError;
+struct _vsForecastError {
+    char uuid[VS_UUID_STRLEN];
+    char *name;
+    vsResourceKind resource;
+    char *model;
+    double mae;                 /* mean absolute error, in the resource's unit */
+    double mase;                /* MAE / the seasonal naive forecast's MAE */
+    double coverage90;          /* fraction (0..1) of actuals inside the 90% interval */
+    guint n;                    /* forecasts scored */
+    gint64 updated_us;          /* 0 on write: the server's now */
+};
+
+void vsForecastErrorInit(vsForecastError *e);
+void vsForecastErrorClear(vsForecastError *e);
+
+/* An observation outside the 99% prediction interval. */
+typedef struct _vsAnomaly vsAnomaly;
+struct _vsAnomaly {
+    char uuid[VS_UUID_STRLEN];
+    char *name;
+    char *host;                 /* read back; a write takes the host argument */
+    vsResourceKind resource;
+    gint64 at_us;
+    double value;
+    double lower99, upper99;
+    char *model;
+    gint64 recorded_us;         /* set by the store */
+};
+
+void vsAnomalyInit(vsAnomaly *a);
+void vsAnomalyClear(vsAnomaly *a);
+
+/* One closed 5-minute bucket of a domain's history, for warming up
+ * forecasters; NaN: not measured. */
+typedef struct _vsHistoryPoint vsHistoryPoint;
+struct _vsHistoryPoint {
+    gint64 at_us;               /* bucket start */
+    double cpu;                 /* average vCPU-equivalents */
+    double mem_mib;             /* average memory used, MiB */
+};
 
 typedef struct _vsStoreDriver vsStoreDriver;
 struct _vsStoreDriver {
@@ -94,7 +163,9 @@ struct _vsStoreDriver {
     /* Housekeeping, idempotent: create the daily partitions of the samples
      * table from yesterday to @days_ahead days ahead, drop raw partitions
      * older than @raw_retention_ms, compute the 5-minute and 1-hour rollups
-     * of closed buckets, and delete rollups older than @rollup_retention_ms. */
+     * of closed buckets, and delete rollups older than @rollup_retention_ms.
+     * Forecasts follow the raw retention; forecast errors and anomalies the
+     * rollup retention (0 keeps, for both). */
     gboolean (*maintainSamples)(gpointer priv, gint64 now_us, guint days_ahead,
                                 guint64 raw_retention_ms, guint64 rollup_retention_ms,
                                 GError **error);
@@ -108,6 +179,43 @@ struct _vsStoreDriver {
                                 const char *labels_json, GError **error);
     /* Every domain's labels: UUID -> JSON object text. */
     GHashTable *(*getDomainLabels)(gpointer priv, GError **error);
+
+    /* Upsert @records (vsForecastRecord) in one statement, keyed by domain
+     * UUID, resource and slot; @host names this controller.  A row whose
+     * actual is known is history: later records neither change nor clear
+     * it.  Within one batch a record with an actual wins, then the last.
+     * An invalid UUID or a NaN point fails the batch (VS_ERROR_INVALID). */
+    gboolean (*writeForecasts)(gpointer priv, const char *host, GArray *records,
+                               GError **error);
+    /* Upsert @errors (vsForecastError), keyed by domain UUID and resource. */
+    gboolean (*setForecastErrors)(gpointer priv, GArray *errors, GError **error);
+    /* Append @anomalies (vsAnomaly) seen by @host; one already recorded
+     * (same domain, resource and time) is skipped, so retries are safe. */
+    gboolean (*recordAnomalies)(gpointer priv, const char *host, GArray *anomalies,
+                                GError **error);
+    /* The UUID and latest name of @domain (a name or UUID) among domains
+     * with forecasts, errors or anomalies; FALSE with VS_ERROR_NOT_FOUND
+     * when there is none.  Nothing is written on failure. */
+    gboolean (*findForecastDomain)(gpointer priv, const char *domain, char **ret_uuid,
+                                   char **ret_name, GError **error);
+    /* Forecasts of @domain (name or UUID) for slots at or after @since_us,
+     * future ones included, by slot then resource (cpu first): a GArray of
+     * vsForecastRecord (with clear func). */
+    GArray *(*queryForecasts)(gpointer priv, const char *domain, gint64 since_us,
+                              GError **error);
+    /* Rolling errors of @domain (name or UUID; NULL: every domain), by name
+     * then resource: a GArray of vsForecastError (with clear func). */
+    GArray *(*queryForecastErrors)(gpointer priv, const char *domain, GError **error);
+    /* Anomalies at or after @since_us, newest first, at most @limit (0: no
+     * limit); only @domain's (name or UUID) unless it is NULL.  A GArray of vsAnomaly
+     * (with clear func). */
+    GArray *(*queryAnomalies)(gpointer priv, const char *domain, gint64 since_us,
+                              guint limit, GError **error);
+    /* The closed 5-minute buckets of domain @uuid from @since_us on, oldest
+     * first: the rollups, and for buckets maintenance has not rolled up yet
+     * (those of the last hour at most) an average of the raw samples.  A
+     * GArray of vsHistoryPoint. */
+    GArray *(*queryHistory)(gpointer priv, const char *uuid, gint64 since_us, GError **error);
 
     /* Embedded cluster control (optional: only for drivers that embed). */
     vsStoreEmbeddedState (*embeddedState)(const vsStoreTarget *target);
@@ -154,6 +262,21 @@ GArray *vsStoreQuerySamples(vsStore *store, const char *domain, gint64 since_us,
 gboolean vsStoreSetDomainLabels(vsStore *store, const char *uuid, const char *name,
                                 const char *labels_json, GError **error);
 GHashTable *vsStoreGetDomainLabels(vsStore *store, GError **error);
+
+gboolean vsStoreWriteForecasts(vsStore *store, const char *host, GArray *records,
+                               GError **error);
+gboolean vsStoreSetForecastErrors(vsStore *store, GArray *errors, GError **error);
+gboolean vsStoreRecordAnomalies(vsStore *store, const char *host, GArray *anomalies,
+                                GError **error);
+gboolean vsStoreFindForecastDomain(vsStore *store, const char *domain, char **ret_uuid,
+                                   char **ret_name, GError **error);
+GArray *vsStoreQueryForecasts(vsStore *store, const char *domain, gint64 since_us,
+                              GError **error);
+GArray *vsStoreQueryForecastErrors(vsStore *store, const char *domain, GError **error);
+GArray *vsStoreQueryAnomalies(vsStore *store, const char *domain, gint64 since_us,
+                              guint limit, GError **error);
+GArray *vsStoreQueryHistory(vsStore *store, const char *uuid, gint64 since_us,
+                            GError **error);
 
 vsStoreEmbeddedState vsStoreEmbeddedGetState(const vsStoreTarget *target);
 gboolean vsStoreEmbeddedStart(const vsStoreTarget *target, GError **error);
