@@ -29,6 +29,7 @@ static const vsCliCommand *const vsCliFamilies[] = {
     vsCmdDoctor,
     vsCmdDomain,
     vsCmdTelemetry,
+    vsCmdForecast,
     vsCmdInsight,
     vsCmdGuest,
     vsCmdDb,

@@ -67,6 +67,7 @@ struct _vsCliCommand {
 extern const vsCliCommand vsCmdDb[];
 extern const vsCliCommand vsCmdDoctor[];
 extern const vsCliCommand vsCmdDomain[];
+extern const vsCliCommand vsCmdForecast[];
 extern const vsCliCommand vsCmdGuest[];
 extern const vsCliCommand vsCmdInsight[];
 extern const vsCliCommand vsCmdTelemetry[];

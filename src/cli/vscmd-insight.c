@@ -315,7 +315,7 @@ vsCmdForecastErrorsTable(vsCli *cli, GArray *errors)
 }
 
 static gboolean
-vsCmdForecast(vsCli *cli, const vsCliArgs *args, GError **error)
+vsCmdForecastShow(vsCli *cli, const vsCliArgs *args, GError **error)
 {
     g_autofree char *uuid = NULL;
     g_autofree char *name = NULL;
@@ -376,7 +376,7 @@ const vsCliCommand vsCmdInsight[] = {
       "intervals and, once the slot is over, the actual use; then the rolling\n"
       "errors of its models (MAE, MASE, 90% interval coverage).  CPU is in\n"
       "vCPU-equivalents, memory in MiB.",
-      vsCmdForecastOptions, 1, 1, vsCmdForecast },
+      vsCmdForecastOptions, 1, 1, vsCmdForecastShow },
     { "anomalies", "[DOMAIN]", "show use that fell outside the 99% prediction interval",
       "Shows, newest first, the observations virt-shadowd flagged because\n"
       "they fell outside the 99% prediction interval of their forecast, for\n"

@@ -38,6 +38,7 @@ struct _vsDaemon {
     guint hv_retry_id;
 
     vsSampler *sampler;
+    vsPredictor *predictor;
     vsMetricsServer *metrics;
     char *metrics_listen;       /* what the server listens on now */
     guint sample_id;
@@ -315,6 +316,40 @@ vsDaemonSamplerConfig(const vsConfig *cfg, vsSamplerConfig *ret)
     ret->spool_max_bytes = cfg->spool_max_bytes;
 }
 
+/* Forecast slots: what the allocator acts on, and what history is kept in. */
+#define VS_DAEMON_FORECAST_STEP_S 300
+/* Errors kept per model and domain: a day of slots bounds the memory. */
+#define VS_DAEMON_FORECAST_ERRORS 288
+#define VS_DAEMON_HISTORY_US (G_GINT64_CONSTANT(7) * 86400 * G_USEC_PER_SEC)
+#define VS_DAEMON_FORGET_US (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
+
+static void
+vsDaemonOnHistory(const char *uuid, GArray *history, gpointer opaque)
+{
+    vsDaemon *d = opaque;
+
+    vsPredictorWarm(d->predictor, uuid, history);
+}
+
+/* Feed the new samples to the forecasters; a domain seen for the first
+ * time is warmed up from its stored history. */
+static void
+vsDaemonPredict(vsDaemon *d, const vsSampleBatch *batch, gint64 now_us)
+{
+    vsPredictorOutput *out;
+
+    for (guint i = 0; i < batch->samples->len; i++) {
+        const vsSample *x = &g_array_index(batch->samples, vsSample, i);
+
+        if (vsPredictorAddSample(d->predictor, x))
+            vsStoreWorkerLoadHistory(d->store, x->uuid, now_us - VS_DAEMON_HISTORY_US,
+                                     vsDaemonOnHistory, d);
+    }
+    vsPredictorExpire(d->predictor, now_us - VS_DAEMON_FORGET_US);
+    if ((out = vsPredictorAdvance(d->predictor, now_us)))
+        vsStoreWorkerWriteForecasts(d->store, out);
+}
+
 /* Ticks at min_interval; the sampler decides which domains are due.
  * Collection talks to libvirt here; storing happens on the store thread. */
 static gboolean
@@ -323,6 +358,7 @@ vsDaemonSample(gpointer opaque)
     vsDaemon *d = opaque;
     g_autoptr(GError) error = NULL;
     vsSampleBatch *batch;
+    gint64 now_us = g_get_real_time();
 
     if (!d->hv || !vsHypervisorIsAlive(d->hv))
         return G_SOURCE_CONTINUE;
@@ -331,10 +367,12 @@ vsDaemonSample(gpointer opaque)
                   "the next samples cover the longer interval)");
         return G_SOURCE_CONTINUE;
     }
-    if (!(batch = vsSamplerCollect(d->sampler, d->hv, g_get_real_time(), &error)))
+    if (!(batch = vsSamplerCollect(d->sampler, d->hv, now_us, &error))) {
         g_warning("sampling failed: %s", error->message);
-    else
+    } else {
+        vsDaemonPredict(d, batch, now_us);
         vsStoreWorkerWriteSamples(d->store, batch);
+    }
     vsDaemonLogSamplerMessages(d);
     return G_SOURCE_CONTINUE;
 }
@@ -349,6 +387,7 @@ vsDaemonStartSampler(vsDaemon *d, GError **error)
     vsDaemonSamplerConfig(d->cfg, &scfg);
     if (!(d->sampler = vsSamplerNew(&scfg, d->host, spool, error)))
         return FALSE;
+    d->predictor = vsPredictorNew(VS_DAEMON_FORECAST_STEP_S, VS_DAEMON_FORECAST_ERRORS);
     vsSamplerGetStats(d->sampler, &stats);
     if (stats.spool_batches > 0)
         g_info("%u batches are waiting in the spool '%s'", stats.spool_batches, spool);
@@ -589,6 +628,7 @@ vsDaemonFree(vsDaemon *d)
     vsMetricsServerFree(d->metrics);
     g_free(d->metrics_listen);
     vsSamplerFree(d->sampler);
+    vsPredictorFree(d->predictor);
     vsStoreTargetClear(&d->target);
     vsDaemonReleasePidFile(d);
     if (d->loop)

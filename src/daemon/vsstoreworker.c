@@ -403,6 +403,83 @@ vsBatchArgsFree(gpointer opaque)
 }
 
 static gboolean
+vsWorkerDoWriteForecasts(gpointer opaque)
+{
+    gpointer *args = opaque;
+    vsStoreWorker *w = args[0];
+    vsPredictorOutput *out = args[1];
+    g_autoptr(GError) error = NULL;
+
+    if (!w->store)
+        return G_SOURCE_REMOVE;
+    if ((out->forecasts->len && !vsStoreWriteForecasts(w->store, w->cfg.host, out->forecasts, &error)) ||
+        (out->errors->len && !vsStoreSetForecastErrors(w->store, out->errors, &error)) ||
+        (out->anomalies->len && !vsStoreRecordAnomalies(w->store, w->cfg.host, out->anomalies, &error))) {
+        g_warning("cannot store forecasts: %s", error->message);
+        if (g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT))
+            vsWorkerLost(w);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+static void
+vsForecastArgsFree(gpointer opaque)
+{
+    gpointer *args = opaque;
+
+    vsPredictorOutputFree(args[1]);
+    g_free(args);
+}
+
+typedef struct {
+    vsStoreWorker *w;
+    char *uuid;
+    gint64 since_us;
+    vsStoreWorkerHistoryFunc done;
+    gpointer opaque;
+    GArray *history;
+} vsHistoryArgs;
+
+static void
+vsHistoryArgsFree(gpointer opaque)
+{
+    vsHistoryArgs *a = opaque;
+
+    g_free(a->uuid);
+    if (a->history)
+        g_array_unref(a->history);
+    g_free(a);
+}
+
+static gboolean
+vsWorkerDeliverHistory(gpointer opaque)
+{
+    vsHistoryArgs *a = opaque;
+
+    a->done(a->uuid, a->history, a->opaque);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
+vsWorkerDoLoadHistory(gpointer opaque)
+{
+    vsHistoryArgs *a = opaque;
+    vsStoreWorker *w = a->w;
+    g_autoptr(GError) error = NULL;
+
+    if (w->store && !(a->history = vsStoreQueryHistory(w->store, a->uuid, a->since_us, &error)))
+        g_warning("cannot read the history of domain %s: %s", a->uuid, error->message);
+    if (!a->history)
+        a->history = g_array_new(FALSE, FALSE, sizeof(vsHistoryPoint));
+    g_main_context_invoke_full(w->main_ctx, G_PRIORITY_DEFAULT, vsWorkerDeliverHistory,
+                               g_memdup2(a, sizeof(*a)), vsHistoryArgsFree);
+    /* the copy owns the strings and the array now */
+    a->uuid = NULL;
+    a->history = NULL;
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean
 vsWorkerDoQuit(gpointer opaque)
 {
     vsStoreWorker *w = opaque;
@@ -494,6 +571,30 @@ vsStoreWorkerWriteSamples(vsStoreWorker *w, vsSampleBatch *batch)
     args[1] = batch;
     g_atomic_int_inc(&w->pending_batches);
     vsStoreWorkerInvoke(w, vsWorkerDoWriteSamples, args, vsBatchArgsFree);
+}
+
+void
+vsStoreWorkerWriteForecasts(vsStoreWorker *w, vsPredictorOutput *out)
+{
+    gpointer *args = g_new(gpointer, 2);
+
+    args[0] = w;
+    args[1] = out;
+    vsStoreWorkerInvoke(w, vsWorkerDoWriteForecasts, args, vsForecastArgsFree);
+}
+
+void
+vsStoreWorkerLoadHistory(vsStoreWorker *w, const char *uuid, gint64 since_us,
+                         vsStoreWorkerHistoryFunc done, gpointer opaque)
+{
+    vsHistoryArgs *a = g_new0(vsHistoryArgs, 1);
+
+    a->w = w;
+    a->uuid = g_strdup(uuid);
+    a->since_us = since_us;
+    a->done = done;
+    a->opaque = opaque;
+    vsStoreWorkerInvoke(w, vsWorkerDoLoadHistory, a, vsHistoryArgsFree);
 }
 
 void

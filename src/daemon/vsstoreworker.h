@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include "forecast/vspredictor.h"
 #include "store/vsstore.h"
 #include "telemetry/vssampler.h"
 
@@ -53,6 +54,20 @@ gboolean vsStoreWorkerReady(vsStoreWorker *w);
 
 /* Store (or spool) @batch, which the worker takes. */
 void vsStoreWorkerWriteSamples(vsStoreWorker *w, vsSampleBatch *batch);
+
+/* Store forecasts, their errors and anomalies, which the worker takes.
+ * They are derived data: when the database is away they are dropped (with
+ * a warning), never spooled. */
+void vsStoreWorkerWriteForecasts(vsStoreWorker *w, vsPredictorOutput *out);
+
+/* Called on the creator's main context with @uuid's history (a GArray of
+ * vsHistoryPoint, borrowed), empty when it could not be read. */
+typedef void (*vsStoreWorkerHistoryFunc)(const char *uuid, GArray *history, gpointer opaque);
+
+/* Read @uuid's 5-minute history since @since_us, for warming up its
+ * forecasters. */
+void vsStoreWorkerLoadHistory(vsStoreWorker *w, const char *uuid, gint64 since_us,
+                              vsStoreWorkerHistoryFunc done, gpointer opaque);
 
 /* Record what events it can, stop the thread and wait for it. */
 void vsStoreWorkerStop(vsStoreWorker *w);

@@ -1,0 +1,258 @@
+/*
+ * vsforecaster.c: a model plus conformal prediction intervals
+ */
+#include <config.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "vsforecaster.h"
+
+/* The errors at one horizon: a FIFO of the last @cap, each also scaled by
+ * the error level when it was forecast, and the scaled ones sorted, so a
+ * quantile is a lookup and an update two memmoves. */
+typedef struct {
+    double *fifo;           /* raw errors */
+    double *scores;         /* the same, scaled */
+    double *sorted;         /* scores, sorted */
+    guint cap;
+    guint len;
+    guint head;             /* oldest in fifo */
+    double abs_sum;
+} vsErrorWindow;
+
+/* Errors are scaled by the recent error level (exponentially weighted over
+ * about an hour of 5-minute steps), so intervals narrow in calm spells and
+ * widen when the series turns volatile, still covering as much overall
+ * (normalised conformal prediction). */
+#define VS_SCALE_WEIGHT (1.0 / 12)
+#define VS_SCALE_FLOOR 1e-9
+
+struct _vsForecaster {
+    const vsModelDriver *drv;
+    gpointer model;
+    guint horizon;
+    /* pending[(target % (horizon + 1)) * horizon + (h - 1)]: the forecast
+     * made h steps before @target, NaN when none */
+    double *pending;
+    double *pending_scale;  /* the error level each pending forecast had */
+    double scale;           /* error level now; NaN before any error */
+    guint64 seen;           /* observations so far; the next is index @seen */
+    vsErrorWindow *errors;  /* one per horizon */
+    double *point;          /* scratch: the last forecasts, h = 1..horizon */
+    gboolean ready;         /* @point holds valid forecasts */
+};
+
+static void
+vsErrorWindowInit(vsErrorWindow *w, guint cap)
+{
+    w->fifo = g_new(double, cap);
+    w->scores = g_new(double, cap);
+    w->sorted = g_new(double, cap);
+    w->cap = cap;
+}
+
+static void
+vsErrorWindowClear(vsErrorWindow *w)
+{
+    g_free(w->fifo);
+    g_free(w->scores);
+    g_free(w->sorted);
+}
+
+/* First index whose value is >= @v. */
+static guint
+vsSortedLowerBound(const double *a, guint n, double v)
+{
+    guint lo = 0, hi = n;
+
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void
+vsErrorWindowAdd(vsErrorWindow *w, double e, double score)
+{
+    guint i, slot;
+
+    if (w->len == w->cap) {
+        i = vsSortedLowerBound(w->sorted, w->len, w->scores[w->head]);
+        memmove(w->sorted + i, w->sorted + i + 1, (w->len - i - 1) * sizeof(double));
+        w->len--;
+        w->abs_sum -= fabs(w->fifo[w->head]);
+        slot = w->head;
+        w->head = (w->head + 1) % w->cap;
+    } else {
+        slot = (w->head + w->len) % w->cap;
+    }
+    w->fifo[slot] = e;
+    w->scores[slot] = score;
+    i = vsSortedLowerBound(w->sorted, w->len, score);
+    memmove(w->sorted + i + 1, w->sorted + i, (w->len - i) * sizeof(double));
+    w->sorted[i] = score;
+    w->len++;
+    w->abs_sum += fabs(e);
+}
+
+/* Linear interpolation between order statistics, like numpy's default. */
+static double
+vsErrorWindowQuantile(const vsErrorWindow *w, double q)
+{
+    double pos = CLAMP(q, 0, 1) * (w->len - 1);
+    guint i = (guint)pos;
+
+    if (i + 1 >= w->len)
+        return w->sorted[w->len - 1];
+    return w->sorted[i] + (pos - i) * (w->sorted[i + 1] - w->sorted[i]);
+}
+
+vsForecaster *
+vsForecasterNew(const vsModelDriver *drv, const vsModelOptions *opts, guint horizon,
+                guint window)
+{
+    vsForecaster *f = g_new0(vsForecaster, 1);
+    guint n = (horizon + 1) * horizon;
+
+    g_return_val_if_fail(horizon > 0 && window > 1, NULL);
+    f->drv = drv;
+    f->model = drv->create(opts);
+    f->horizon = horizon;
+    f->pending = g_new(double, n);
+    f->pending_scale = g_new(double, n);
+    for (guint i = 0; i < n; i++)
+        f->pending[i] = NAN;
+    f->scale = NAN;
+    f->errors = g_new0(vsErrorWindow, horizon);
+    for (guint h = 0; h < horizon; h++)
+        vsErrorWindowInit(&f->errors[h], window);
+    f->point = g_new(double, horizon);
+    return f;
+}
+
+void
+vsForecasterFree(vsForecaster *f)
+{
+    if (!f)
+        return;
+    f->drv->destroy(f->model);
+    for (guint h = 0; h < f->horizon; h++)
+        vsErrorWindowClear(&f->errors[h]);
+    g_free(f->errors);
+    g_free(f->pending);
+    g_free(f->pending_scale);
+    g_free(f->point);
+    g_free(f);
+}
+
+const vsModelDriver *
+vsForecasterDriver(vsForecaster *f)
+{
+    return f->drv;
+}
+
+static guint
+vsForecasterSlot(vsForecaster *f, guint64 target)
+{
+    return (target % (f->horizon + 1)) * f->horizon;
+}
+
+static double
+vsForecasterScale(const vsForecaster *f)
+{
+    return isnan(f->scale) ? 1 : MAX(f->scale, VS_SCALE_FLOOR);
+}
+
+/* Forecast from the model's current state, for the targets after @seen. */
+static void
+vsForecasterRefresh(vsForecaster *f)
+{
+    f->ready = f->drv->forecast(f->model, f->horizon, NULL, f->point);
+    for (guint h = 1; h <= f->horizon; h++) {
+        double p = f->ready && isfinite(f->point[h - 1]) ? f->point[h - 1] : NAN;
+
+        guint slot = vsForecasterSlot(f, f->seen + h - 1) + h - 1;
+
+        f->pending[slot] = p;
+        f->pending_scale[slot] = vsForecasterScale(f);
+    }
+}
+
+gboolean
+vsForecasterFit(vsForecaster *f, const vsSeries *series, GError **error)
+{
+    if (!f->drv->fit(f->model, series, error))
+        return FALSE;
+    vsForecasterRefresh(f);
+    return TRUE;
+}
+
+void
+vsForecasterObserve(vsForecaster *f, double t, double y, const double *x)
+{
+    guint slot = vsForecasterSlot(f, f->seen);
+
+    for (guint h = 1; h <= f->horizon; h++) {
+        double fc = f->pending[slot + h - 1];
+
+        f->pending[slot + h - 1] = NAN;
+        if (isnan(y) || isnan(fc))
+            continue;
+        vsErrorWindowAdd(&f->errors[h - 1], y - fc, (y - fc) / f->pending_scale[slot + h - 1]);
+        if (h == 1)
+            f->scale = isnan(f->scale) ? fabs(y - fc)
+                                       : f->scale + VS_SCALE_WEIGHT * (fabs(y - fc) - f->scale);
+    }
+    f->drv->update(f->model, t, y, x);
+    f->seen++;
+    vsForecasterRefresh(f);
+}
+
+gboolean
+vsForecasterQuantile(vsForecaster *f, guint h, double q, double *ret)
+{
+    const vsErrorWindow *w;
+
+    g_return_val_if_fail(h >= 1 && h <= f->horizon, FALSE);
+    if (!f->ready || !isfinite(f->point[h - 1]))
+        return FALSE;
+    w = &f->errors[h - 1];
+    *ret = f->point[h - 1] + (w->len ? vsErrorWindowQuantile(w, q) * vsForecasterScale(f) : 0);
+    return TRUE;
+}
+
+gboolean
+vsForecasterPredict(vsForecaster *f, guint h, double coverage, double *point,
+                    double *lower, double *upper)
+{
+    double tail = (1 - CLAMP(coverage, 0, 1)) / 2;
+
+    if (!vsForecasterQuantile(f, h, tail, lower) ||
+        !vsForecasterQuantile(f, h, 1 - tail, upper))
+        return FALSE;
+    *point = f->point[h - 1];
+    return TRUE;
+}
+
+guint
+vsForecasterErrors(vsForecaster *f, guint h)
+{
+    g_return_val_if_fail(h >= 1 && h <= f->horizon, 0);
+    return f->errors[h - 1].len;
+}
+
+double
+vsForecasterMae(vsForecaster *f, guint h)
+{
+    const vsErrorWindow *w;
+
+    g_return_val_if_fail(h >= 1 && h <= f->horizon, NAN);
+    w = &f->errors[h - 1];
+    return w->len ? w->abs_sum / w->len : NAN;
+}

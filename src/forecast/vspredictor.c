@@ -1,0 +1,390 @@
+/*
+ * vspredictor.c: the daemon's forecasts, and their feedback loop
+ */
+#include <config.h>
+
+#include <math.h>
+
+#include "vspredictor.h"
+
+#define VS_RESOURCES 2
+/* The rolling error weighs about the last day of slots. */
+#define VS_ROLLING_SLOTS 288.0
+/* Misses smaller than this share of the forecast are never anomalies. */
+#define VS_ANOMALY_MIN_SHARE 0.05
+
+typedef struct {
+    vsSelector *sel;
+    double sum;                 /* the open slot's samples */
+    guint count;
+    /* the forecast made for the open slot */
+    gboolean have;
+    double point, lower90, upper90, lower99, upper99;
+    char *model;
+    gint64 made_us;
+    /* feedback: exponentially weighted, about a day */
+    double ew_abs;
+    double ew_naive;            /* the one-day seasonal naive forecast's error */
+    double ew_cover;
+    guint scored;
+    double *day;                /* the last day of actuals, a ring */
+    guint64 seen;
+} vsResourceState;
+
+typedef struct {
+    char uuid[VS_UUID_STRLEN];
+    char *name;
+    gint64 slot_us;             /* start of the open slot */
+    gint64 last_sample_us;
+    vsResourceState res[VS_RESOURCES];
+} vsDomainState;
+
+struct _vsPredictor {
+    double step_s;
+    gint64 step_us;
+    guint day_slots;
+    guint error_window;
+    GHashTable *domains;        /* uuid -> vsDomainState */
+    vsPredictorOutput *out;     /* what closed since the last Advance */
+};
+
+void
+vsPredictorOutputFree(vsPredictorOutput *out)
+{
+    if (!out)
+        return;
+    g_array_unref(out->forecasts);
+    g_array_unref(out->errors);
+    g_array_unref(out->anomalies);
+    g_free(out);
+}
+
+static vsPredictorOutput *
+vsPredictorOutputNew(void)
+{
+    vsPredictorOutput *out = g_new0(vsPredictorOutput, 1);
+
+    out->forecasts = g_array_new(FALSE, TRUE, sizeof(vsForecastRecord));
+    g_array_set_clear_func(out->forecasts, (GDestroyNotify)vsForecastRecordClear);
+    out->errors = g_array_new(FALSE, TRUE, sizeof(vsForecastError));
+    g_array_set_clear_func(out->errors, (GDestroyNotify)vsForecastErrorClear);
+    out->anomalies = g_array_new(FALSE, TRUE, sizeof(vsAnomaly));
+    g_array_set_clear_func(out->anomalies, (GDestroyNotify)vsAnomalyClear);
+    return out;
+}
+
+static void
+vsDomainStateFree(vsDomainState *d)
+{
+    for (guint r = 0; r < VS_RESOURCES; r++) {
+        vsSelectorFree(d->res[r].sel);
+        g_free(d->res[r].model);
+        g_free(d->res[r].day);
+    }
+    g_free(d->name);
+    g_free(d);
+}
+
+vsPredictor *
+vsPredictorNew(double step_s, guint error_window)
+{
+    vsPredictor *p = g_new0(vsPredictor, 1);
+
+    p->step_s = step_s;
+    p->step_us = (gint64)(step_s * G_USEC_PER_SEC);
+    p->day_slots = (guint)MAX(1, 86400 / step_s);
+    p->error_window = error_window;
+    p->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                       (GDestroyNotify)vsDomainStateFree);
+    return p;
+}
+
+void
+vsPredictorFree(vsPredictor *p)
+{
+    if (!p)
+        return;
+    g_hash_table_unref(p->domains);
+    vsPredictorOutputFree(p->out);
+    g_free(p);
+}
+
+guint
+vsPredictorDomains(vsPredictor *p)
+{
+    return g_hash_table_size(p->domains);
+}
+
+static vsDomainState *
+vsDomainStateNew(vsPredictor *p, const vsSample *x, gint64 slot_us)
+{
+    vsDomainState *d = g_new0(vsDomainState, 1);
+
+    g_strlcpy(d->uuid, x->uuid, sizeof(d->uuid));
+    d->slot_us = slot_us;
+    for (guint r = 0; r < VS_RESOURCES; r++) {
+        vsSelectorConfig cfg;
+
+        vsSelectorConfigDefaults(&cfg, r, p->step_s);
+        /* the next slot: what the allocator acts on */
+        cfg.lead_steps = 0;
+        cfg.error_window = p->error_window;
+        d->res[r].sel = vsSelectorNew(&cfg, NULL);
+        d->res[r].day = g_new(double, p->day_slots);
+    }
+    return d;
+}
+
+static double
+vsSampleValue(const vsSample *x, vsResourceKind r)
+{
+    if (r == VS_RESOURCE_CPU)
+        return x->cpu_vcpus;
+    return x->mem_used_kib >= 0 ? x->mem_used_kib / 1024.0 : NAN;
+}
+
+static void
+vsPredictorEmitForecast(vsPredictor *p, const vsDomainState *d, vsResourceKind r,
+                        gint64 slot_us, double actual)
+{
+    const vsResourceState *s = &d->res[r];
+    vsForecastRecord rec;
+
+    vsForecastRecordInit(&rec);
+    g_strlcpy(rec.uuid, d->uuid, sizeof(rec.uuid));
+    rec.name = g_strdup(d->name);
+    rec.resource = r;
+    rec.at_us = slot_us;
+    rec.made_at_us = s->made_us;
+    rec.model = g_strdup(s->model);
+    rec.point = s->point;
+    rec.lower90 = s->lower90;
+    rec.upper90 = s->upper90;
+    rec.lower99 = s->lower99;
+    rec.upper99 = s->upper99;
+    rec.actual = actual;
+    g_array_append_val(p->out->forecasts, rec);
+}
+
+static void
+vsPredictorEmitAnomaly(vsPredictor *p, const vsDomainState *d, vsResourceKind r,
+                       gint64 slot_us, double y)
+{
+    const vsResourceState *s = &d->res[r];
+    vsAnomaly a;
+
+    vsAnomalyInit(&a);
+    g_strlcpy(a.uuid, d->uuid, sizeof(a.uuid));
+    a.name = g_strdup(d->name);
+    a.resource = r;
+    a.at_us = slot_us;
+    a.value = y;
+    a.lower99 = s->lower99;
+    a.upper99 = s->upper99;
+    a.model = g_strdup(s->model);
+    g_array_append_val(p->out->anomalies, a);
+}
+
+static void
+vsPredictorEmitError(vsPredictor *p, const vsDomainState *d, vsResourceKind r)
+{
+    const vsResourceState *s = &d->res[r];
+    vsForecastError e;
+
+    vsForecastErrorInit(&e);
+    g_strlcpy(e.uuid, d->uuid, sizeof(e.uuid));
+    e.name = g_strdup(d->name);
+    e.resource = r;
+    e.model = g_strdup(s->model);
+    e.mae = s->ew_abs;
+    e.mase = s->ew_naive > 0 ? s->ew_abs / s->ew_naive : NAN;
+    e.coverage90 = s->ew_cover;
+    e.n = s->scored;
+    g_array_append_val(p->out->errors, e);
+}
+
+static void
+vsRolling(double *avg, double v, guint n)
+{
+    double w = MAX(1.0 / VS_ROLLING_SLOTS, 1.0 / n);
+
+    *avg = n == 1 ? v : *avg + w * (v - *avg);
+}
+
+/* Outside the 99 % interval, and by more than noise: on a very regular
+ * series the interval is so narrow that a refit's nudge would leave it. */
+static gboolean
+vsPredictorAnomalous(const vsResourceState *s, double y)
+{
+    double miss = fabs(y - s->point);
+
+    if (isnan(s->lower99) || (y >= s->lower99 && y <= s->upper99))
+        return FALSE;
+    return miss > 3 * s->ew_abs && miss > VS_ANOMALY_MIN_SHARE * fabs(s->point);
+}
+
+/* Compare the closed slot's actual with what was forecast for it. */
+static void
+vsPredictorScore(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 slot_us, double y)
+{
+    vsResourceState *s = &d->res[r];
+
+    if (!s->have)
+        return;
+    vsPredictorEmitForecast(p, d, r, slot_us, y);
+    if (isnan(y))
+        return;
+    s->scored++;
+    vsRolling(&s->ew_abs, fabs(y - s->point), s->scored);
+    if (!isnan(s->lower90))
+        vsRolling(&s->ew_cover, y >= s->lower90 && y <= s->upper90, s->scored);
+    if (s->seen >= p->day_slots)
+        vsRolling(&s->ew_naive, fabs(y - s->day[s->seen % p->day_slots]), s->scored);
+    if (vsPredictorAnomalous(s, y))
+        vsPredictorEmitAnomaly(p, d, r, slot_us, y);
+    vsPredictorEmitError(p, d, r);
+}
+
+/* The forecast for the slot starting at @slot_us, from what is known now. */
+static void
+vsPredictorForecast(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 slot_us,
+                    gint64 now_us)
+{
+    vsResourceState *s = &d->res[r];
+    double lo99, hi99;
+
+    s->have = vsSelectorPredict(s->sel, 0.9, &s->point, &s->lower90, &s->upper90) &&
+              vsSelectorPredict(s->sel, 0.99, &s->point, &lo99, &hi99);
+    if (!s->have)
+        return;
+    s->lower99 = lo99;
+    s->upper99 = hi99;
+    /* a bound is calibrated only once errors were seen: until then it is
+     * the point itself, which is no interval */
+    if (s->lower90 == s->upper90) {
+        s->lower90 = s->upper90 = NAN;
+        s->lower99 = s->upper99 = NAN;
+    }
+    g_free(s->model);
+    s->model = g_strdup(vsSelectorModel(s->sel));
+    s->made_us = now_us;
+    vsPredictorEmitForecast(p, d, r, slot_us, NAN);
+}
+
+static void
+vsPredictorObserve(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 slot_us,
+                   double y)
+{
+    vsResourceState *s = &d->res[r];
+
+    vsSelectorObserve(s->sel, slot_us / (double)G_USEC_PER_SEC, y);
+    s->day[s->seen % p->day_slots] = y;
+    s->seen++;
+}
+
+/* Close the open slot: score, learn, forecast the next. */
+static void
+vsPredictorClose(vsPredictor *p, vsDomainState *d, gint64 now_us)
+{
+    for (guint r = 0; r < VS_RESOURCES; r++) {
+        vsResourceState *s = &d->res[r];
+        double y = s->count ? s->sum / s->count : NAN;
+
+        vsPredictorScore(p, d, r, d->slot_us, y);
+        vsPredictorObserve(p, d, r, d->slot_us, y);
+        s->sum = 0;
+        s->count = 0;
+        vsPredictorForecast(p, d, r, d->slot_us + p->step_us, now_us);
+    }
+    d->slot_us += p->step_us;
+}
+
+static void
+vsPredictorEnsureOutput(vsPredictor *p)
+{
+    if (!p->out)
+        p->out = vsPredictorOutputNew();
+}
+
+gboolean
+vsPredictorAddSample(vsPredictor *p, const vsSample *x)
+{
+    /* a sample's time ends its interval: it belongs to the slot before */
+    gint64 slot_us = ((x->time_us - 1) / p->step_us) * p->step_us;
+    vsDomainState *d = g_hash_table_lookup(p->domains, x->uuid);
+    gboolean fresh = d == NULL;
+
+    if (!d) {
+        d = vsDomainStateNew(p, x, slot_us);
+        g_hash_table_insert(p->domains, d->uuid, d);
+    }
+    if (g_strcmp0(d->name, x->name) != 0) {
+        g_free(d->name);
+        d->name = g_strdup(x->name);
+    }
+    vsPredictorEnsureOutput(p);
+    while (d->slot_us < slot_us)
+        vsPredictorClose(p, d, x->time_us);
+    /* a late sample of a closed slot is not rewritten into history */
+    if (slot_us < d->slot_us)
+        return fresh;
+    for (guint r = 0; r < VS_RESOURCES; r++) {
+        double v = vsSampleValue(x, r);
+
+        if (!isnan(v)) {
+            d->res[r].sum += v;
+            d->res[r].count++;
+        }
+    }
+    d->last_sample_us = MAX(d->last_sample_us, x->time_us);
+    return fresh;
+}
+
+void
+vsPredictorWarm(vsPredictor *p, const char *uuid, GArray *history)
+{
+    vsDomainState *d = g_hash_table_lookup(p->domains, uuid);
+
+    if (!d)
+        return;
+    for (guint i = 0; i < history->len; i++) {
+        const vsHistoryPoint *h = &g_array_index(history, vsHistoryPoint, i);
+
+        if (h->at_us >= d->slot_us)
+            break;
+        vsPredictorObserve(p, d, VS_RESOURCE_CPU, h->at_us, h->cpu);
+        vsPredictorObserve(p, d, VS_RESOURCE_MEMORY, h->at_us, h->mem_mib);
+    }
+}
+
+vsPredictorOutput *
+vsPredictorAdvance(vsPredictor *p, gint64 now_us)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    vsPredictorEnsureOutput(p);
+    g_hash_table_iter_init(&it, p->domains);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        vsDomainState *d = value;
+
+        while (d->slot_us + p->step_us <= now_us)
+            vsPredictorClose(p, d, now_us);
+    }
+    if (p->out->forecasts->len == 0 && p->out->anomalies->len == 0 &&
+        p->out->errors->len == 0)
+        return NULL;
+    return g_steal_pointer(&p->out);
+}
+
+static gboolean
+vsDomainStateIdle(gpointer key, gpointer value, gpointer cutoff)
+{
+    return ((vsDomainState *)value)->last_sample_us < *(gint64 *)cutoff;
+}
+
+void
+vsPredictorExpire(vsPredictor *p, gint64 cutoff_us)
+{
+    g_hash_table_foreach_remove(p->domains, vsDomainStateIdle, &cutoff_us);
+}

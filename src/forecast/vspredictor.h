@@ -1,0 +1,54 @@
+/*
+ * vspredictor.h: the daemon's forecasts, and their feedback loop
+ *
+ * Samples of each domain are averaged into fixed slots (5 minutes).  When a
+ * slot closes, its CPU and memory feed a vsSelector per resource; the
+ * actual is set beside the forecast made for that slot, and the rolling
+ * error is updated (feedback: the selector refits when it drifts); a value
+ * outside the 99 % interval is an anomaly.  Then the next slot is
+ * forecast.  Everything produced goes to the store in one output.
+ */
+#pragma once
+
+#include "forecast/vsselect.h"
+#include "store/vsstore.h"
+#include "telemetry/vssample.h"
+
+G_BEGIN_DECLS
+
+typedef struct _vsPredictorOutput vsPredictorOutput;
+struct _vsPredictorOutput {
+    GArray *forecasts;      /* vsForecastRecord: next slots, and closed slots' actuals */
+    GArray *errors;         /* vsForecastError */
+    GArray *anomalies;      /* vsAnomaly */
+};
+
+void vsPredictorOutputFree(vsPredictorOutput *out);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPredictorOutput, vsPredictorOutputFree)
+
+typedef struct _vsPredictor vsPredictor;
+
+/* @step_s: the slot length; @error_window: errors kept per model (memory
+ * per domain grows with it). */
+vsPredictor *vsPredictorNew(double step_s, guint error_window);
+void vsPredictorFree(vsPredictor *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPredictor, vsPredictorFree)
+
+/* Account one sample to its domain's open slot.  Returns TRUE when the
+ * domain is new: the caller may load its history (vsPredictorWarm). */
+gboolean vsPredictorAddSample(vsPredictor *p, const vsSample *x);
+
+/* Replay stored history (oldest first, slots before the open one) into a
+ * domain's forecasters, so a restarted daemon forecasts at once. */
+void vsPredictorWarm(vsPredictor *p, const char *uuid, GArray *history /* vsHistoryPoint */);
+
+/* Close every slot that ended at or before @now_us.  NULL when nothing
+ * closed. */
+vsPredictorOutput *vsPredictorAdvance(vsPredictor *p, gint64 now_us);
+
+/* Drop domains without a sample since @cutoff_us. */
+void vsPredictorExpire(vsPredictor *p, gint64 cutoff_us);
+
+guint vsPredictorDomains(vsPredictor *p);
+
+G_END_DECLS

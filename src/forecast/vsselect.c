@@ -1,0 +1,426 @@
+/*
+ * vsselect.c: model and level selection by running cost, with a change
+ * penalty
+ */
+#include <config.h>
+
+#include <math.h>
+
+#include "vsselect.h"
+#include "vsperiod.h"
+
+/* Steps of history replayed after a (re)fit to calibrate a new model. */
+#define VS_SELECT_WARMUP_STEPS 288
+/* The chosen model is refitted at once when its recent error exceeds its
+ * error at the last fit by this factor. */
+#define VS_SELECT_DRIFT_FACTOR 2.0
+
+/* One model, running on the series. */
+typedef struct {
+    vsForecaster *fc;
+    gboolean fitted;
+} vsModelRun;
+
+/* One model at one level: what it would allocate, and what that cost. */
+typedef struct {
+    guint run;              /* index into runs */
+    double level;
+    double cost;            /* decayed */
+    double *alloc;          /* ring: its allocation for step i at [i % n] */
+} vsCandidate;
+
+struct _vsSelector {
+    vsSelectorConfig cfg;
+    GPtrArray *drivers;
+    GArray *runs;           /* vsModelRun */
+    GArray *cands;          /* vsCandidate */
+    guint period;
+    int chosen;             /* index into cands, -1: none */
+    guint switches;
+    double fit_mae;         /* the chosen model's MAE when last fitted */
+    double usual;           /* decayed mean use: the unit of slack */
+
+    /* the last history_steps observations, a ring */
+    double *t;
+    double *y;
+    guint64 seen;
+    guint64 next_refit;
+};
+
+void
+vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double step_s)
+{
+    guint day = (guint)MAX(1, 86400 / step_s);
+    gboolean memory = resource == VS_RESOURCE_MEMORY;
+
+    *cfg = (vsSelectorConfig){
+        .model = { .resource = resource, .step_s = step_s },
+        .lead_steps = 1,
+        .window_steps = 1,
+        .levels = { 0.98, 0.99, 0.995 },
+        .n_levels = 3,
+        .under_cost = 30,
+        .change_penalty = 0.1,
+        .decay = 2.0 / (day + 1),
+        .history_steps = 7 * day,
+        .min_history_steps = 2 * day,
+        .refit_steps = day,
+        .error_window = 7 * day,
+    };
+    if (memory) {
+        cfg->levels[0] = 0.995;
+        cfg->levels[1] = 0.999;
+        cfg->levels[2] = 1;
+        cfg->under_cost = 300;
+    }
+}
+
+static guint
+vsSelectorHorizon(const vsSelector *s)
+{
+    return s->cfg.lead_steps + s->cfg.window_steps;
+}
+
+static vsModelRun *
+vsSelectorRun(vsSelector *s, const vsCandidate *c)
+{
+    return &g_array_index(s->runs, vsModelRun, c->run);
+}
+
+static vsCandidate *
+vsSelectorCandidate(vsSelector *s, guint i)
+{
+    return &g_array_index(s->cands, vsCandidate, i);
+}
+
+static void
+vsModelRunClear(vsModelRun *r)
+{
+    vsForecasterFree(r->fc);
+}
+
+static void
+vsCandidateClear(vsCandidate *c)
+{
+    g_free(c->alloc);
+}
+
+static void
+vsSelectorCreateCandidates(vsSelector *s)
+{
+    vsModelOptions opts = s->cfg.model;
+    guint ring = vsSelectorHorizon(s) + 1;
+
+    opts.period = s->period;
+    g_array_set_size(s->cands, 0);
+    g_array_set_size(s->runs, 0);
+    for (guint i = 0; i < s->drivers->len; i++) {
+        vsModelRun run = {
+            .fc = vsForecasterNew(g_ptr_array_index(s->drivers, i), &opts,
+                                  vsSelectorHorizon(s), s->cfg.error_window),
+        };
+
+        g_array_append_val(s->runs, run);
+        for (guint l = 0; l < s->cfg.n_levels; l++) {
+            vsCandidate c = { .run = i, .level = s->cfg.levels[l] };
+
+            c.alloc = g_new(double, ring);
+            for (guint h = 0; h < ring; h++)
+                c.alloc[h] = NAN;
+            g_array_append_val(s->cands, c);
+        }
+    }
+    s->chosen = -1;
+}
+
+vsSelector *
+vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidates)
+{
+    vsSelector *s = g_new0(vsSelector, 1);
+
+    s->cfg = *cfg;
+    s->cfg.n_levels = CLAMP(cfg->n_levels, 1, VS_SELECT_MAX_LEVELS);
+    s->drivers = g_ptr_array_new();
+    if (!candidates)
+        candidates = vsModelDrivers();
+    for (guint i = 0; candidates[i]; i++) {
+        if (candidates[i] != &vsModelRegression)
+            g_ptr_array_add(s->drivers, (gpointer)candidates[i]);
+    }
+    s->runs = g_array_new(FALSE, TRUE, sizeof(vsModelRun));
+    g_array_set_clear_func(s->runs, (GDestroyNotify)vsModelRunClear);
+    s->cands = g_array_new(FALSE, TRUE, sizeof(vsCandidate));
+    g_array_set_clear_func(s->cands, (GDestroyNotify)vsCandidateClear);
+    s->t = g_new(double, cfg->history_steps);
+    s->y = g_new(double, cfg->history_steps);
+    s->next_refit = cfg->min_history_steps;
+    s->chosen = -1;
+    s->usual = NAN;
+    return s;
+}
+
+void
+vsSelectorFree(vsSelector *s)
+{
+    if (!s)
+        return;
+    g_ptr_array_unref(s->drivers);
+    g_array_unref(s->cands);
+    g_array_unref(s->runs);
+    g_free(s->t);
+    g_free(s->y);
+    g_free(s);
+}
+
+/* The history in time order into @t and @y; returns its length. */
+static gsize
+vsSelectorHistory(vsSelector *s, double *t, double *y)
+{
+    gsize n = MIN(s->seen, s->cfg.history_steps);
+    guint64 first = s->seen - n;
+
+    for (gsize i = 0; i < n; i++) {
+        t[i] = s->t[(first + i) % s->cfg.history_steps];
+        y[i] = s->y[(first + i) % s->cfg.history_steps];
+    }
+    return n;
+}
+
+/* A model's allocation at @level for the window after the current step. */
+static double
+vsRunAllocation(const vsSelector *s, vsModelRun *run, double level)
+{
+    double alloc = -INFINITY;
+
+    for (guint h = s->cfg.lead_steps + 1; h <= vsSelectorHorizon(s); h++) {
+        double q;
+
+        if (!vsForecasterQuantile(run->fc, h, level, &q))
+            return NAN;
+        alloc = MAX(alloc, q);
+    }
+    return MAX(alloc, 0);
+}
+
+/* What the candidates of @run would allocate for the window after step
+ * @index, recorded so the steps it lands on can charge them. */
+static void
+vsSelectorRecord(vsSelector *s, guint run, guint64 index)
+{
+    guint ring = vsSelectorHorizon(s) + 1;
+
+    for (guint i = 0; i < s->cands->len; i++) {
+        vsCandidate *c = vsSelectorCandidate(s, i);
+        double a;
+
+        if (c->run != run)
+            continue;
+        a = vsRunAllocation(s, &g_array_index(s->runs, vsModelRun, run), c->level);
+        for (guint h = s->cfg.lead_steps + 1; h <= vsSelectorHorizon(s); h++)
+            c->alloc[(index + h) % ring] = a;
+    }
+}
+
+/* Charge the candidates of @run for their allocations of step @index,
+ * whose value is @y. */
+static void
+vsSelectorCharge(vsSelector *s, guint run, guint64 index, double y)
+{
+    guint ring = vsSelectorHorizon(s) + 1;
+    double unit = s->usual > 0 ? s->usual : 1;
+
+    for (guint i = 0; i < s->cands->len; i++) {
+        vsCandidate *c = vsSelectorCandidate(s, i);
+        double *slot = &c->alloc[index % ring];
+        /* a model that could not allocate is charged as if it gave nothing */
+        double a = isnan(*slot) ? 0 : *slot;
+        double cost;
+
+        if (c->run != run)
+            continue;
+        *slot = NAN;
+        if (isnan(y))
+            continue;
+        cost = y > a ? s->cfg.under_cost : (a - y) / unit;
+        c->cost = s->cfg.decay * cost + (1 - s->cfg.decay) * c->cost;
+    }
+}
+
+static void
+vsSelectorChoose(vsSelector *s)
+{
+    int best = -1;
+
+    for (guint i = 0; i < s->cands->len; i++) {
+        vsCandidate *c = vsSelectorCandidate(s, i);
+
+        if (vsSelectorRun(s, c)->fitted &&
+            (best < 0 || c->cost < vsSelectorCandidate(s, best)->cost))
+            best = (int)i;
+    }
+    if (best < 0 || best == s->chosen)
+        return;
+    if (s->chosen >= 0) {
+        double cur = vsSelectorCandidate(s, s->chosen)->cost;
+
+        if (vsSelectorCandidate(s, best)->cost >= cur * (1 - s->cfg.change_penalty))
+            return;
+        s->switches++;
+    }
+    s->chosen = best;
+    s->fit_mae = vsForecasterMae(vsSelectorRun(s, vsSelectorCandidate(s, best))->fc,
+                                 s->cfg.lead_steps + 1);
+}
+
+static void
+vsSelectorLearn(vsSelector *s, double y)
+{
+    if (isnan(y))
+        return;
+    s->usual = isnan(s->usual) ? y : s->usual + s->cfg.decay * (y - s->usual);
+}
+
+/* One step of one model: charge its candidates, update it, record their
+ * allocations for the window ahead. */
+static void
+vsSelectorStep(vsSelector *s, guint run, guint64 index, double t, double y)
+{
+    vsSelectorCharge(s, run, index, y);
+    vsForecasterObserve(g_array_index(s->runs, vsModelRun, run).fc, t, y, NULL);
+    vsSelectorRecord(s, run, index);
+}
+
+/* Fit every model on the history but its last day, then replay that day
+ * so errors and costs start out calibrated. */
+static void
+vsSelectorWarmFit(vsSelector *s, const double *t, const double *y, gsize n)
+{
+    gsize warm = MIN(VS_SELECT_WARMUP_STEPS, n / 2);
+    vsSeries head = { .t = t, .y = y, .n = n - warm };
+    guint64 base = s->seen - n;     /* step index of y[0] */
+
+    for (guint i = 0; i < s->runs->len; i++) {
+        vsModelRun *run = &g_array_index(s->runs, vsModelRun, i);
+
+        if (!(run->fitted = vsForecasterFit(run->fc, &head, NULL)))
+            continue;
+        vsSelectorRecord(s, i, base + n - warm - 1);
+        for (gsize k = n - warm; k < n; k++)
+            vsSelectorStep(s, i, base + k, t[k], y[k]);
+    }
+}
+
+/* Refit on the recent history; when the season length changed, start the
+ * models afresh (calibrated on the history's last day). */
+static void
+vsSelectorRefit(vsSelector *s)
+{
+    g_autofree double *t = g_new(double, s->cfg.history_steps);
+    g_autofree double *y = g_new(double, s->cfg.history_steps);
+    gsize n = vsSelectorHistory(s, t, y);
+    guint period = s->cfg.model.period ? s->cfg.model.period
+                                       : vsPeriodDetect(y, n, 2, MIN(n / 2, 7 * 288), NULL);
+
+    if (period != s->period || s->runs->len == 0) {
+        s->period = period;
+        vsSelectorCreateCandidates(s);
+        vsSelectorWarmFit(s, t, y, n);
+    } else {
+        vsSeries all = { .t = t, .y = y, .n = n };
+
+        for (guint i = 0; i < s->runs->len; i++) {
+            vsModelRun *run = &g_array_index(s->runs, vsModelRun, i);
+
+            run->fitted = vsForecasterFit(run->fc, &all, NULL) || run->fitted;
+            vsSelectorRecord(s, i, s->seen - 1);
+        }
+    }
+    vsSelectorChoose(s);
+    if (s->chosen >= 0)
+        s->fit_mae = vsForecasterMae(vsSelectorRun(s, vsSelectorCandidate(s, s->chosen))->fc,
+                                     s->cfg.lead_steps + 1);
+    s->next_refit = s->seen + s->cfg.refit_steps;
+}
+
+/* Feedback: the chosen model's recent error against its error when fitted. */
+static gboolean
+vsSelectorDrifted(vsSelector *s)
+{
+    double mae;
+
+    if (s->chosen < 0 || !(s->fit_mae > 0))
+        return FALSE;
+    mae = vsForecasterMae(vsSelectorRun(s, vsSelectorCandidate(s, s->chosen))->fc,
+                          s->cfg.lead_steps + 1);
+    return mae > VS_SELECT_DRIFT_FACTOR * s->fit_mae;
+}
+
+void
+vsSelectorObserve(vsSelector *s, double t, double y)
+{
+    for (guint i = 0; i < s->runs->len; i++) {
+        if (g_array_index(s->runs, vsModelRun, i).fitted)
+            vsSelectorStep(s, i, s->seen, t, y);
+    }
+    vsSelectorLearn(s, y);
+    s->t[s->seen % s->cfg.history_steps] = t;
+    s->y[s->seen % s->cfg.history_steps] = y;
+    s->seen++;
+    if (s->seen >= s->next_refit)
+        vsSelectorRefit(s);
+    vsSelectorChoose(s);
+    if (vsSelectorDrifted(s))
+        s->next_refit = s->seen + 1;
+}
+
+gboolean
+vsSelectorAllocate(vsSelector *s, double *ret)
+{
+    vsCandidate *c;
+    double a;
+
+    if (s->chosen < 0)
+        return FALSE;
+    c = vsSelectorCandidate(s, s->chosen);
+    a = vsRunAllocation(s, vsSelectorRun(s, c), c->level);
+    if (isnan(a))
+        return FALSE;
+    *ret = a;
+    return TRUE;
+}
+
+gboolean
+vsSelectorPredict(vsSelector *s, double coverage, double *point, double *lower,
+                  double *upper)
+{
+    if (s->chosen < 0)
+        return FALSE;
+    return vsForecasterPredict(vsSelectorRun(s, vsSelectorCandidate(s, s->chosen))->fc,
+                               s->cfg.lead_steps + 1, coverage, point, lower, upper);
+}
+
+const char *
+vsSelectorModel(vsSelector *s)
+{
+    if (s->chosen < 0)
+        return NULL;
+    return vsForecasterDriver(vsSelectorRun(s, vsSelectorCandidate(s, s->chosen))->fc)->name;
+}
+
+double
+vsSelectorLevel(vsSelector *s)
+{
+    return s->chosen < 0 ? NAN : vsSelectorCandidate(s, s->chosen)->level;
+}
+
+guint
+vsSelectorSwitches(vsSelector *s)
+{
+    return s->switches;
+}
+
+guint
+vsSelectorPeriod(vsSelector *s)
+{
+    return s->period;
+}

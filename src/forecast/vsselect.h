@@ -1,0 +1,76 @@
+/*
+ * vsselect.h: pick the forecaster that would have cost least, and keep it
+ *
+ * Every candidate model runs side by side on the series (all are cheap to
+ * update), each allocating at a few levels (quantiles of its own errors).
+ * Each step, each (model, level) allocation for that step is charged an
+ * asymmetric cost: a step under-provisioned costs @under_cost, slack costs
+ * its size relative to the usual use.  Costs decay
+ * exponentially, and switching to another model must beat the current
+ * one by @change_penalty, as in Autopilot's ML recommender, so the choice
+ * does not flip-flop.  Models are refitted on the recent history every
+ * @refit_steps, and at once when the chosen one's error drifts.
+ */
+#pragma once
+
+#include "forecast/vsforecaster.h"
+
+G_BEGIN_DECLS
+
+#define VS_SELECT_MAX_LEVELS 4
+
+typedef struct _vsSelectorConfig vsSelectorConfig;
+struct _vsSelectorConfig {
+    vsModelOptions model;       /* resource, step, period (0: detect) */
+    guint lead_steps;           /* first step of the allocation window */
+    guint window_steps;         /* steps the allocation covers */
+    /* Allocation levels tried with every model: quantiles of its errors.
+     * A heavy-tailed series pays dearly for its top percent; the cost
+     * decides per series which level is worth it. */
+    double levels[VS_SELECT_MAX_LEVELS];
+    guint n_levels;
+    double under_cost;          /* a step with use above the allocation costs this
+                                 * many steps of slack worth the usual use */
+    double change_penalty;      /* relative margin to switch candidates */
+    double decay;               /* weight of the newest cost, 0..1 */
+    guint history_steps;        /* fitted on at most this much history */
+    guint min_history_steps;    /* nothing is allocated before this much */
+    guint refit_steps;          /* refit period */
+    guint error_window;         /* errors kept for the intervals */
+};
+
+/* Defaults for @resource at @step_s: lead 1, window 1; CPU levels 0.98 to
+ * 0.995, memory 0.995 to 1 (a memory shortfall is an OOM risk, so it also
+ * costs more); history 7 days, refit daily. */
+void vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double step_s);
+
+typedef struct _vsSelector vsSelector;
+
+/* Candidates: NULL-terminated drivers; NULL means all of vsModelDrivers()
+ * that need no inputs. */
+vsSelector *vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidates);
+void vsSelectorFree(vsSelector *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsSelector, vsSelectorFree)
+
+/* The next value of the series at @t (NaN: missing). */
+void vsSelectorObserve(vsSelector *s, double t, double y);
+
+/* The allocation for the window ahead: the chosen model's bound at the
+ * chosen level, the largest over the window.  FALSE before enough history. */
+gboolean vsSelectorAllocate(vsSelector *s, double *ret);
+
+/* The chosen model's forecast at the lead with a central @coverage
+ * interval.  FALSE when there is none yet. */
+gboolean vsSelectorPredict(vsSelector *s, double coverage, double *point, double *lower,
+                           double *upper);
+
+/* The chosen model ("holt-winters", ...), NULL before the first choice. */
+const char *vsSelectorModel(vsSelector *s);
+/* The chosen allocation level (an error quantile), NaN before. */
+double vsSelectorLevel(vsSelector *s);
+/* How often the choice changed. */
+guint vsSelectorSwitches(vsSelector *s);
+/* Season length found at the last fit, in steps; 0 when none. */
+guint vsSelectorPeriod(vsSelector *s);
+
+G_END_DECLS

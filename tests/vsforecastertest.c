@@ -1,0 +1,193 @@
+/*
+ * vsforecastertest.c: conformal intervals, model selection and the backtest
+ */
+#include <config.h>
+
+#include <math.h>
+
+#include "forecast/vsbacktest.h"
+#include "forecast/vsforecaster.h"
+#include "forecast/vsselect.h"
+#include "vstestutils.h"
+
+#define STEP 300.0
+#define DAY 288
+
+static double
+gaussian(GRand *rng)
+{
+    /* Box-Muller: two uniforms in (0, 1] */
+    double u = 1 - g_rand_double(rng), v = g_rand_double(rng);
+
+    return sqrt(-2 * log(u)) * cos(2 * G_PI * v);
+}
+
+/* On i.i.d. Gaussian data a 90 % interval covers 90 % (within 3 points),
+ * and a 99 % bound is exceeded about 1 % of the time. */
+START_TEST(test_coverage_iid)
+{
+    g_autoptr(GRand) rng = g_rand_new_with_seed(7 + _i);
+    vsModelOptions opts = { .resource = VS_RESOURCE_CPU, .step_s = STEP };
+    g_autoptr(vsForecaster) f = vsForecasterNew(&vsModelEwma, &opts, 2, 2000);
+    guint inside = 0, above = 0, n = 0;
+    double hist[500];
+
+    for (guint i = 0; i < G_N_ELEMENTS(hist); i++)
+        hist[i] = 10 + gaussian(rng);
+    ck_assert(vsForecasterFit(f, &(vsSeries){ .y = hist, .n = G_N_ELEMENTS(hist) }, NULL));
+    for (guint i = 0; i < 20000; i++) {
+        double y = 10 + gaussian(rng);
+        double point, lo, hi, q99;
+
+        if (i >= 2000) {
+            ck_assert(vsForecasterPredict(f, 1, 0.9, &point, &lo, &hi));
+            ck_assert(vsForecasterQuantile(f, 1, 0.99, &q99));
+            ck_assert(lo <= point && point <= hi && hi <= q99);
+            inside += y >= lo && y <= hi;
+            above += y > q99;
+            n++;
+        }
+        vsForecasterObserve(f, i * STEP, y, NULL);
+    }
+    ck_assert_msg(fabs((double)inside / n - 0.9) <= 0.03, "90%% interval covered %.3f",
+                  (double)inside / n);
+    ck_assert_msg(fabs((double)above / n - 0.01) <= 0.005, "99%% bound exceeded %.4f",
+                  (double)above / n);
+}
+END_TEST
+
+/* Errors are scored per horizon: a model that lags shows larger errors
+ * two steps ahead than one. */
+START_TEST(test_errors_per_horizon)
+{
+    vsModelOptions opts = { .resource = VS_RESOURCE_CPU, .step_s = STEP };
+    g_autoptr(vsForecaster) f = vsForecasterNew(&vsModelLast, &opts, 2, 100);
+    double y0 = 0;
+
+    ck_assert(vsForecasterFit(f, &(vsSeries){ .y = &y0, .n = 1 }, NULL));
+    for (guint i = 1; i <= 50; i++)
+        vsForecasterObserve(f, i * STEP, i, NULL);     /* a ramp */
+    ck_assert_uint_eq(vsForecasterErrors(f, 1), 50);
+    ck_assert_uint_eq(vsForecasterErrors(f, 2), 49);
+    ck_assert_double_eq_tol(vsForecasterMae(f, 1), 1, 1e-9);
+    ck_assert_double_eq_tol(vsForecasterMae(f, 2), 2, 1e-9);
+}
+END_TEST
+
+/* A missing value is not scored and does not reach a forecast. */
+START_TEST(test_missing_values)
+{
+    vsModelOptions opts = { .resource = VS_RESOURCE_CPU, .step_s = STEP };
+    g_autoptr(vsForecaster) f = vsForecasterNew(&vsModelLast, &opts, 1, 100);
+    double y0 = 5, point, lo, hi;
+
+    ck_assert(vsForecasterFit(f, &(vsSeries){ .y = &y0, .n = 1 }, NULL));
+    vsForecasterObserve(f, STEP, NAN, NULL);
+    ck_assert_uint_eq(vsForecasterErrors(f, 1), 0);
+    ck_assert(vsForecasterPredict(f, 1, 0.9, &point, &lo, &hi));
+    ck_assert(isfinite(point));
+}
+END_TEST
+
+/* A daily pattern: the selector settles on a seasonal model, finds the
+ * period and allocates above use nearly always. */
+START_TEST(test_selector_seasonal)
+{
+    g_autoptr(GRand) rng = g_rand_new_with_seed(42);
+    vsSelectorConfig cfg;
+    g_autoptr(vsSelector) s = NULL;
+    guint under = 0, scored = 0;
+    double alloc = NAN;
+
+    vsSelectorConfigDefaults(&cfg, VS_RESOURCE_CPU, STEP);
+    s = vsSelectorNew(&cfg, NULL);
+    for (guint i = 0; i < 14 * DAY; i++) {
+        double y = 2 + sin(2 * G_PI * i / DAY) + 0.05 * gaussian(rng);
+
+        if (i >= 8 * DAY && !isnan(alloc)) {
+            under += y > alloc;
+            scored++;
+        }
+        vsSelectorObserve(s, i * STEP, y);
+        if (!vsSelectorAllocate(s, &alloc))
+            alloc = NAN;
+    }
+    ck_assert_uint_eq(scored, 6 * DAY);
+    ck_assert_msg(abs((int)vsSelectorPeriod(s) - DAY) <= DAY / 50, "period %u",
+                  vsSelectorPeriod(s));
+    ck_assert_msg(g_str_equal(vsSelectorModel(s), "seasonal") ||
+                  g_str_equal(vsSelectorModel(s), "holt-winters"),
+                  "chose %s", vsSelectorModel(s));
+    ck_assert_msg(under <= scored / 50, "%u of %u slots under-provisioned", under, scored);
+}
+END_TEST
+
+START_TEST(test_percentile_like_numpy)
+{
+    double v[] = { 4, NAN, 1, 3, 2 };
+    double w[] = { 4, NAN, 1, 3, 2 };
+    double e[] = { NAN };
+
+    /* numpy.percentile([1, 2, 3, 4], 90) == 3.7 */
+    ck_assert_double_eq_tol(vsPercentile(v, G_N_ELEMENTS(v), 0.9), 3.7, 1e-12);
+    ck_assert_double_eq_tol(vsPercentile(w, G_N_ELEMENTS(w), 0.5), 2.5, 1e-12);
+    ck_assert(isnan(vsPercentile(e, 1, 0.5)));
+}
+END_TEST
+
+/* The baselines follow the reference rules on a series whose answers are
+ * known: constant use, provisioned twice that. */
+START_TEST(test_backtest_constant)
+{
+    gsize n = 9 * DAY;
+    g_autofree double *use = g_new(double, n);
+    g_autofree double *prov = g_new(double, n);
+    vsBacktestSeries s = { .resource = VS_RESOURCE_CPU, .step_s = STEP, .n = n,
+                           .use = use, .prov = prov };
+    vsBacktestOptions o;
+    vsBacktestResult r;
+    g_autoptr(GError) error = NULL;
+
+    for (gsize i = 0; i < n; i++) {
+        use[i] = 1;
+        prov[i] = 2;
+    }
+    vsBacktestOptionsDefaults(&o);
+    ck_assert_msg(vsBacktestRun(&s, &o, &r, &error), "%s", error ? error->message : "");
+    /* static: 2 for 1 used */
+    ck_assert_double_eq_tol(r.score[VS_POLICY_STATIC].slack, 0.5, 1e-12);
+    ck_assert_double_eq_tol(r.score[VS_POLICY_STATIC].underprov, 0, 1e-12);
+    /* peak24h: exactly the use */
+    ck_assert_double_eq_tol(r.score[VS_POLICY_PEAK24H].slack, 0, 1e-12);
+    ck_assert_uint_eq(r.score[VS_POLICY_PEAK24H].scored, 2 * DAY);
+    /* reactive: 2 is 50 % used, above 30 %: it never moves */
+    ck_assert_double_eq_tol(r.score[VS_POLICY_REACTIVE].slack, 0.5, 1e-12);
+    ck_assert_double_eq_tol(r.score[VS_POLICY_REACTIVE].resizes_per_day, 0, 1e-12);
+    /* vpa: 1.15 x the upper edge of 1's bucket */
+    ck_assert(r.score[VS_POLICY_VPA].slack > 0.13 && r.score[VS_POLICY_VPA].slack < 0.2);
+    ck_assert_double_eq_tol(r.score[VS_POLICY_VPA].underprov, 0, 1e-12);
+    ck_assert_double_eq_tol(r.score[VS_POLICY_VIRT_SHADOW].underprov, 0, 1e-12);
+    vsBacktestResultClear(&r);
+
+    /* too short */
+    s.n = 7 * DAY;
+    ck_assert(!vsBacktestRun(&s, &o, &r, &error));
+    ck_assert(strstr(error->message, "days of data"));
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("forecaster");
+    TCase *tc = tcase_create("forecaster");
+
+    tcase_add_loop_test(tc, test_coverage_iid, 0, 3);
+    tcase_add_test(tc, test_errors_per_horizon);
+    tcase_add_test(tc, test_missing_values);
+    tcase_add_test(tc, test_selector_seasonal);
+    tcase_add_test(tc, test_percentile_like_numpy);
+    tcase_add_test(tc, test_backtest_constant);
+    suite_add_tcase(s, tc);
+    return vsTestRunSuite(s);
+}

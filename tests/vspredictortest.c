@@ -1,0 +1,131 @@
+/*
+ * vspredictortest.c: the daemon's forecasts and their feedback loop
+ */
+#include <config.h>
+
+#include <math.h>
+
+#include "forecast/vspredictor.h"
+#include "vstestutils.h"
+
+#define STEP_US (G_GINT64_CONSTANT(300) * G_USEC_PER_SEC)
+#define DAY 288
+#define UUID "6695eb01-f6a4-8304-79aa-97f2502e193f"
+
+static void
+addSample(vsPredictor *p, gint64 at_us, double cpu, double mem_mib)
+{
+    vsSample x;
+
+    vsSampleInit(&x);
+    x.time_us = at_us;
+    g_strlcpy(x.uuid, UUID, sizeof(x.uuid));
+    x.name = g_strdup("vm1");
+    x.cpu_vcpus = cpu;
+    x.mem_used_kib = (gint64)(mem_mib * 1024);
+    vsPredictorAddSample(p, &x);
+    vsSampleClear(&x);
+}
+
+static double
+cpuAt(guint slot)
+{
+    return 1 + 0.5 * sin(2 * G_PI * slot / DAY);
+}
+
+/* Five days of a smooth daily pattern, two samples a slot: forecasts
+ * appear once there is enough history, each later gets its actual, the
+ * rolling error is small and nothing is an anomaly; then a spike is. */
+START_TEST(test_feedback_and_anomaly)
+{
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, DAY);
+    gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
+    guint forecasts = 0, actuals = 0, anomalies = 0;
+    double mae = NAN;
+
+    for (guint slot = 0; slot < 5 * DAY + 1; slot++) {
+        gint64 start = t0 + slot * STEP_US;
+        double cpu = slot == 5 * DAY ? 20 : cpuAt(slot);
+        g_autoptr(vsPredictorOutput) out = NULL;
+
+        addSample(p, start + STEP_US / 2, cpu, 1024);
+        addSample(p, start + STEP_US, cpu, 1024);
+        if (!(out = vsPredictorAdvance(p, start + STEP_US)))
+            continue;
+        for (guint i = 0; i < out->forecasts->len; i++) {
+            const vsForecastRecord *r = &g_array_index(out->forecasts, vsForecastRecord, i);
+
+            ck_assert_str_eq(r->uuid, UUID);
+            ck_assert(isfinite(r->point));
+            if (isnan(r->actual)) {
+                forecasts++;
+                /* always for the slot after the one that just closed */
+                ck_assert_int_eq(r->at_us, start + STEP_US);
+            } else {
+                actuals++;
+                ck_assert_int_eq(r->at_us, start);
+            }
+        }
+        for (guint i = 0; i < out->errors->len; i++) {
+            const vsForecastError *e = &g_array_index(out->errors, vsForecastError, i);
+
+            if (e->resource == VS_RESOURCE_CPU)
+                mae = slot < 5 * DAY ? e->mae : mae;
+        }
+        for (guint i = 0; i < out->anomalies->len; i++) {
+            const vsAnomaly *a = &g_array_index(out->anomalies, vsAnomaly, i);
+
+            ck_assert_int_eq(a->resource, VS_RESOURCE_CPU);
+            ck_assert_int_eq(a->at_us, t0 + 5 * DAY * STEP_US);
+            ck_assert_double_eq(a->value, 20);
+            ck_assert(a->upper99 < 20);
+            anomalies++;
+        }
+    }
+    ck_assert_msg(forecasts > DAY, "%u forecasts", forecasts);
+    /* every forecast but the last two (one per resource) got its actual */
+    ck_assert_uint_eq(actuals, forecasts - 2);
+    ck_assert_msg(mae < 0.05, "rolling MAE %g on a smooth series", mae);
+    ck_assert_uint_eq(anomalies, 1);
+    ck_assert_uint_eq(vsPredictorDomains(p), 1);
+    vsPredictorExpire(p, t0 + 6 * DAY * STEP_US);
+    ck_assert_uint_eq(vsPredictorDomains(p), 0);
+}
+END_TEST
+
+/* Stored history warms a new domain up: it forecasts at the first slot. */
+START_TEST(test_warm_from_history)
+{
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, DAY);
+    g_autoptr(GArray) history = g_array_new(FALSE, FALSE, sizeof(vsHistoryPoint));
+    gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
+    gint64 now = t0 + 3 * DAY * STEP_US;
+    g_autoptr(vsPredictorOutput) out = NULL;
+    guint forecasts = 0;
+
+    for (guint slot = 0; slot < 3 * DAY; slot++) {
+        vsHistoryPoint h = { t0 + slot * STEP_US, cpuAt(slot), 1024 };
+
+        g_array_append_val(history, h);
+    }
+    addSample(p, now + STEP_US / 2, cpuAt(3 * DAY), 1024);
+    vsPredictorWarm(p, UUID, history);
+    out = vsPredictorAdvance(p, now + STEP_US);
+    ck_assert_ptr_nonnull(out);
+    for (guint i = 0; i < out->forecasts->len; i++)
+        forecasts += isnan(g_array_index(out->forecasts, vsForecastRecord, i).actual);
+    ck_assert_uint_eq(forecasts, 2);
+}
+END_TEST
+
+int
+main(void)
+{
+    Suite *s = suite_create("predictor");
+    TCase *tc = tcase_create("predictor");
+
+    tcase_add_test(tc, test_feedback_and_anomaly);
+    tcase_add_test(tc, test_warm_from_history);
+    suite_add_tcase(s, tc);
+    return vsTestRunSuite(s);
+}
