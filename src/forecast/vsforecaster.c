@@ -8,35 +8,28 @@
 
 #include "vsforecaster.h"
 
-/* The errors at one horizon: a FIFO of the last @cap, each also scaled by
- * the error level when it was forecast, and the scaled ones sorted, so a
- * quantile is a lookup and an update two memmoves. */
+/* The errors at one horizon: a FIFO of the last @cap, and the same values
+ * sorted, so a quantile is a lookup and an update two memmoves.  (Scaling
+ * errors by the recent error level, normalised conformal prediction, was
+ * tried: on the Bitbrains traces it chased isolated spikes and cost more
+ * slack than it saved.) */
 typedef struct {
-    double *fifo;           /* raw errors */
-    double *scores;         /* the same, scaled */
-    double *sorted;         /* scores, sorted */
+    double *fifo;
+    double *sorted;
     guint cap;
     guint len;
     guint head;             /* oldest in fifo */
     double abs_sum;
 } vsErrorWindow;
 
-/* Errors are scaled by the recent error level (exponentially weighted over
- * about an hour of 5-minute steps), so intervals narrow in calm spells and
- * widen when the series turns volatile, still covering as much overall
- * (normalised conformal prediction). */
-#define VS_SCALE_WEIGHT (1.0 / 12)
-#define VS_SCALE_FLOOR 1e-9
-
 struct _vsForecaster {
     const vsModelDriver *drv;
     gpointer model;
+    guint first;            /* errors are kept from this horizon on */
     guint horizon;
     /* pending[(target % (horizon + 1)) * horizon + (h - 1)]: the forecast
      * made h steps before @target, NaN when none */
     double *pending;
-    double *pending_scale;  /* the error level each pending forecast had */
-    double scale;           /* error level now; NaN before any error */
     guint64 seen;           /* observations so far; the next is index @seen */
     vsErrorWindow *errors;  /* one per horizon */
     double *point;          /* scratch: the last forecasts, h = 1..horizon */
@@ -47,7 +40,6 @@ static void
 vsErrorWindowInit(vsErrorWindow *w, guint cap)
 {
     w->fifo = g_new(double, cap);
-    w->scores = g_new(double, cap);
     w->sorted = g_new(double, cap);
     w->cap = cap;
 }
@@ -56,7 +48,6 @@ static void
 vsErrorWindowClear(vsErrorWindow *w)
 {
     g_free(w->fifo);
-    g_free(w->scores);
     g_free(w->sorted);
 }
 
@@ -78,12 +69,12 @@ vsSortedLowerBound(const double *a, guint n, double v)
 }
 
 static void
-vsErrorWindowAdd(vsErrorWindow *w, double e, double score)
+vsErrorWindowAdd(vsErrorWindow *w, double e)
 {
     guint i, slot;
 
     if (w->len == w->cap) {
-        i = vsSortedLowerBound(w->sorted, w->len, w->scores[w->head]);
+        i = vsSortedLowerBound(w->sorted, w->len, w->fifo[w->head]);
         memmove(w->sorted + i, w->sorted + i + 1, (w->len - i - 1) * sizeof(double));
         w->len--;
         w->abs_sum -= fabs(w->fifo[w->head]);
@@ -93,10 +84,9 @@ vsErrorWindowAdd(vsErrorWindow *w, double e, double score)
         slot = (w->head + w->len) % w->cap;
     }
     w->fifo[slot] = e;
-    w->scores[slot] = score;
-    i = vsSortedLowerBound(w->sorted, w->len, score);
+    i = vsSortedLowerBound(w->sorted, w->len, e);
     memmove(w->sorted + i + 1, w->sorted + i, (w->len - i) * sizeof(double));
-    w->sorted[i] = score;
+    w->sorted[i] = e;
     w->len++;
     w->abs_sum += fabs(e);
 }
@@ -114,21 +104,20 @@ vsErrorWindowQuantile(const vsErrorWindow *w, double q)
 }
 
 vsForecaster *
-vsForecasterNew(const vsModelDriver *drv, const vsModelOptions *opts, guint horizon,
-                guint window)
+vsForecasterNew(const vsModelDriver *drv, const vsModelOptions *opts, guint first,
+                guint horizon, guint window)
 {
     vsForecaster *f = g_new0(vsForecaster, 1);
     guint n = (horizon + 1) * horizon;
 
-    g_return_val_if_fail(horizon > 0 && window > 1, NULL);
+    g_return_val_if_fail(first >= 1 && horizon >= first && window > 1, NULL);
     f->drv = drv;
     f->model = drv->create(opts);
+    f->first = first;
     f->horizon = horizon;
     f->pending = g_new(double, n);
-    f->pending_scale = g_new(double, n);
     for (guint i = 0; i < n; i++)
         f->pending[i] = NAN;
-    f->scale = NAN;
     f->errors = g_new0(vsErrorWindow, horizon);
     for (guint h = 0; h < horizon; h++)
         vsErrorWindowInit(&f->errors[h], window);
@@ -146,7 +135,6 @@ vsForecasterFree(vsForecaster *f)
         vsErrorWindowClear(&f->errors[h]);
     g_free(f->errors);
     g_free(f->pending);
-    g_free(f->pending_scale);
     g_free(f->point);
     g_free(f);
 }
@@ -163,11 +151,7 @@ vsForecasterSlot(vsForecaster *f, guint64 target)
     return (target % (f->horizon + 1)) * f->horizon;
 }
 
-static double
-vsForecasterScale(const vsForecaster *f)
-{
-    return isnan(f->scale) ? 1 : MAX(f->scale, VS_SCALE_FLOOR);
-}
+
 
 /* Forecast from the model's current state, for the targets after @seen. */
 static void
@@ -177,10 +161,7 @@ vsForecasterRefresh(vsForecaster *f)
     for (guint h = 1; h <= f->horizon; h++) {
         double p = f->ready && isfinite(f->point[h - 1]) ? f->point[h - 1] : NAN;
 
-        guint slot = vsForecasterSlot(f, f->seen + h - 1) + h - 1;
-
-        f->pending[slot] = p;
-        f->pending_scale[slot] = vsForecasterScale(f);
+        f->pending[vsForecasterSlot(f, f->seen + h - 1) + h - 1] = p;
     }
 }
 
@@ -202,12 +183,9 @@ vsForecasterObserve(vsForecaster *f, double t, double y, const double *x)
         double fc = f->pending[slot + h - 1];
 
         f->pending[slot + h - 1] = NAN;
-        if (isnan(y) || isnan(fc))
+        if (isnan(y) || isnan(fc) || h < f->first)
             continue;
-        vsErrorWindowAdd(&f->errors[h - 1], y - fc, (y - fc) / f->pending_scale[slot + h - 1]);
-        if (h == 1)
-            f->scale = isnan(f->scale) ? fabs(y - fc)
-                                       : f->scale + VS_SCALE_WEIGHT * (fabs(y - fc) - f->scale);
+        vsErrorWindowAdd(&f->errors[h - 1], y - fc);
     }
     f->drv->update(f->model, t, y, x);
     f->seen++;
@@ -223,7 +201,17 @@ vsForecasterQuantile(vsForecaster *f, guint h, double q, double *ret)
     if (!f->ready || !isfinite(f->point[h - 1]))
         return FALSE;
     w = &f->errors[h - 1];
-    *ret = f->point[h - 1] + (w->len ? vsErrorWindowQuantile(w, q) * vsForecasterScale(f) : 0);
+    *ret = f->point[h - 1] + (w->len ? vsErrorWindowQuantile(w, q) : 0);
+    return TRUE;
+}
+
+gboolean
+vsForecasterPoint(vsForecaster *f, guint h, double *ret)
+{
+    g_return_val_if_fail(h >= 1 && h <= f->horizon, FALSE);
+    if (!f->ready || !isfinite(f->point[h - 1]))
+        return FALSE;
+    *ret = f->point[h - 1];
     return TRUE;
 }
 

@@ -16,10 +16,10 @@ G_BEGIN_DECLS
 
 typedef struct _vsForecaster vsForecaster;
 
-/* @horizon: the furthest step ahead asked for; @window: errors kept per
+/* Forecasts @first..@horizon steps ahead; @window: errors kept per
  * horizon (the calibration set). */
 vsForecaster *vsForecasterNew(const vsModelDriver *drv, const vsModelOptions *opts,
-                              guint horizon, guint window);
+                              guint first, guint horizon, guint window);
 void vsForecasterFree(vsForecaster *f);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsForecaster, vsForecasterFree)
 
@@ -34,7 +34,7 @@ gboolean vsForecasterFit(vsForecaster *f, const vsSeries *series, GError **error
  * for it, updates the model and forecasts again. */
 void vsForecasterObserve(vsForecaster *f, double t, double y, const double *x);
 
-/* Forecast @h steps ahead (1..horizon) with a central interval of
+/* Forecast @h steps ahead (first..horizon) with a central interval of
  * @coverage (0..1).  FALSE while the model cannot forecast; the bounds are
  * the point itself until errors at @h have been seen. */
 gboolean vsForecasterPredict(vsForecaster *f, guint h, double coverage, double *point,
@@ -43,6 +43,9 @@ gboolean vsForecasterPredict(vsForecaster *f, guint h, double coverage, double *
 /* The point forecast plus the @q quantile of the errors at @h (q = 0.99:
  * exceeded about 1 % of the time).  FALSE while the model cannot forecast. */
 gboolean vsForecasterQuantile(vsForecaster *f, guint h, double q, double *ret);
+
+/* The model's point forecast @h steps ahead.  FALSE while it has none. */
+gboolean vsForecasterPoint(vsForecaster *f, guint h, double *ret);
 
 /* Errors seen at horizon @h so far (at most the window). */
 guint vsForecasterErrors(vsForecaster *f, guint h);

@@ -57,9 +57,11 @@ vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double 
         .model = { .resource = resource, .step_s = step_s },
         .lead_steps = 1,
         .window_steps = 1,
-        .levels = { 0.98, 0.99, 0.995 },
-        .n_levels = 3,
-        .under_cost = 30,
+        .levels = { 0.95, 0.98, 0.99, 1 },
+        .n_levels = 4,
+        /* chosen on the Bitbrains traces ("make bench"): the median
+         * under-provisioning no worse than VPA's */
+        .under_cost = 120,
         .change_penalty = 0.1,
         .decay = 2.0 / (day + 1),
         .history_steps = 7 * day,
@@ -71,7 +73,8 @@ vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double 
         cfg->levels[0] = 0.995;
         cfg->levels[1] = 0.999;
         cfg->levels[2] = 1;
-        cfg->under_cost = 300;
+        cfg->n_levels = 3;
+        cfg->under_cost = 3000;
     }
 }
 
@@ -117,13 +120,17 @@ vsSelectorCreateCandidates(vsSelector *s)
     for (guint i = 0; i < s->drivers->len; i++) {
         vsModelRun run = {
             .fc = vsForecasterNew(g_ptr_array_index(s->drivers, i), &opts,
-                                  vsSelectorHorizon(s), s->cfg.error_window),
+                                  s->cfg.lead_steps + 1, vsSelectorHorizon(s),
+                                  s->cfg.error_window),
         };
 
         g_array_append_val(s->runs, run);
-        for (guint l = 0; l < s->cfg.n_levels; l++) {
-            vsCandidate c = { .run = i, .level = s->cfg.levels[l] };
+        for (guint l = 0; l <= s->cfg.n_levels; l++) {
+            /* VPA's target is an allocation in its own right */
+            vsCandidate c = { .run = i, .level = l < s->cfg.n_levels ? s->cfg.levels[l] : NAN };
 
+            if (isnan(c.level) && g_ptr_array_index(s->drivers, i) != &vsModelVpa)
+                continue;
             c.alloc = g_new(double, ring);
             for (guint h = 0; h < ring; h++)
                 c.alloc[h] = NAN;
@@ -195,7 +202,8 @@ vsRunAllocation(const vsSelector *s, vsModelRun *run, double level)
     for (guint h = s->cfg.lead_steps + 1; h <= vsSelectorHorizon(s); h++) {
         double q;
 
-        if (!vsForecasterQuantile(run->fc, h, level, &q))
+        if (isnan(level) ? !vsForecasterPoint(run->fc, h, &q)
+                         : !vsForecasterQuantile(run->fc, h, level, &q))
             return NAN;
         alloc = MAX(alloc, q);
     }
@@ -389,14 +397,34 @@ vsSelectorAllocate(vsSelector *s, double *ret)
     return TRUE;
 }
 
+/* The forecast is the most accurate model's, which need not be the one
+ * allocating: VPA's target, say, allocates well and forecasts nothing. */
+static vsModelRun *
+vsSelectorBestForecaster(vsSelector *s)
+{
+    vsModelRun *best = NULL;
+    double best_mae = INFINITY;
+
+    for (guint i = 0; i < s->runs->len; i++) {
+        vsModelRun *run = &g_array_index(s->runs, vsModelRun, i);
+        double mae = vsForecasterMae(run->fc, s->cfg.lead_steps + 1);
+
+        if (run->fitted && mae < best_mae) {
+            best = run;
+            best_mae = mae;
+        }
+    }
+    return best;
+}
+
 gboolean
 vsSelectorPredict(vsSelector *s, double coverage, double *point, double *lower,
                   double *upper)
 {
-    if (s->chosen < 0)
-        return FALSE;
-    return vsForecasterPredict(vsSelectorRun(s, vsSelectorCandidate(s, s->chosen))->fc,
-                               s->cfg.lead_steps + 1, coverage, point, lower, upper);
+    vsModelRun *best = vsSelectorBestForecaster(s);
+
+    return best && vsForecasterPredict(best->fc, s->cfg.lead_steps + 1, coverage, point,
+                                       lower, upper);
 }
 
 const char *

@@ -39,9 +39,10 @@ struct _vsSelectorConfig {
     guint error_window;         /* errors kept for the intervals */
 };
 
-/* Defaults for @resource at @step_s: lead 1, window 1; CPU levels 0.98 to
- * 0.995, memory 0.995 to 1 (a memory shortfall is an OOM risk, so it also
- * costs more); history 7 days, refit daily. */
+/* Defaults for @resource at @step_s: lead 1, window 1; CPU levels 0.95 to
+ * 0.99, memory 0.995 to 1 (a memory shortfall is an OOM risk, so it also
+ * costs ten times more); VPA's own target is a candidate too; history 7
+ * days, refit daily. */
 void vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double step_s);
 
 typedef struct _vsSelector vsSelector;
