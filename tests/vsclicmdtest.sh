@@ -175,4 +175,21 @@ vs_check "anomalies of an unknown domain exit 1" vs_run 1 dbvs anomalies nosuch
 vs_check "the unknown domain is named" vs_contains "$err" "unknown domain 'nosuch'"
 vs_check "bad anomalies --since exits 2" vs_run 2 dbvs anomalies --since 1x
 vs_check "bad --limit exits 2" vs_run 2 dbvs anomalies --limit 0
+
+# backtest --domain replays stored 5-minute history: nine days of web1's
+# rollups, a daily CPU pattern, with an hour missing.
+vs_check "nine days of rollups go in" psql_db "
+INSERT INTO samples_5m (bucket, domain_uuid, domain_name, n, cpu_avg, cpu_max, cpu_p95,
+                        mem_used_avg, mem_used_max, mem_used_p95)
+SELECT b, '$web1', 'web1', 1, c, c, c, 2097152, 2097152, 2097152
+FROM (SELECT b, 1 + sin(extract(epoch FROM b) / 86400 * 2 * pi()) AS c
+      FROM generate_series($slot - interval '9 days', $slot - interval '5 minutes',
+                           interval '5 minutes') b
+      WHERE b NOT BETWEEN $slot - interval '3 days' AND $slot - interval '3 days' + interval '1 hour') s"
+vs_check "backtest --domain exits 0" vs_run 0 dbvs backtest --domain web1 --json
+vs_check "backtest --domain replays CPU and memory" test "$(json_get "$out" '(d["series"], sorted({s["resource"] for s in d["per_series"]}), d["per_series"][0]["name"])')" = "(2, ['cpu', 'memory'], 'web1')"
+vs_check "the daily pattern is found" test "$(json_get "$out" 'int(d["per_series"][0]["period_seconds"])')" = 86400
+vs_check "backtest of a domain without history exits 1" vs_run 1 dbvs backtest --domain nosuch
+vs_check "and names it" vs_contains "$err" "nosuch"
+vs_check "--trace and --domain together is a usage error" vs_run 2 dbvs backtest --domain web1 --trace /dev/null
 vs_done

@@ -106,8 +106,9 @@ vsBacktestParseOptions(const vsCliArgs *args, vsTraceOptions *topts, vsBacktestO
 
     vsTraceOptionsDefaults(topts);
     vsBacktestOptionsDefaults(bopts);
+    /* an unknown format is bad input, like an unreadable file: exit 1 */
     if (format && !vsTraceFormatFromString(format, &topts->format, error)) {
-        (*error)->code = VS_ERROR_USAGE;
+        (*error)->code = VS_ERROR_INVALID;
         return FALSE;
     }
     if (!vsBacktestParseDuration(args, "interval", &topts->interval_s, error) ||
@@ -353,6 +354,110 @@ vsBacktestReadTraces(vsCli *cli, const vsCliArgs *args, const vsTraceOptions *to
     return traces;
 }
 
+/* Gaps the grid fills with the last value and still scores, as for traces. */
+#define VS_BACKTEST_MAX_FILL 24
+
+/* UUID and name of a domain with stored history: by UUID, or by the name
+ * its forecasts or recent samples carry. */
+static gboolean
+vsBacktestResolve(vsStore *store, const char *domain, char **uuid, char **name,
+                  GError **error)
+{
+    gint64 now = g_get_real_time();
+    g_autoptr(GArray) recent = NULL;
+
+    if (vsStoreFindForecastDomain(store, domain, uuid, name, NULL))
+        return TRUE;
+    if (!(recent = vsStoreQuerySamples(store, domain, now - G_GINT64_CONSTANT(86400000000) * 14,
+                                       G_MAXINT64, error)))
+        return FALSE;
+    if (recent->len == 0) {
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
+                    "no stored samples of domain '%s'", domain);
+        return FALSE;
+    }
+    *uuid = g_strdup(g_array_index(recent, vsSample, 0).uuid);
+    *name = g_strdup(g_array_index(recent, vsSample, 0).name);
+    return TRUE;
+}
+
+/* A domain's stored 5-minute history as a trace: the same grid rules. */
+static vsTrace *
+vsBacktestTraceFromStore(vsStore *store, const char *domain, GError **error)
+{
+    g_autofree char *uuid = NULL;
+    g_autofree char *name = NULL;
+    g_autoptr(GArray) h = NULL;
+    g_autoptr(vsTrace) t = g_new0(vsTrace, 1);
+    const gint64 step_us = 300 * G_USEC_PER_SEC;
+    gint64 first, last;
+    gsize k = 0;
+
+    if (!vsBacktestResolve(store, domain, &uuid, &name, error) ||
+        !(h = vsStoreQueryHistory(store, uuid, 0, error)))
+        return NULL;
+    t->name = g_steal_pointer(&name);
+    t->step_s = 300;
+    if (h->len == 0)
+        return g_steal_pointer(&t);
+    first = last = g_array_index(h, vsHistoryPoint, 0).at_us;
+    t->start_t = first / (double)G_USEC_PER_SEC;
+    t->n = (g_array_index(h, vsHistoryPoint, h->len - 1).at_us - first) / step_us + 1;
+    t->cpu = g_new(double, t->n);
+    t->mem_mib = g_new(double, t->n);
+    t->scored = g_new(guint8, t->n);
+    for (gsize i = 0; i < t->n; i++) {
+        gint64 at = first + (gint64)i * step_us;
+        const vsHistoryPoint *p;
+
+        /* buckets with nothing measured count as missing */
+        while (k < h->len && (g_array_index(h, vsHistoryPoint, k).at_us < at ||
+                              isnan(g_array_index(h, vsHistoryPoint, k).cpu) ||
+                              isnan(g_array_index(h, vsHistoryPoint, k).mem_mib)))
+            k++;
+        p = k < h->len ? &g_array_index(h, vsHistoryPoint, k) : NULL;
+        if (p && p->at_us == at) {
+            t->cpu[i] = p->cpu;
+            t->mem_mib[i] = p->mem_mib;
+            t->scored[i] = 1;
+            t->rows++;
+            last = at;
+            continue;
+        }
+        /* in a gap: the last value, scored only when the gap is short */
+        t->cpu[i] = i ? t->cpu[i - 1] : 0;
+        t->mem_mib[i] = i ? t->mem_mib[i - 1] : 0;
+        t->scored[i] = p && (p->at_us - last) / step_us - 1 <= VS_BACKTEST_MAX_FILL;
+        if (t->scored[i])
+            t->filled_slots++;
+        else
+            t->unscored_slots++;
+    }
+    return g_steal_pointer(&t);
+}
+
+static GPtrArray *
+vsBacktestReadDomains(vsCli *cli, const vsCliArgs *args, GError **error)
+{
+    vsStore *store = vsCliGetStore(cli, TRUE, error);
+    g_autoptr(GPtrArray) traces = g_ptr_array_new_with_free_func((GDestroyNotify)vsTraceFree);
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+
+    if (!store)
+        return NULL;
+    g_ptr_array_add(names, (gpointer)vsCliArgsGet(args, "domain"));
+    for (guint i = 0; vsCliArgsPositional(args, i); i++)
+        g_ptr_array_add(names, (gpointer)vsCliArgsPositional(args, i));
+    for (guint i = 0; i < names->len; i++) {
+        vsTrace *t = vsBacktestTraceFromStore(store, g_ptr_array_index(names, i), error);
+
+        if (!t)
+            return NULL;
+        g_ptr_array_add(traces, t);
+    }
+    return g_steal_pointer(&traces);
+}
+
 static gboolean
 vsCmdBacktest(vsCli *cli, const vsCliArgs *args, GError **error)
 {
@@ -363,15 +468,19 @@ vsCmdBacktest(vsCli *cli, const vsCliArgs *args, GError **error)
     g_autoptr(GArray) jobs = g_array_new(FALSE, TRUE, sizeof(vsBacktestJob));
     guint skipped_rows = 0;
 
-    if (!vsCliArgsGet(args, "trace")) {
-        g_set_error(error, VS_ERROR, VS_ERROR_USAGE, "backtest needs --trace PATH...");
+    if (!vsCliArgsGet(args, "trace") == !vsCliArgsGet(args, "domain")) {
+        g_set_error(error, VS_ERROR, VS_ERROR_USAGE,
+                    "backtest needs either --trace PATH... or --domain NAME...");
         return FALSE;
     }
     if (!vsBacktestParseOptions(args, &topts, &run.opts, error) ||
         !vsBacktestParseResource(vsCliArgsGet(args, "resource"), &resources[VS_RESOURCE_CPU],
                                  &resources[VS_RESOURCE_MEMORY], error))
         return FALSE;
-    if (!(traces = vsBacktestReadTraces(cli, args, &topts, &skipped_rows, error)))
+    traces = vsCliArgsGet(args, "trace") ?
+             vsBacktestReadTraces(cli, args, &topts, &skipped_rows, error) :
+             vsBacktestReadDomains(cli, args, error);
+    if (!traces)
         return FALSE;
 
     g_array_set_clear_func(jobs, (GDestroyNotify)vsBacktestJobClear);
@@ -404,6 +513,7 @@ vsCmdBacktest(vsCli *cli, const vsCliArgs *args, GError **error)
 
 static const vsCliOption vsCmdBacktestOptions[] = {
     { "trace", 't', VS_OPT_STRING, "PATH", "trace file or directory (more PATHs may follow)" },
+    { "domain", 'D', VS_OPT_STRING, "NAME", "a domain's stored history instead (more NAMEs may follow)" },
     { "format", 'f', VS_OPT_STRING, "FORMAT", "bitbrains (default), csv or plain" },
     { "interval", 'i', VS_OPT_STRING, "DURATION", "plain: time between values (default 300s)" },
     { "resource", 'r', VS_OPT_STRING, "RESOURCE", "cpu, memory or both (default)" },
@@ -414,7 +524,7 @@ static const vsCliOption vsCmdBacktestOptions[] = {
 };
 
 const vsCliCommand vsCmdForecast[] = {
-    { "backtest", "[PATH...]", "replay usage traces against virt-shadow and baseline policies",
+    { "backtest", "[PATH...|NAME...]", "replay usage traces against virt-shadow and baseline policies",
       "Replays each series on a 5-minute grid.  At every decision time each\n"
       "policy sees only the past and sets the allocation that lands --lead\n"
       "later: virt-shadow (the selected forecaster's upper bound), static (the\n"
@@ -422,7 +532,8 @@ const vsCliCommand vsCmdForecast[] = {
       "use, -25% after an hour below 30%), peak24h and vpa (the Kubernetes VPA\n"
       "recommender's target).  After --train of history, each slot is scored:\n"
       "slack, under-provisioning, MASE, 90% interval coverage, resizes per day.\n"
-      "Bad rows are skipped and counted, with a warning naming file and line.",
+      "Bad rows are skipped and counted, with a warning naming file and line.\n"
+      "With --domain, the series are domains' 5-minute history from the database.",
       vsCmdBacktestOptions, 0, G_MAXUINT, vsCmdBacktest },
     { NULL }
 };
