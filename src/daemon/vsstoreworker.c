@@ -594,7 +594,10 @@ vsStoreWorkerLoadHistory(vsStoreWorker *w, const char *uuid, gint64 since_us,
     a->since_us = since_us;
     a->done = done;
     a->opaque = opaque;
-    vsStoreWorkerInvoke(w, vsWorkerDoLoadHistory, a, vsHistoryArgsFree);
+    /* after the samples: a daemon meeting 10,000 domains at start must not
+     * stop storing while it reads their history */
+    g_main_context_invoke_full(w->ctx, G_PRIORITY_LOW, vsWorkerDoLoadHistory, a,
+                               vsHistoryArgsFree);
 }
 
 void

@@ -27,8 +27,6 @@ typedef struct {
     double ew_naive;            /* the one-day seasonal naive forecast's error */
     double ew_cover;
     guint scored;
-    double *day;                /* the last day of actuals, a ring */
-    guint64 seen;
 } vsResourceState;
 
 typedef struct {
@@ -79,7 +77,6 @@ vsDomainStateFree(vsDomainState *d)
     for (guint r = 0; r < VS_RESOURCES; r++) {
         vsSelectorFree(d->res[r].sel);
         g_free(d->res[r].model);
-        g_free(d->res[r].day);
     }
     g_free(d->name);
     g_free(d);
@@ -130,7 +127,6 @@ vsDomainStateNew(vsPredictor *p, const vsSample *x, gint64 slot_us)
         cfg.lead_steps = 0;
         cfg.error_window = p->error_window;
         d->res[r].sel = vsSelectorNew(&cfg, NULL);
-        d->res[r].day = g_new(double, p->day_slots);
     }
     return d;
 }
@@ -238,8 +234,9 @@ vsPredictorScore(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 slot
     vsRolling(&s->ew_abs, fabs(y - s->point), s->scored);
     if (!isnan(s->lower90))
         vsRolling(&s->ew_cover, y >= s->lower90 && y <= s->upper90, s->scored);
-    if (s->seen >= p->day_slots)
-        vsRolling(&s->ew_naive, fabs(y - s->day[s->seen % p->day_slots]), s->scored);
+    /* the selector has not seen @y yet: a day ago is day_slots back */
+    if (!isnan(vsSelectorAgo(s->sel, p->day_slots)))
+        vsRolling(&s->ew_naive, fabs(y - vsSelectorAgo(s->sel, p->day_slots)), s->scored);
     if (vsPredictorAnomalous(s, y))
         vsPredictorEmitAnomaly(p, d, r, slot_us, y);
     vsPredictorEmitError(p, d, r);
@@ -278,8 +275,6 @@ vsPredictorObserve(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 sl
     vsResourceState *s = &d->res[r];
 
     vsSelectorObserve(s->sel, slot_us / (double)G_USEC_PER_SEC, y);
-    s->day[s->seen % p->day_slots] = y;
-    s->seen++;
 }
 
 /* Close the open slot: score, learn, forecast the next. */

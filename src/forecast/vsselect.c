@@ -40,9 +40,11 @@ struct _vsSelector {
     double fit_mae;         /* the chosen model's MAE when last fitted */
     double usual;           /* decayed mean use: the unit of slack */
 
-    /* the last history_steps observations, a ring */
+    /* the last history_steps observations: grown as they come (a daemon
+     * may track thousands of young domains), then a ring */
     double *t;
     double *y;
+    gsize cap;
     guint64 seen;
     guint64 next_refit;
 };
@@ -158,8 +160,6 @@ vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidate
     g_array_set_clear_func(s->runs, (GDestroyNotify)vsModelRunClear);
     s->cands = g_array_new(FALSE, TRUE, sizeof(vsCandidate));
     g_array_set_clear_func(s->cands, (GDestroyNotify)vsCandidateClear);
-    s->t = g_new(double, cfg->history_steps);
-    s->y = g_new(double, cfg->history_steps);
     s->next_refit = cfg->min_history_steps;
     s->chosen = -1;
     s->usual = NAN;
@@ -363,6 +363,21 @@ vsSelectorDrifted(vsSelector *s)
     return mae > VS_SELECT_DRIFT_FACTOR * s->fit_mae;
 }
 
+static void
+vsSelectorRemember(vsSelector *s, double t, double y)
+{
+    gsize i = s->seen % s->cfg.history_steps;
+
+    if (i >= s->cap) {
+        s->cap = MIN(MAX(64, s->cap * 2), s->cfg.history_steps);
+        s->t = g_renew(double, s->t, s->cap);
+        s->y = g_renew(double, s->y, s->cap);
+    }
+    s->t[i] = t;
+    s->y[i] = y;
+    s->seen++;
+}
+
 void
 vsSelectorObserve(vsSelector *s, double t, double y)
 {
@@ -371,9 +386,7 @@ vsSelectorObserve(vsSelector *s, double t, double y)
             vsSelectorStep(s, i, s->seen, t, y);
     }
     vsSelectorLearn(s, y);
-    s->t[s->seen % s->cfg.history_steps] = t;
-    s->y[s->seen % s->cfg.history_steps] = y;
-    s->seen++;
+    vsSelectorRemember(s, t, y);
     if (s->seen >= s->next_refit)
         vsSelectorRefit(s);
     vsSelectorChoose(s);
@@ -439,6 +452,14 @@ double
 vsSelectorLevel(vsSelector *s)
 {
     return s->chosen < 0 ? NAN : vsSelectorCandidate(s, s->chosen)->level;
+}
+
+double
+vsSelectorAgo(vsSelector *s, guint k)
+{
+    if (k == 0 || k > s->seen || k > s->cfg.history_steps)
+        return NAN;
+    return s->y[(s->seen - k) % s->cfg.history_steps];
 }
 
 guint

@@ -69,6 +69,8 @@ gboolean vsSelectorPredict(vsSelector *s, double coverage, double *point, double
 const char *vsSelectorModel(vsSelector *s);
 /* The chosen allocation level (an error quantile), NaN before. */
 double vsSelectorLevel(vsSelector *s);
+/* The value observed @k steps ago (1: the last), NaN when not kept. */
+double vsSelectorAgo(vsSelector *s, guint k);
 /* How often the choice changed. */
 guint vsSelectorSwitches(vsSelector *s);
 /* Season length found at the last fit, in steps; 0 when none. */

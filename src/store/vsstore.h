@@ -211,10 +211,9 @@ struct _vsStoreDriver {
      * (with clear func). */
     GArray *(*queryAnomalies)(gpointer priv, const char *domain, gint64 since_us,
                               guint limit, GError **error);
-    /* The closed 5-minute buckets of domain @uuid from @since_us on, oldest
-     * first: the rollups, and for buckets maintenance has not rolled up yet
-     * (those of the last hour at most) an average of the raw samples.  A
-     * GArray of vsHistoryPoint. */
+    /* The 5-minute rollups of domain @uuid from @since_us on, oldest first
+     * (buckets maintenance has not rolled up yet, at most the last hour or
+     * so, are not there).  A GArray of vsHistoryPoint. */
     GArray *(*queryHistory)(gpointer priv, const char *uuid, gint64 since_us, GError **error);
 
     /* Embedded cluster control (optional: only for drivers that embed). */
