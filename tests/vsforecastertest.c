@@ -112,7 +112,7 @@ START_TEST(test_selector_seasonal)
             total += alloc;
             scored++;
         }
-        vsSelectorObserve(s, i * STEP, y);
+        vsSelectorObserve(s, i * STEP, y, NULL);
         if (!vsSelectorAllocate(s, &alloc))
             alloc = NAN;
     }
@@ -124,6 +124,31 @@ START_TEST(test_selector_seasonal)
                   g_str_equal(model, "ar"), "chose %s", model);
     ck_assert_msg(under <= scored / 50, "%u of %u slots under-provisioned", under, scored);
     ck_assert_msg(slack / total < 0.15, "slack %.3f", slack / total);
+}
+END_TEST
+
+/* With workload inputs, the input-conditioned regression is a candidate:
+ * demand that follows its input is forecast from it. */
+START_TEST(test_selector_inputs)
+{
+    const vsModelDriver *const only[] = { &vsModelRegression, NULL };
+    vsSelectorConfig cfg;
+    g_autoptr(vsSelector) s = NULL;
+    double point = NAN, lo, hi, x = 0;
+
+    vsSelectorConfigDefaults(&cfg, VS_RESOURCE_CPU, STEP);
+    cfg.model.n_inputs = 1;
+    s = vsSelectorNew(&cfg, only);
+    for (guint i = 0; i < 4 * DAY; i++) {
+        /* a request rate that wanders, and CPU that follows it */
+        x = 100 + 50 * sin(i / 37.0) + 30 * cos(i / 11.0);
+        vsSelectorObserve(s, i * STEP, 0.5 + 0.01 * x, &x);
+    }
+    ck_assert_str_eq(vsSelectorModel(s), "regression");
+    ck_assert(vsSelectorPredict(s, 0.9, &point, &lo, &hi));
+    /* the last inputs persist: the forecast is what they call for */
+    ck_assert_msg(fabs(point - (0.5 + 0.01 * x)) < 1e-3, "forecast %g for %g", point,
+                  0.5 + 0.01 * x);
 }
 END_TEST
 
@@ -191,6 +216,7 @@ main(void)
     tcase_add_test(tc, test_errors_per_horizon);
     tcase_add_test(tc, test_missing_values);
     tcase_add_test(tc, test_selector_seasonal);
+    tcase_add_test(tc, test_selector_inputs);
     tcase_add_test(tc, test_percentile_like_numpy);
     tcase_add_test(tc, test_backtest_constant);
     suite_add_tcase(s, tc);

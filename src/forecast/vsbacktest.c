@@ -161,7 +161,7 @@ vsReplayObserve(vsReplay *r, gsize k)
     double y = r->in->use[k];
 
     vsModelVpa.update(r->vpa, t, y, NULL);
-    vsSelectorObserve(r->selector, t, y);
+    vsSelectorObserve(r->selector, t, y, NULL);
 }
 
 /* Mean absolute seasonal-naive (1 day) error over the history: MASE's scale. */

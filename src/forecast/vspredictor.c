@@ -4,10 +4,19 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "vspredictor.h"
+#include "util/vsjson.h"
 
 #define VS_RESOURCES 2
+
+static int
+vsCompareKeys(const char *const *a, const char *const *b)
+{
+    return strcmp(*a, *b);
+}
 /* The rolling error weighs about the last day of slots. */
 #define VS_ROLLING_SLOTS 288.0
 /* Misses smaller than this share of the forecast are never anomalies. */
@@ -35,6 +44,11 @@ typedef struct {
     gint64 slot_us;             /* start of the open slot */
     gint64 last_sample_us;
     vsResourceState res[VS_RESOURCES];
+    /* workload inputs: the numeric labels the domain had when first seen */
+    GStrv inputs;
+    guint n_inputs;
+    double *x_sum;              /* the open slot's, per input */
+    guint *x_count;
 } vsDomainState;
 
 struct _vsPredictor {
@@ -79,6 +93,9 @@ vsDomainStateFree(vsDomainState *d)
         g_free(d->res[r].model);
     }
     g_free(d->name);
+    g_strfreev(d->inputs);
+    g_free(d->x_sum);
+    g_free(d->x_count);
     g_free(d);
 }
 
@@ -112,6 +129,52 @@ vsPredictorDomains(vsPredictor *p)
     return g_hash_table_size(p->domains);
 }
 
+/* The value of every label of @labels (JSON) named in @keys that reads as
+ * a number, NaN for the others. */
+static void
+vsLabelsToInputs(const char *labels, GStrv keys, double *ret)
+{
+    g_autoptr(vsJson) doc = labels ? vsJsonParse(labels, -1, NULL) : NULL;
+
+    for (guint i = 0; keys && keys[i]; i++) {
+        ret[i] = NAN;
+        for (guint j = 0; doc && j < vsJsonObjectSize(doc); j++) {
+            const char *v = vsJsonGetString(vsJsonObjectValue(doc, j));
+            char *end = NULL;
+            double n;
+
+            if (!v || !g_str_equal(vsJsonObjectKey(doc, j), keys[i]))
+                continue;
+            n = g_ascii_strtod(v, &end);
+            if (end != v && *end == '\0' && isfinite(n))
+                ret[i] = n;
+        }
+    }
+}
+
+/* The labels of @labels whose values are numbers, sorted: the workload
+ * inputs (seed 003: request rate, job size...). */
+static GStrv
+vsLabelsNumericKeys(const char *labels)
+{
+    g_autoptr(vsJson) doc = labels ? vsJsonParse(labels, -1, NULL) : NULL;
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    GStrv keys;
+
+    for (guint j = 0; doc && j < vsJsonObjectSize(doc); j++) {
+        const char *key = vsJsonObjectKey(doc, j);
+        const char *one[] = { key, NULL };
+        double v;
+
+        vsLabelsToInputs(labels, (GStrv)one, &v);
+        if (!isnan(v))
+            g_strv_builder_add(b, key);
+    }
+    keys = g_strv_builder_end(b);
+    qsort(keys, g_strv_length(keys), sizeof(char *), (GCompareFunc)vsCompareKeys);
+    return keys;
+}
+
 static vsDomainState *
 vsDomainStateNew(vsPredictor *p, const vsSample *x, gint64 slot_us)
 {
@@ -119,6 +182,10 @@ vsDomainStateNew(vsPredictor *p, const vsSample *x, gint64 slot_us)
 
     g_strlcpy(d->uuid, x->uuid, sizeof(d->uuid));
     d->slot_us = slot_us;
+    d->inputs = vsLabelsNumericKeys(x->labels);
+    d->n_inputs = g_strv_length(d->inputs);
+    d->x_sum = g_new0(double, MAX(d->n_inputs, 1));
+    d->x_count = g_new0(guint, MAX(d->n_inputs, 1));
     for (guint r = 0; r < VS_RESOURCES; r++) {
         vsSelectorConfig cfg;
 
@@ -126,6 +193,7 @@ vsDomainStateNew(vsPredictor *p, const vsSample *x, gint64 slot_us)
         /* the next slot: what the allocator acts on */
         cfg.lead_steps = 0;
         cfg.error_window = p->error_window;
+        cfg.model.n_inputs = d->n_inputs;
         d->res[r].sel = vsSelectorNew(&cfg, NULL);
     }
     return d;
@@ -270,23 +338,30 @@ vsPredictorForecast(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 s
 
 static void
 vsPredictorObserve(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 slot_us,
-                   double y)
+                   double y, const double *x)
 {
     vsResourceState *s = &d->res[r];
 
-    vsSelectorObserve(s->sel, slot_us / (double)G_USEC_PER_SEC, y);
+    vsSelectorObserve(s->sel, slot_us / (double)G_USEC_PER_SEC, y, x);
 }
 
 /* Close the open slot: score, learn, forecast the next. */
 static void
 vsPredictorClose(vsPredictor *p, vsDomainState *d, gint64 now_us)
 {
+    g_autofree double *x = g_new(double, MAX(d->n_inputs, 1));
+
+    for (guint i = 0; i < d->n_inputs; i++) {
+        x[i] = d->x_count[i] ? d->x_sum[i] / d->x_count[i] : NAN;
+        d->x_sum[i] = 0;
+        d->x_count[i] = 0;
+    }
     for (guint r = 0; r < VS_RESOURCES; r++) {
         vsResourceState *s = &d->res[r];
         double y = s->count ? s->sum / s->count : NAN;
 
         vsPredictorScore(p, d, r, d->slot_us, y);
-        vsPredictorObserve(p, d, r, d->slot_us, y);
+        vsPredictorObserve(p, d, r, d->slot_us, y, d->n_inputs ? x : NULL);
         s->sum = 0;
         s->count = 0;
         vsPredictorForecast(p, d, r, d->slot_us + p->step_us, now_us);
@@ -299,6 +374,23 @@ vsPredictorEnsureOutput(vsPredictor *p)
 {
     if (!p->out)
         p->out = vsPredictorOutputNew();
+}
+
+static void
+vsPredictorAddInputs(vsDomainState *d, const char *labels)
+{
+    g_autofree double *v = NULL;
+
+    if (d->n_inputs == 0)
+        return;
+    v = g_new(double, d->n_inputs);
+    vsLabelsToInputs(labels, d->inputs, v);
+    for (guint i = 0; i < d->n_inputs; i++) {
+        if (!isnan(v[i])) {
+            d->x_sum[i] += v[i];
+            d->x_count[i]++;
+        }
+    }
 }
 
 gboolean
@@ -331,6 +423,7 @@ vsPredictorAddSample(vsPredictor *p, const vsSample *x)
             d->res[r].count++;
         }
     }
+    vsPredictorAddInputs(d, x->labels);
     d->last_sample_us = MAX(d->last_sample_us, x->time_us);
     return fresh;
 }
@@ -347,8 +440,9 @@ vsPredictorWarm(vsPredictor *p, const char *uuid, GArray *history)
 
         if (h->at_us >= d->slot_us)
             break;
-        vsPredictorObserve(p, d, VS_RESOURCE_CPU, h->at_us, h->cpu);
-        vsPredictorObserve(p, d, VS_RESOURCE_MEMORY, h->at_us, h->mem_mib);
+        /* history has no inputs: the regression learns from now on */
+        vsPredictorObserve(p, d, VS_RESOURCE_CPU, h->at_us, h->cpu, NULL);
+        vsPredictorObserve(p, d, VS_RESOURCE_MEMORY, h->at_us, h->mem_mib, NULL);
     }
 }
 

@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <string.h>
 
 #include "vsselect.h"
 #include "vsperiod.h"
@@ -44,6 +45,7 @@ struct _vsSelector {
      * may track thousands of young domains), then a ring */
     double *t;
     double *y;
+    double *x;              /* n_inputs per observation, when there are inputs */
     gsize cap;
     guint64 seen;
     guint64 next_refit;
@@ -152,8 +154,9 @@ vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidate
     s->drivers = g_ptr_array_new();
     if (!candidates)
         candidates = vsModelDrivers();
+    /* regression only where samples carry inputs (seed 003) */
     for (guint i = 0; candidates[i]; i++) {
-        if (candidates[i] != &vsModelRegression)
+        if (candidates[i] != &vsModelRegression || cfg->model.n_inputs > 0)
             g_ptr_array_add(s->drivers, (gpointer)candidates[i]);
     }
     s->runs = g_array_new(FALSE, TRUE, sizeof(vsModelRun));
@@ -176,19 +179,26 @@ vsSelectorFree(vsSelector *s)
     g_array_unref(s->runs);
     g_free(s->t);
     g_free(s->y);
+    g_free(s->x);
     g_free(s);
 }
 
-/* The history in time order into @t and @y; returns its length. */
+/* The history in time order into @t, @y and @x (NULL without inputs);
+ * returns its length. */
 static gsize
-vsSelectorHistory(vsSelector *s, double *t, double *y)
+vsSelectorHistory(vsSelector *s, double *t, double *y, double *x)
 {
     gsize n = MIN(s->seen, s->cfg.history_steps);
     guint64 first = s->seen - n;
+    guint k = s->cfg.model.n_inputs;
 
     for (gsize i = 0; i < n; i++) {
-        t[i] = s->t[(first + i) % s->cfg.history_steps];
-        y[i] = s->y[(first + i) % s->cfg.history_steps];
+        gsize j = (first + i) % s->cfg.history_steps;
+
+        t[i] = s->t[j];
+        y[i] = s->y[j];
+        if (x)
+            memcpy(x + i * k, s->x + j * k, k * sizeof(double));
     }
     return n;
 }
@@ -291,20 +301,21 @@ vsSelectorLearn(vsSelector *s, double y)
 /* One step of one model: charge its candidates, update it, record their
  * allocations for the window ahead. */
 static void
-vsSelectorStep(vsSelector *s, guint run, guint64 index, double t, double y)
+vsSelectorStep(vsSelector *s, guint run, guint64 index, double t, double y, const double *x)
 {
     vsSelectorCharge(s, run, index, y);
-    vsForecasterObserve(g_array_index(s->runs, vsModelRun, run).fc, t, y, NULL);
+    vsForecasterObserve(g_array_index(s->runs, vsModelRun, run).fc, t, y, x);
     vsSelectorRecord(s, run, index);
 }
 
 /* Fit every model on the history but its last day, then replay that day
  * so errors and costs start out calibrated. */
 static void
-vsSelectorWarmFit(vsSelector *s, const double *t, const double *y, gsize n)
+vsSelectorWarmFit(vsSelector *s, const double *t, const double *y, const double *x, gsize n)
 {
     gsize warm = MIN(VS_SELECT_WARMUP_STEPS, n / 2);
-    vsSeries head = { .t = t, .y = y, .n = n - warm };
+    vsSeries head = { .t = t, .y = y, .x = x, .n = n - warm };
+    guint k = s->cfg.model.n_inputs;
     guint64 base = s->seen - n;     /* step index of y[0] */
 
     for (guint i = 0; i < s->runs->len; i++) {
@@ -313,8 +324,8 @@ vsSelectorWarmFit(vsSelector *s, const double *t, const double *y, gsize n)
         if (!(run->fitted = vsForecasterFit(run->fc, &head, NULL)))
             continue;
         vsSelectorRecord(s, i, base + n - warm - 1);
-        for (gsize k = n - warm; k < n; k++)
-            vsSelectorStep(s, i, base + k, t[k], y[k]);
+        for (gsize j = n - warm; j < n; j++)
+            vsSelectorStep(s, i, base + j, t[j], y[j], x ? x + j * k : NULL);
     }
 }
 
@@ -325,16 +336,18 @@ vsSelectorRefit(vsSelector *s)
 {
     g_autofree double *t = g_new(double, s->cfg.history_steps);
     g_autofree double *y = g_new(double, s->cfg.history_steps);
-    gsize n = vsSelectorHistory(s, t, y);
+    g_autofree double *x = s->x ? g_new(double, s->cfg.history_steps * s->cfg.model.n_inputs)
+                                : NULL;
+    gsize n = vsSelectorHistory(s, t, y, x);
     guint period = s->cfg.model.period ? s->cfg.model.period
                                        : vsPeriodDetect(y, n, 2, MIN(n / 2, 7 * 288), NULL);
 
     if (period != s->period || s->runs->len == 0) {
         s->period = period;
         vsSelectorCreateCandidates(s);
-        vsSelectorWarmFit(s, t, y, n);
+        vsSelectorWarmFit(s, t, y, x, n);
     } else {
-        vsSeries all = { .t = t, .y = y, .n = n };
+        vsSeries all = { .t = t, .y = y, .x = x, .n = n };
 
         for (guint i = 0; i < s->runs->len; i++) {
             vsModelRun *run = &g_array_index(s->runs, vsModelRun, i);
@@ -364,29 +377,34 @@ vsSelectorDrifted(vsSelector *s)
 }
 
 static void
-vsSelectorRemember(vsSelector *s, double t, double y)
+vsSelectorRemember(vsSelector *s, double t, double y, const double *x)
 {
     gsize i = s->seen % s->cfg.history_steps;
+    guint k = s->cfg.model.n_inputs;
 
     if (i >= s->cap) {
         s->cap = MIN(MAX(64, s->cap * 2), s->cfg.history_steps);
         s->t = g_renew(double, s->t, s->cap);
         s->y = g_renew(double, s->y, s->cap);
+        if (k)
+            s->x = g_renew(double, s->x, s->cap * k);
     }
     s->t[i] = t;
     s->y[i] = y;
+    for (guint j = 0; j < k; j++)
+        s->x[i * k + j] = x ? x[j] : NAN;
     s->seen++;
 }
 
 void
-vsSelectorObserve(vsSelector *s, double t, double y)
+vsSelectorObserve(vsSelector *s, double t, double y, const double *x)
 {
     for (guint i = 0; i < s->runs->len; i++) {
         if (g_array_index(s->runs, vsModelRun, i).fitted)
-            vsSelectorStep(s, i, s->seen, t, y);
+            vsSelectorStep(s, i, s->seen, t, y, x);
     }
     vsSelectorLearn(s, y);
-    vsSelectorRemember(s, t, y);
+    vsSelectorRemember(s, t, y, x);
     if (s->seen >= s->next_refit)
         vsSelectorRefit(s);
     vsSelectorChoose(s);

@@ -47,14 +47,15 @@ void vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, do
 
 typedef struct _vsSelector vsSelector;
 
-/* Candidates: NULL-terminated drivers; NULL means all of vsModelDrivers()
- * that need no inputs. */
+/* Candidates: NULL-terminated drivers; NULL means all of vsModelDrivers(),
+ * the input-conditioned regression only when model.n_inputs > 0. */
 vsSelector *vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidates);
 void vsSelectorFree(vsSelector *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsSelector, vsSelectorFree)
 
-/* The next value of the series at @t (NaN: missing). */
-void vsSelectorObserve(vsSelector *s, double t, double y);
+/* The next value of the series at @t (NaN: missing), with the
+ * model.n_inputs workload inputs behind it in @x (NULL or NaN: unknown). */
+void vsSelectorObserve(vsSelector *s, double t, double y, const double *x);
 
 /* The allocation for the window ahead: the chosen model's bound at the
  * chosen level, the largest over the window.  FALSE before enough history. */
