@@ -43,53 +43,6 @@ pgTeardown(void)
     pg = NULL;
 }
 
-static char *
-freshDatabase(const char *tag)
-{
-    g_autofree char *name = g_strdup_printf("t%d_%s", (int)getpid(), tag);
-
-    return vsTestPgCreateDatabase(pg, name);
-}
-
-static vsStore *
-openMigrated(const char *conninfo)
-{
-    vsStoreTarget target = { .url = (char *)conninfo };
-    g_autoptr(GError) error = NULL;
-    vsStore *store = vsStoreOpen(&target, FALSE, &error);
-
-    ck_assert_msg(store != NULL, "open: %s", error ? error->message : "");
-    ck_assert_msg(vsStoreMigrate(store, NULL, &error), "migrate: %s",
-                  error ? error->message : "");
-    return store;
-}
-
-/* Run @sql on @conninfo and return the first field of the first row. */
-static char *
-query(const char *conninfo, const char *sql)
-{
-    g_autoptr(vsPgConn) conn = PQconnectdb(conninfo);
-    g_autoptr(vsPgResult) res = NULL;
-
-    ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "%s", PQerrorMessage(conn));
-    res = PQexec(conn, sql);
-    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK ||
-                  PQresultStatus(res) == PGRES_COMMAND_OK,
-                  "%s: %s", sql, PQresultErrorMessage(res));
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) == 0)
-        return NULL;
-    return g_strdup(PQgetisnull(res, 0, 0) ? "(null)" : PQgetvalue(res, 0, 0));
-}
-
-static void
-assertQuery(const char *conninfo, const char *sql, const char *expect)
-{
-    g_autofree char *got = query(conninfo, sql);
-
-    ck_assert_msg(g_strcmp0(got, expect) == 0, "%s: got '%s', expected '%s'",
-                  sql, got ? got : "(no row)", expect);
-}
-
 /* Exact (float8 round-trips); NaN equals NaN. */
 static void
 assertDouble(double got, double expect, const char *what)
@@ -171,8 +124,8 @@ assertForecastEqual(const vsForecastRecord *got, const vsForecastRecord *expect)
 
 START_TEST(test_forecast_roundtrip)
 {
-    g_autofree char *db = freshDatabase("fc_roundtrip");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "fc_roundtrip");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(GArray) in = forecastArray();
     g_autoptr(GArray) got = NULL;
     vsForecastRecord *r;
@@ -203,7 +156,7 @@ START_TEST(test_forecast_roundtrip)
     ck_assert_uint_eq(got->len, 1);
     assertForecastEqual(&g_array_index(got, vsForecastRecord, 0),
                         &g_array_index(in, vsForecastRecord, 3));
-    assertQuery(db, "SELECT host FROM forecasts WHERE domain_uuid = '" UUID_B "'", "h1");
+    vsTestPgAssertQuery(db, "SELECT host FROM forecasts WHERE domain_uuid = '" UUID_B "'", "h1");
     g_clear_pointer(&got, g_array_unref);
 
     /* since is inclusive, and future slots come too */
@@ -218,8 +171,8 @@ END_TEST
 
 START_TEST(test_forecast_upsert)
 {
-    g_autofree char *db = freshDatabase("fc_upsert");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "fc_upsert");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(GArray) in = forecastArray();
     g_autoptr(GArray) got = NULL;
     vsForecastRecord *r;
@@ -278,8 +231,8 @@ END_TEST
 
 START_TEST(test_forecast_invalid)
 {
-    g_autofree char *db = freshDatabase("fc_invalid");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "fc_invalid");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(GArray) in = forecastArray();
     g_autoptr(GError) error = NULL;
 
@@ -307,15 +260,15 @@ START_TEST(test_forecast_invalid)
     ck_assert(!vsStoreWriteForecasts(store, "h1", in, &error));
     ck_assert_msg(g_error_matches(error, VS_ERROR, VS_ERROR_INVALID), "%s", error->message);
     g_clear_error(&error);
-    assertQuery(db, "SELECT count(*) FROM forecasts", "0");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM forecasts", "0");
 }
 END_TEST
 
 /* One statement per batch, whatever its size. */
 START_TEST(test_forecast_large_batch)
 {
-    g_autofree char *db = freshDatabase("fc_large");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "fc_large");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(GArray) in = forecastArray();
     g_autoptr(GArray) got = NULL;
 
@@ -331,7 +284,7 @@ START_TEST(test_forecast_large_batch)
     }
     writeForecasts(store, in);
     writeForecasts(store, in);
-    assertQuery(db, "SELECT count(*) FROM forecasts", "12000");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM forecasts", "12000");
     got = queryForecasts(store, "vm499", 0);
     ck_assert_uint_eq(got->len, 24);
     assertDouble(g_array_index(got, vsForecastRecord, 22).point, 499.11, "cpu point");
@@ -379,8 +332,8 @@ queryErrors(vsStore *store, const char *domain)
 
 START_TEST(test_forecast_errors)
 {
-    g_autofree char *db = freshDatabase("fc_errors");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "fc_errors");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(GArray) in = errorArray();
     g_autoptr(GArray) got = NULL;
     g_autoptr(GError) error = NULL;
@@ -428,7 +381,7 @@ START_TEST(test_forecast_errors)
     g_clear_pointer(&got, g_array_unref);
     got = queryErrors(store, "nosuch");
     ck_assert_uint_eq(got->len, 0);
-    assertQuery(db, "SELECT count(*) FROM forecast_errors", "3");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM forecast_errors", "3");
 }
 END_TEST
 
@@ -480,8 +433,8 @@ queryAnomalies(vsStore *store, const char *domain, gint64 since_us, guint limit)
 
 START_TEST(test_anomalies)
 {
-    g_autofree char *db = freshDatabase("fc_anomalies");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "fc_anomalies");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(GArray) in = anomalyArray();
     g_autoptr(GArray) got = NULL;
     g_autoptr(GError) error = NULL;
@@ -495,7 +448,7 @@ START_TEST(test_anomalies)
     recordAnomalies(store, "h1", in);
     /* a retry records nothing twice */
     recordAnomalies(store, "h2", in);
-    assertQuery(db, "SELECT count(*) FROM anomalies", "4");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM anomalies", "4");
 
     /* all, newest first */
     got = queryAnomalies(store, NULL, 0, 0);
@@ -540,8 +493,8 @@ END_TEST
 
 START_TEST(test_find_domain)
 {
-    g_autofree char *db = freshDatabase("fc_find");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "fc_find");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(GArray) fc = forecastArray();
     g_autoptr(GArray) errs = errorArray();
     g_autoptr(GArray) an = anomalyArray();
@@ -626,8 +579,8 @@ assertPoint(GArray *h, guint i, gint64 at_us, double cpu, double mem_mib)
 
 START_TEST(test_history)
 {
-    g_autofree char *db = freshDatabase("fc_history");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "fc_history");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(vsSampleBatch) raw = vsSampleBatchNew(0);
     g_autoptr(GArray) h = NULL;
     g_autoptr(GError) error = NULL;
@@ -647,7 +600,7 @@ START_TEST(test_history)
     g_clear_pointer(&h, g_array_unref);
 
     ck_assert(vsStoreMaintainSamples(store, DAY0_US + HOUR_US, 2, 0, 0, &error));
-    assertQuery(db, "SELECT count(*) FROM samples_5m WHERE domain_uuid = '" UUID_A "'", "2");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples_5m WHERE domain_uuid = '" UUID_A "'", "2");
     h = queryHistory(store, UUID_A, 0);
     ck_assert_uint_eq(h->len, 2);
     assertPoint(h, 0, DAY0_US, 1.5, 2.0);
@@ -670,8 +623,8 @@ END_TEST
 
 START_TEST(test_retention)
 {
-    g_autofree char *db = freshDatabase("fc_retention");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "fc_retention");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(GArray) fc = forecastArray();
     g_autoptr(GArray) errs = errorArray();
     g_autoptr(GArray) an = anomalyArray();
@@ -692,17 +645,17 @@ START_TEST(test_retention)
     /* 0 keeps everything */
     ck_assert_msg(vsStoreMaintainSamples(store, now, 2, 0, 0, &error), "%s",
                   error ? error->message : "");
-    assertQuery(db, "SELECT count(*) FROM forecasts", "3");
-    assertQuery(db, "SELECT count(*) FROM forecast_errors", "2");
-    assertQuery(db, "SELECT count(*) FROM anomalies", "2");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM forecasts", "3");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM forecast_errors", "2");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM anomalies", "2");
 
     /* forecasts with the raw samples, scores and anomalies with the rollups */
     ck_assert(vsStoreMaintainSamples(store, now, 2, 7 * DAY_MS, 30 * DAY_MS, &error));
-    assertQuery(db, "SELECT count(*) FROM forecasts", "2");
-    assertQuery(db, "SELECT count(*) FROM forecasts WHERE at < now() - interval '1 year'"
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM forecasts", "2");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM forecasts WHERE at < now() - interval '1 year'"
                     " AND actual IS NULL", "1");
-    assertQuery(db, "SELECT string_agg(domain_name, ' ') FROM forecast_errors", "vm2");
-    assertQuery(db, "SELECT count(*) FROM anomalies", "1");
+    vsTestPgAssertQuery(db, "SELECT string_agg(domain_name, ' ') FROM forecast_errors", "vm2");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM anomalies", "1");
 }
 END_TEST
 

@@ -38,55 +38,6 @@ pgTeardown(void)
     pg = NULL;
 }
 
-/* A fresh, migrated database per test; pid keeps names unique across
- * forked tests. */
-static char *
-freshDatabase(const char *tag)
-{
-    g_autofree char *name = g_strdup_printf("t%d_%s", (int)getpid(), tag);
-
-    return vsTestPgCreateDatabase(pg, name);
-}
-
-static vsStore *
-openMigrated(const char *conninfo)
-{
-    vsStoreTarget target = { .url = (char *)conninfo };
-    g_autoptr(GError) error = NULL;
-    vsStore *store = vsStoreOpen(&target, FALSE, &error);
-
-    ck_assert_msg(store != NULL, "open: %s", error ? error->message : "");
-    ck_assert_msg(vsStoreMigrate(store, NULL, &error), "migrate: %s",
-                  error ? error->message : "");
-    return store;
-}
-
-/* Run @sql on @conninfo and return the first field of the first row. */
-static char *
-query(const char *conninfo, const char *sql)
-{
-    g_autoptr(vsPgConn) conn = PQconnectdb(conninfo);
-    g_autoptr(vsPgResult) res = NULL;
-
-    ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "%s", PQerrorMessage(conn));
-    res = PQexec(conn, sql);
-    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK ||
-                  PQresultStatus(res) == PGRES_COMMAND_OK,
-                  "%s: %s", sql, PQresultErrorMessage(res));
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) == 0)
-        return NULL;
-    return g_strdup(PQgetisnull(res, 0, 0) ? "(null)" : PQgetvalue(res, 0, 0));
-}
-
-static void
-assertQuery(const char *conninfo, const char *sql, const char *expect)
-{
-    g_autofree char *got = query(conninfo, sql);
-
-    ck_assert_msg(g_strcmp0(got, expect) == 0, "%s: got '%s', expected '%s'",
-                  sql, got ? got : "(no row)", expect);
-}
-
 static vsSample *
 addSample(vsSampleBatch *b, gint64 time_us, const char *uuid, const char *name)
 {
@@ -161,8 +112,8 @@ assertSampleEqual(const vsSample *got, const vsSample *expect)
 
 START_TEST(test_roundtrip)
 {
-    g_autofree char *db = freshDatabase("roundtrip");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "roundtrip");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(vsSampleBatch) b = vsSampleBatchNew(0);
     g_autoptr(GArray) got = NULL;
     g_autoptr(GError) error = NULL;
@@ -219,12 +170,12 @@ START_TEST(test_roundtrip)
     ck_assert_uint_eq(got->len, 1);
     assertSampleEqual(&g_array_index(got, vsSample, 0), tricky);
     g_clear_pointer(&got, g_array_unref);
-    assertQuery(db, "SELECT l.labels->>'app' FROM samples s"
+    vsTestPgAssertQuery(db, "SELECT l.labels->>'app' FROM samples s"
                     " JOIN sample_label_sets l ON l.id = s.label_set"
                     " WHERE domain_uuid = '" UUID_B "'",
                 "we\"b\\x\ny\tz");
-    assertQuery(db, "SELECT count(*) FROM samples WHERE host = 'h1'", "3");
-    assertQuery(db, "SELECT (mem_used_is_rss IS NULL)::text FROM samples"
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples WHERE host = 'h1'", "3");
+    vsTestPgAssertQuery(db, "SELECT (mem_used_is_rss IS NULL)::text FROM samples"
                     " WHERE domain_uuid = '" UUID_A "' AND cpu_vcpus IS NULL", "true");
 
     got = vsStoreQuerySamples(store, "nosuchvm", DAY0_US, DAY0_US + DAY_US, &error);
@@ -237,9 +188,9 @@ END_TEST
  * connection meets it first. */
 START_TEST(test_label_sets_shared)
 {
-    g_autofree char *db = freshDatabase("labelsets");
-    g_autoptr(vsStore) first = openMigrated(db);
-    g_autoptr(vsStore) second = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "labelsets");
+    g_autoptr(vsStore) first = vsTestStoreOpenMigrated(db);
+    g_autoptr(vsStore) second = vsTestStoreOpenMigrated(db);
     g_autoptr(vsSampleBatch) a = vsSampleBatchNew(0);
     g_autoptr(vsSampleBatch) b = vsSampleBatchNew(0);
 
@@ -250,8 +201,8 @@ START_TEST(test_label_sets_shared)
     addSample(b, DAY0_US + HOUR_US, UUID_B, "vm2")->labels = g_strdup("{\"app\": \"web\"}");
     writeBatch(second, b);
 
-    assertQuery(db, "SELECT count(*) FROM sample_label_sets", "2");
-    assertQuery(db, "SELECT string_agg(l.labels->>'app', ' ' ORDER BY s.at, s.domain_name)"
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM sample_label_sets", "2");
+    vsTestPgAssertQuery(db, "SELECT string_agg(l.labels->>'app', ' ' ORDER BY s.at, s.domain_name)"
                     " FROM samples s JOIN sample_label_sets l ON l.id = s.label_set",
                 "db db db web");
 }
@@ -259,8 +210,8 @@ END_TEST
 
 START_TEST(test_replay_and_failure)
 {
-    g_autofree char *db = freshDatabase("replay");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "replay");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(vsSampleBatch) b = vsSampleBatchNew(0);
     g_autoptr(vsSampleBatch) bad = vsSampleBatchNew(0);
     g_autoptr(vsSampleBatch) empty = vsSampleBatchNew(0);
@@ -273,8 +224,8 @@ START_TEST(test_replay_and_failure)
     b->id = G_GUINT64_CONSTANT(0xfedcba9876543210);
     writeBatch(store, b);
     writeBatch(store, b);
-    assertQuery(db, "SELECT count(*) FROM samples", "100");
-    assertQuery(db, "SELECT count(*) FROM sample_batches", "1");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples", "100");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM sample_batches", "1");
 
     /* A failed batch leaves nothing behind, not even its id. */
     addSample(bad, DAY0_US, UUID_B, "vm2");
@@ -285,15 +236,15 @@ START_TEST(test_replay_and_failure)
     ck_assert_msg(g_str_has_prefix(error->message, "cannot store sample batch '"), "%s",
                   error->message);
     g_clear_error(&error);
-    assertQuery(db, "SELECT count(*) FROM samples", "100");
-    assertQuery(db, "SELECT count(*) FROM sample_batches", "1");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples", "100");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM sample_batches", "1");
     /* the connection is usable afterwards */
     g_array_remove_index(bad->samples, 1);
     writeBatch(store, bad);
-    assertQuery(db, "SELECT count(*) FROM samples", "101");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples", "101");
 
     writeBatch(store, empty);
-    assertQuery(db, "SELECT count(*) FROM sample_batches", "3");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM sample_batches", "3");
 
     empty->rollup_s = 60;
     ck_assert(!vsStoreWriteSamples(store, "h1", empty, &error));
@@ -305,8 +256,8 @@ END_TEST
  * accepts, times around both epochs, numbers beyond their column. */
 START_TEST(test_binary_edges)
 {
-    g_autofree char *db = freshDatabase("edges");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "edges");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(vsSampleBatch) b = vsSampleBatchNew(0);
     g_autoptr(vsSampleBatch) b5 = vsSampleBatchNew(300);
     g_autoptr(GArray) got = NULL;
@@ -330,15 +281,15 @@ START_TEST(test_binary_edges)
     x = addSample(b, DAY0_US, "c7a5fdbd-cdaf9455-926Ad65c-16db1809", "vm1");
     writeBatch(store, b);
 
-    assertQuery(db, "SELECT count(*) FROM samples WHERE domain_uuid = '" UUID_A "'", "3");
-    assertQuery(db, "SELECT string_agg((extract(epoch FROM at) * 1000000)::bigint::text, ' '"
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples WHERE domain_uuid = '" UUID_A "'", "3");
+    vsTestPgAssertQuery(db, "SELECT string_agg((extract(epoch FROM at) * 1000000)::bigint::text, ' '"
                     " ORDER BY at) FROM samples", "-500000 946684799999999 1710028800000000");
-    assertQuery(db, "SELECT concat_ws(' ', cpu_vcpus IS NULL, disk_rd_bps IS NULL, disk_wr_bps,"
+    vsTestPgAssertQuery(db, "SELECT concat_ws(' ', cpu_vcpus IS NULL, disk_rd_bps IS NULL, disk_wr_bps,"
                     " vcpus, vcpus_max IS NULL, mem_used_kib, mem_used_is_rss, mem_max_kib,"
                     " label_set IS NULL) FROM samples WHERE at < '2000-01-01' AND at > '1990-01-01'",
                     "t t 0 32767 t 0 f 9223372036854775807 t");
     /* the invalid byte replaced, not the batch refused */
-    assertQuery(db, "SELECT concat_ws(' ', domain_name, net_rx_bps,"
+    vsTestPgAssertQuery(db, "SELECT concat_ws(' ', domain_name, net_rx_bps,"
                     " (SELECT labels::text FROM sample_label_sets WHERE id = label_set),"
                     " mem_used_is_rss IS NULL) FROM samples WHERE at < '1970-01-01'",
                 "bad \xef\xbf\xbd name -2.5 {} t");
@@ -353,7 +304,7 @@ START_TEST(test_binary_edges)
     x->cpu_vcpus = NAN;
     x->mem_used_kib = 7;
     writeBatch(store, b5);
-    assertQuery(db, "SELECT concat_ws(' ', domain_uuid, n, cpu_avg IS NULL, mem_used_max)"
+    vsTestPgAssertQuery(db, "SELECT concat_ws(' ', domain_uuid, n, cpu_avg IS NULL, mem_used_max)"
                     " FROM samples_5m", UUID_B " 1 t 7");
 
     /* braces must pair, hyphens sit between groups of four digits */
@@ -368,14 +319,14 @@ START_TEST(test_binary_edges)
               VS_UUID_STRLEN);
     ck_assert(!vsStoreWriteSamples(store, "h1", b, &error));
     g_clear_error(&error);
-    assertQuery(db, "SELECT count(*) FROM samples", "3");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples", "3");
 }
 END_TEST
 
 START_TEST(test_rollup_batch)
 {
-    g_autofree char *db = freshDatabase("rollupbatch");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "rollupbatch");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(vsSampleBatch) b = vsSampleBatchNew(300);
     g_autoptr(vsSampleBatch) b2 = vsSampleBatchNew(300);
     vsSample *x;
@@ -390,8 +341,8 @@ START_TEST(test_rollup_batch)
     x->cpu_vcpus = 3;
     writeBatch(store, b);
     writeBatch(store, b);
-    assertQuery(db, "SELECT count(*) FROM samples", "0");
-    assertQuery(db, "SELECT string_agg(to_char(bucket AT TIME ZONE 'UTC', 'HH24:MI') || ' ' || n"
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples", "0");
+    vsTestPgAssertQuery(db, "SELECT string_agg(to_char(bucket AT TIME ZONE 'UTC', 'HH24:MI') || ' ' || n"
                     " || ' ' || cpu_avg || ' ' || cpu_max || ' ' || cpu_p95 || ' ' ||"
                     " coalesce(mem_used_avg::text, '-') || ' ' || coalesce(mem_current_avg::text, '-')"
                     " || ' ' || coalesce(net_rx_bps_avg::text, '-'), ', ' ORDER BY bucket)"
@@ -407,7 +358,7 @@ START_TEST(test_rollup_batch)
     x->cpu_vcpus = 8;
     x->mem_used_kib = 4000;
     writeBatch(store, b2);
-    assertQuery(db, "SELECT n || ' ' || cpu_avg || ' ' || cpu_max || ' ' || mem_used_avg"
+    vsTestPgAssertQuery(db, "SELECT n || ' ' || cpu_avg || ' ' || cpu_max || ' ' || mem_used_avg"
                     " || ' ' || mem_used_max FROM samples_5m"
                     " WHERE bucket = '2024-03-10 10:00:00+00'",
                 "3 5 8 3000 4000");
@@ -416,8 +367,8 @@ END_TEST
 
 START_TEST(test_maintain_partitions)
 {
-    g_autofree char *db = freshDatabase("partitions");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "partitions");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(vsSampleBatch) b = vsSampleBatchNew(0);
     gint64 now = DAY0_US + 12 * HOUR_US;
 
@@ -427,39 +378,39 @@ START_TEST(test_maintain_partitions)
     addSample(b, DAY0_US - 30 * DAY_US, UUID_A, "vm1");     /* too old */
     addSample(b, DAY0_US + 10 * DAY_US, UUID_A, "vm1");     /* far ahead */
     writeBatch(store, b);
-    assertQuery(db, "SELECT count(*) FROM samples_default", "4");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples_default", "4");
 
     maintain(store, now, 7 * DAY_MS, 30 * DAY_MS);
-    assertQuery(db, "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_inherits i"
+    vsTestPgAssertQuery(db, "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_inherits i"
                     " JOIN pg_class c ON c.oid = i.inhrelid"
                     " WHERE i.inhparent = 'samples'::regclass",
                 "samples_20240309 samples_20240310 samples_20240311 samples_20240312"
                 " samples_default");
-    assertQuery(db, "SELECT count(*) FROM samples_20240310", "2");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples_20240310", "2");
     /* the old row fell to the retention; the future one waits */
-    assertQuery(db, "SELECT string_agg(at::date::text, ' ') FROM samples_default", "2024-03-20");
+    vsTestPgAssertQuery(db, "SELECT string_agg(at::date::text, ' ') FROM samples_default", "2024-03-20");
     /* the live day has only the BRIN; a day that is over also gets its
      * per-domain btree */
-    assertQuery(db, "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes"
+    vsTestPgAssertQuery(db, "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes"
                     " WHERE tablename = 'samples_20240310'", "samples_20240310_at_idx");
-    assertQuery(db, "SELECT count(*) FROM pg_indexes"
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM pg_indexes"
                     " WHERE indexname = 'samples_20240309_domain_at_idx'", "1");
 
     /* idempotent */
     maintain(store, now, 7 * DAY_MS, 30 * DAY_MS);
-    assertQuery(db, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'samples'::regclass", "5");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'samples'::regclass", "5");
 
     /* Ten days on: the 20th moves out of the default partition, days
      * older than a week are dropped. */
     maintain(store, now + 10 * DAY_US, 7 * DAY_MS, 30 * DAY_MS);
-    assertQuery(db, "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_inherits i"
+    vsTestPgAssertQuery(db, "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_inherits i"
                     " JOIN pg_class c ON c.oid = i.inhrelid"
                     " WHERE i.inhparent = 'samples'::regclass",
                 "samples_20240319 samples_20240320 samples_20240321 samples_20240322"
                 " samples_default");
-    assertQuery(db, "SELECT count(*) FROM samples_20240320", "1");
-    assertQuery(db, "SELECT count(*) FROM samples_default", "0");
-    assertQuery(db, "SELECT count(*) FROM samples", "1");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples_20240320", "1");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples_default", "0");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples", "1");
 }
 END_TEST
 
@@ -486,8 +437,8 @@ addLoad(vsSampleBatch *b, gint64 time_us, double cpu, gint64 mem)
 
 START_TEST(test_maintain_rollups)
 {
-    g_autofree char *db = freshDatabase("rollups");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "rollups");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(vsSampleBatch) b = vsSampleBatchNew(0);
     g_autoptr(vsSampleBatch) late = vsSampleBatchNew(0);
     g_autoptr(vsSampleBatch) open = vsSampleBatchNew(0);
@@ -507,48 +458,48 @@ START_TEST(test_maintain_rollups)
     writeBatch(store, open);
 
     maintain(store, now, 7 * DAY_MS, 30 * DAY_MS);
-    assertQuery(db, ROLLUP_5M_ROWS,
+    vsTestPgAssertQuery(db, ROLLUP_5M_ROWS,
                 "10:00 10 5.5 10 9.55 5500 10000 9550 100000 55,"
                 " 10:05 2 25 30 29.5 25000 30000 29500 100000 250");
     /* weighted by n: (55 + 50) / 12; p95 the largest 5-minute p95 */
-    assertQuery(db, ROLLUP_1H_ROWS, "10:00 12 8.75 30 29.5 8750 30000 29500");
+    vsTestPgAssertQuery(db, ROLLUP_1H_ROWS, "10:00 12 8.75 30 29.5 8750 30000 29500");
 
     /* A late batch re-rolls its (old) bucket and hour. */
     addLoad(late, ten + 4 * MIN_US, 100, 100000);
     writeBatch(store, late);
     maintain(store, now, 7 * DAY_MS, 30 * DAY_MS);
-    assertQuery(db, "SELECT n || ' ' || cpu_max FROM samples_5m"
+    vsTestPgAssertQuery(db, "SELECT n || ' ' || cpu_max FROM samples_5m"
                     " WHERE bucket = '2024-03-10 10:00:00+00'", "11 100");
-    assertQuery(db, "SELECT n || ' ' || cpu_max FROM samples_1h", "13 100");
+    vsTestPgAssertQuery(db, "SELECT n || ' ' || cpu_max FROM samples_1h", "13 100");
 
     /* A controller's own 5-minute batch changes its hour. */
     addLoad(r5, DAY0_US + 11 * HOUR_US + 5 * MIN_US, 4, 4000);
     writeBatch(store, r5);
     maintain(store, now, 7 * DAY_MS, 30 * DAY_MS);
-    assertQuery(db, "SELECT string_agg(to_char(bucket AT TIME ZONE 'UTC', 'HH24:MI') || ' ' || n,"
+    vsTestPgAssertQuery(db, "SELECT string_agg(to_char(bucket AT TIME ZONE 'UTC', 'HH24:MI') || ' ' || n,"
                     " ', ' ORDER BY bucket) FROM samples_1h", "10:00 13, 11:00 1");
 
     /* The 12:00 bucket closes at 12:05; its hour is still open. */
-    assertQuery(db, "SELECT count(*) FROM samples_5m WHERE bucket >= '2024-03-10 12:00:00+00'", "0");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples_5m WHERE bucket >= '2024-03-10 12:00:00+00'", "0");
     maintain(store, now + 5 * MIN_US, 7 * DAY_MS, 30 * DAY_MS);
-    assertQuery(db, "SELECT n || ' ' || cpu_avg FROM samples_5m"
+    vsTestPgAssertQuery(db, "SELECT n || ' ' || cpu_avg FROM samples_5m"
                     " WHERE bucket = '2024-03-10 12:00:00+00'", "1 7");
-    assertQuery(db, "SELECT count(*) FROM samples_1h WHERE bucket >= '2024-03-10 12:00:00+00'", "0");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples_1h WHERE bucket >= '2024-03-10 12:00:00+00'", "0");
     maintain(store, now + HOUR_US, 7 * DAY_MS, 30 * DAY_MS);
-    assertQuery(db, "SELECT n FROM samples_1h WHERE bucket = '2024-03-10 12:00:00+00'", "1");
+    vsTestPgAssertQuery(db, "SELECT n FROM samples_1h WHERE bucket = '2024-03-10 12:00:00+00'", "1");
 
     /* Past every retention: nothing is left. */
     maintain(store, now + 60 * DAY_US, 7 * DAY_MS, 30 * DAY_MS);
-    assertQuery(db, "SELECT count(*) FROM samples", "0");
-    assertQuery(db, "SELECT count(*) FROM samples_5m", "0");
-    assertQuery(db, "SELECT count(*) FROM samples_1h", "0");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples", "0");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples_5m", "0");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples_1h", "0");
 }
 END_TEST
 
 START_TEST(test_labels)
 {
-    g_autofree char *db = freshDatabase("labels");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "labels");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(GHashTable) labels = NULL;
     g_autoptr(GError) error = NULL;
     const char *bad[] = {
@@ -592,8 +543,8 @@ END_TEST
 
 START_TEST(test_write_outage)
 {
-    g_autofree char *db = freshDatabase("outage");
-    g_autoptr(vsStore) store = openMigrated(db);
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "outage");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
     g_autoptr(vsSampleBatch) b = vsSampleBatchNew(0);
     g_autoptr(GError) error = NULL;
     int i;
@@ -612,7 +563,7 @@ START_TEST(test_write_outage)
 
     vsTestPgRestart(pg);
     writeBatch(store, b);
-    assertQuery(db, "SELECT count(*) FROM samples", "1000");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM samples", "1000");
 }
 END_TEST
 

@@ -30,15 +30,6 @@ pgTeardown(void)
     pg = NULL;
 }
 
-/* A fresh database per test; pid keeps names unique across forked tests. */
-static char *
-freshDatabase(const char *tag)
-{
-    g_autofree char *name = g_strdup_printf("t%d_%s", (int)getpid(), tag);
-
-    return vsTestPgCreateDatabase(pg, name);
-}
-
 static vsStore *
 openUrl(const char *conninfo)
 {
@@ -48,23 +39,6 @@ openUrl(const char *conninfo)
 
     ck_assert_msg(store != NULL, "open: %s", error ? error->message : "");
     return store;
-}
-
-/* Run @sql on @conninfo and return the first field of the first row. */
-static char *
-query(const char *conninfo, const char *sql)
-{
-    g_autoptr(vsPgConn) conn = PQconnectdb(conninfo);
-    g_autoptr(vsPgResult) res = NULL;
-
-    ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "%s", PQerrorMessage(conn));
-    res = PQexec(conn, sql);
-    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK ||
-                  PQresultStatus(res) == PGRES_COMMAND_OK,
-                  "%s: %s", sql, PQresultErrorMessage(res));
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) == 0)
-        return NULL;
-    return g_strdup(PQgetisnull(res, 0, 0) ? "(null)" : PQgetvalue(res, 0, 0));
 }
 
 static guint
@@ -79,14 +53,14 @@ builtinCount(void)
 static guint
 migrationRows(const char *conninfo)
 {
-    g_autofree char *n = query(conninfo, "SELECT count(*) FROM vs_schema_migrations");
+    g_autofree char *n = vsTestPgQuery(conninfo, "SELECT count(*) FROM vs_schema_migrations");
 
     return (guint)atoi(n);
 }
 
 START_TEST(test_migrate_fresh)
 {
-    g_autofree char *db = freshDatabase("fresh");
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "fresh");
     g_autoptr(vsStore) store = openUrl(db);
     g_autoptr(GPtrArray) known = vsMigrationsBuiltin(NULL);
     g_autoptr(GPtrArray) status = NULL;
@@ -109,14 +83,14 @@ START_TEST(test_migrate_fresh)
         g_autofree char *sql = g_strdup_printf("SELECT checksum || ' ' || name FROM"
                                                " vs_schema_migrations WHERE version = %d",
                                                m->version);
-        g_autofree char *row = query(db, sql);
+        g_autofree char *row = vsTestPgQuery(db, sql);
         g_autofree char *expect = g_strdup_printf("%s %s", m->checksum, m->name);
 
         ck_assert_str_eq(row, expect);
     }
     /* 0001 created its tables. */
-    g_free(query(db, "SELECT count(*) FROM hosts"));
-    g_free(query(db, "SELECT count(*) FROM domain_events"));
+    g_free(vsTestPgQuery(db, "SELECT count(*) FROM hosts"));
+    g_free(vsTestPgQuery(db, "SELECT count(*) FROM domain_events"));
 
     status = vsStoreMigrationStatus(store, &error);
     ck_assert_ptr_nonnull(status);
@@ -134,7 +108,7 @@ END_TEST
 
 START_TEST(test_migrate_twice)
 {
-    g_autofree char *db = freshDatabase("twice");
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "twice");
     g_autoptr(vsStore) store = openUrl(db);
     g_autoptr(GError) error = NULL;
     guint applied = 999;
@@ -150,7 +124,7 @@ END_TEST
 
 START_TEST(test_status_fresh)
 {
-    g_autofree char *db = freshDatabase("status");
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "status");
     g_autoptr(vsStore) store = openUrl(db);
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) status = vsStoreMigrationStatus(store, &error);
@@ -168,7 +142,7 @@ END_TEST
 
 START_TEST(test_newer_refused)
 {
-    g_autofree char *db = freshDatabase("newer");
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "newer");
     g_autoptr(vsStore) store = openUrl(db);
     g_autoptr(GPtrArray) status = NULL;
     g_autoptr(GError) error = NULL;
@@ -177,7 +151,7 @@ START_TEST(test_newer_refused)
     guint applied = 999;
 
     ck_assert(vsStoreMigrate(store, &applied, &error));
-    g_free(query(db, "INSERT INTO vs_schema_migrations (version, name, checksum)"
+    g_free(vsTestPgQuery(db, "INSERT INTO vs_schema_migrations (version, name, checksum)"
                      " VALUES (9999, '9999_future', 'abc')"));
 
     expect = g_strdup_printf("database schema is at version 9999 but this virt-shadow"
@@ -204,7 +178,7 @@ END_TEST
 
 START_TEST(test_newer_refused_before_applying)
 {
-    g_autofree char *db = freshDatabase("newer0");
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "newer0");
     g_autoptr(vsStore) store = openUrl(db);
     g_autoptr(GPtrArray) status = NULL;
     g_autoptr(GError) error = NULL;
@@ -213,19 +187,19 @@ START_TEST(test_newer_refused_before_applying)
     /* Only a future row: nothing of ours may be applied. */
     status = vsStoreMigrationStatus(store, &error);
     ck_assert_ptr_nonnull(status);
-    g_free(query(db, "INSERT INTO vs_schema_migrations (version, name, checksum)"
+    g_free(vsTestPgQuery(db, "INSERT INTO vs_schema_migrations (version, name, checksum)"
                      " VALUES (9999, '9999_future', 'abc')"));
     ck_assert(!vsStoreMigrate(store, NULL, &error));
     ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_SCHEMA));
     ck_assert_uint_eq(migrationRows(db), 1);
-    hosts = query(db, "SELECT to_regclass('hosts') IS NULL");
+    hosts = vsTestPgQuery(db, "SELECT to_regclass('hosts') IS NULL");
     ck_assert_str_eq(hosts, "t");
 }
 END_TEST
 
 START_TEST(test_tampered_refused)
 {
-    g_autofree char *db = freshDatabase("tampered");
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "tampered");
     g_autoptr(vsStore) store = openUrl(db);
     g_autoptr(GPtrArray) known = vsMigrationsBuiltin(NULL);
     g_autoptr(GPtrArray) status = NULL;
@@ -234,7 +208,7 @@ START_TEST(test_tampered_refused)
     vsMigration *first = g_ptr_array_index(known, 0);
 
     ck_assert(vsStoreMigrate(store, NULL, &error));
-    g_free(query(db, "UPDATE vs_schema_migrations SET checksum = 'tampered'"
+    g_free(vsTestPgQuery(db, "UPDATE vs_schema_migrations SET checksum = 'tampered'"
                      " WHERE version = 1"));
 
     expect = g_strdup_printf("migration '%s' was edited after it was applied (checksum mismatch)",
@@ -291,7 +265,7 @@ START_TEST(test_concurrent_migrate)
 
     for (round = 0; round < 5; round++) {
         g_autofree char *tag = g_strdup_printf("conc%d", round);
-        g_autofree char *db = freshDatabase(tag);
+        g_autofree char *db = vsTestPgFreshDatabase(pg, tag);
         migrateJob jobs[4] = { 0 };
         GThread *threads[4];
         GMutex mutex;
@@ -381,7 +355,7 @@ END_TEST
 
 START_TEST(test_heartbeat_events)
 {
-    g_autofree char *db = freshDatabase("rows");
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "rows");
     g_autoptr(vsStore) store = openUrl(db);
     g_autoptr(GError) error = NULL;
     g_autofree char *row = NULL;
@@ -392,17 +366,17 @@ START_TEST(test_heartbeat_events)
 
     ck_assert_msg(vsStoreHostHeartbeat(store, "h1", "qemu:///system", "0.1", &error),
                   "%s", error ? error->message : "");
-    row = query(db, "SELECT uri || ' ' || version || ' ' ||"
+    row = vsTestPgQuery(db, "SELECT uri || ' ' || version || ' ' ||"
                     " (heartbeat_at >= started_at)::text FROM hosts WHERE name = 'h1'");
     ck_assert_str_eq(row, "qemu:///system 0.1 true");
-    started = query(db, "SELECT started_at FROM hosts WHERE name = 'h1'");
+    started = vsTestPgQuery(db, "SELECT started_at FROM hosts WHERE name = 'h1'");
     g_clear_pointer(&row, g_free);
 
     ck_assert(vsStoreHostHeartbeat(store, "h1", "qemu+ssh://x/system", "0.2", &error));
-    row = query(db, "SELECT count(*) || ' ' || max(uri) || ' ' || max(version) FROM hosts");
+    row = vsTestPgQuery(db, "SELECT count(*) || ' ' || max(uri) || ' ' || max(version) FROM hosts");
     ck_assert_str_eq(row, "1 qemu+ssh://x/system 0.2");
     /* Only the first heartbeat of a process marks its start. */
-    started2 = query(db, "SELECT started_at FROM hosts WHERE name = 'h1'");
+    started2 = vsTestPgQuery(db, "SELECT started_at FROM hosts WHERE name = 'h1'");
     ck_assert_str_eq(started, started2);
     g_clear_pointer(&row, g_free);
 
@@ -412,12 +386,12 @@ START_TEST(test_heartbeat_events)
                   "%s", error ? error->message : "");
     ck_assert(vsStoreRecordDomainEvent(store, G_GINT64_CONSTANT(1700000001000000), "h1",
                                        NULL, "vm2", "stopped", 0, &error));
-    row = query(db, "SELECT (extract(epoch FROM at) * 1000000)::bigint || ' ' || host"
+    row = vsTestPgQuery(db, "SELECT (extract(epoch FROM at) * 1000000)::bigint || ' ' || host"
                     " || ' ' || domain_uuid || ' ' || domain_name || ' ' || event"
                     " || ' ' || detail FROM domain_events WHERE domain_name = 'vm1'");
     ck_assert_str_eq(row, "1700000000123456 h1 c7a5fdbd-cdaf-9455-926a-d65c16db1809 vm1 started 1");
     g_clear_pointer(&row, g_free);
-    row = query(db, "SELECT (domain_uuid IS NULL)::text || ' ' || event || ' ' || detail"
+    row = vsTestPgQuery(db, "SELECT (domain_uuid IS NULL)::text || ' ' || event || ' ' || detail"
                     " FROM domain_events WHERE domain_name = 'vm2'");
     ck_assert_str_eq(row, "true stopped 0");
 
@@ -430,7 +404,7 @@ END_TEST
 
 START_TEST(test_reconnect_after_outage)
 {
-    g_autofree char *db = freshDatabase("outage");
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "outage");
     g_autoptr(vsStore) store = openUrl(db);
     g_autoptr(GError) error = NULL;
 

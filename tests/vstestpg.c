@@ -359,3 +359,50 @@ vsTestPgStop(vsTestPg *pg)
     vsPgIdentityFree(pg->identity);
     g_free(pg);
 }
+
+char *
+vsTestPgFreshDatabase(vsTestPg *pg, const char *tag)
+{
+    /* the pid keeps names unique across forked tests */
+    g_autofree char *name = g_strdup_printf("t%d_%s", (int)getpid(), tag);
+
+    return vsTestPgCreateDatabase(pg, name);
+}
+
+vsStore *
+vsTestStoreOpenMigrated(const char *conninfo)
+{
+    vsStoreTarget target = { .url = (char *)conninfo };
+    g_autoptr(GError) error = NULL;
+    vsStore *store = vsStoreOpen(&target, FALSE, &error);
+
+    ck_assert_msg(store != NULL, "open: %s", error ? error->message : "");
+    ck_assert_msg(vsStoreMigrate(store, NULL, &error), "migrate: %s",
+                  error ? error->message : "");
+    return store;
+}
+
+char *
+vsTestPgQuery(const char *conninfo, const char *sql)
+{
+    g_autoptr(vsPgConn) conn = PQconnectdb(conninfo);
+    g_autoptr(vsPgResult) res = NULL;
+
+    ck_assert_msg(PQstatus(conn) == CONNECTION_OK, "%s", PQerrorMessage(conn));
+    res = PQexec(conn, sql);
+    ck_assert_msg(PQresultStatus(res) == PGRES_TUPLES_OK ||
+                  PQresultStatus(res) == PGRES_COMMAND_OK,
+                  "%s: %s", sql, PQresultErrorMessage(res));
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) == 0)
+        return NULL;
+    return g_strdup(PQgetisnull(res, 0, 0) ? "(null)" : PQgetvalue(res, 0, 0));
+}
+
+void
+vsTestPgAssertQuery(const char *conninfo, const char *sql, const char *expect)
+{
+    g_autofree char *got = vsTestPgQuery(conninfo, sql);
+
+    ck_assert_msg(g_strcmp0(got, expect) == 0, "%s: got '%s', expected '%s'",
+                  sql, got ? got : "(no row)", expect);
+}

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <glib.h>
 
+#include "store/vsstore.h"
 #include "telemetry/vssampler.h"
 
 G_BEGIN_DECLS
@@ -46,6 +47,14 @@ void vsTestPgKill(vsTestPg *pg);
 void vsTestPgRestart(vsTestPg *pg);
 /* Stop the server and remove everything. Accepts NULL. */
 void vsTestPgStop(vsTestPg *pg);
+/* A database of the test's own on @pg, named after the pid and @tag. */
+char *vsTestPgFreshDatabase(vsTestPg *pg, const char *tag);
+/* The store at @conninfo, opened and migrated; the test fails otherwise. */
+vsStore *vsTestStoreOpenMigrated(const char *conninfo);
+/* The first field of the first row @sql returns on @conninfo ("(null)"
+ * for SQL NULL), NULL when no row; an SQL error fails the test. */
+char *vsTestPgQuery(const char *conninfo, const char *sql);
+void vsTestPgAssertQuery(const char *conninfo, const char *sql, const char *expect);
 
 /* --- private libvirtd (tests/vstestlibvirtd.c) ---------------------------- */
 typedef struct _vsTestLibvirtd vsTestLibvirtd;
