@@ -138,6 +138,7 @@ START_TEST(test_selector_inputs)
 
     vsSelectorConfigDefaults(&cfg, VS_RESOURCE_CPU, STEP);
     cfg.model.n_inputs = 1;
+    cfg.n_quantiles = 0;
     s = vsSelectorNew(&cfg, only);
     for (guint i = 0; i < 4 * DAY; i++) {
         /* a request rate that wanders, and CPU that follows it */

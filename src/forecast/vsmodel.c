@@ -14,6 +14,7 @@ static const vsModelDriver *const vsModelAll[] = {
     &vsModelAr,
     &vsModelHoltWinters,
     &vsModelRegression,
+    &vsModelQuantile,
     NULL,
 };
 

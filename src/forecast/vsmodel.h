@@ -36,8 +36,13 @@ typedef struct _vsModelOptions vsModelOptions;
 struct _vsModelOptions {
     vsResourceKind resource;
     double step_s;          /* seconds between observations, > 0 */
-    guint period;           /* season length in steps; 0 = detect (or none) */
+    guint period;           /* season length in steps; 0: the model detects
+                             * it; 1: there is none */
     guint n_inputs;         /* covariates per observation (regression) */
+    /* "quantile" only: which quantile of the recent values (0: 0.95), and
+     * how fast older values fade (seconds; 0: a day) */
+    double quantile;
+    double half_life_s;
 };
 
 /* One series as arrays of @n observations, oldest first.  @t is seconds
@@ -86,6 +91,7 @@ extern const vsModelDriver vsModelSeasonal;
 extern const vsModelDriver vsModelHoltWinters;
 extern const vsModelDriver vsModelAr;
 extern const vsModelDriver vsModelRegression;
+extern const vsModelDriver vsModelQuantile;
 
 /* All drivers in a stable order, NULL-terminated; lookup by name. */
 const vsModelDriver *const *vsModelDrivers(void);

@@ -15,11 +15,14 @@
 /* The chosen model is refitted at once when its recent error exceeds its
  * error at the last fit by this factor. */
 #define VS_SELECT_DRIFT_FACTOR 2.0
+/* Refits between two searches for the season. */
+#define VS_SELECT_PERIOD_REFITS 7
 
 /* One model, running on the series. */
 typedef struct {
     vsForecaster *fc;
     gboolean fitted;
+    gboolean level_only;    /* a quantile: allocates as it is, forecasts nothing */
 } vsModelRun;
 
 /* One model at one level: what it would allocate, and what that cost. */
@@ -36,6 +39,7 @@ struct _vsSelector {
     GArray *runs;           /* vsModelRun */
     GArray *cands;          /* vsCandidate */
     guint period;
+    guint refits;
     int chosen;             /* index into cands, -1: none */
     guint switches;
     double fit_mae;         /* the chosen model's MAE when last fitted */
@@ -63,9 +67,13 @@ vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double 
         .window_steps = 1,
         .levels = { 0.95, 0.98, 0.99, 1 },
         .n_levels = 4,
-        /* chosen on the Bitbrains traces ("make bench"): the median
-         * under-provisioning no worse than VPA's */
-        .under_cost = 120,
+        /* chosen on the Bitbrains traces (bench/vsbenchbacktest.sh): the
+         * median under-provisioning no worse than VPA's */
+        .quantiles = { 0.95, 0.99 },
+        .n_quantiles = 2,
+        .half_lives_s = { 24 * 3600 },
+        .n_half_lives = 1,
+        .under_cost = 100,
         .change_penalty = 0.1,
         .decay = 2.0 / (day + 1),
         .history_steps = 7 * day,
@@ -79,6 +87,9 @@ vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double 
         cfg->levels[2] = 1;
         cfg->n_levels = 3;
         cfg->under_cost = 3000;
+        /* a week's memory of costs: after any shortfall, stay generous for
+         * days, as memory jumps back to levels it has reached before */
+        cfg->decay = 2.0 / (7 * day + 1);
     }
 }
 
@@ -113,32 +124,59 @@ vsCandidateClear(vsCandidate *c)
 }
 
 static void
+vsSelectorAddCandidate(vsSelector *s, guint run, double level)
+{
+    guint ring = vsSelectorHorizon(s) + 1;
+    vsCandidate c = { .run = run, .level = level };
+
+    c.alloc = g_new(double, ring);
+    for (guint h = 0; h < ring; h++)
+        c.alloc[h] = NAN;
+    g_array_append_val(s->cands, c);
+}
+
+static guint
+vsSelectorAddRun(vsSelector *s, const vsModelDriver *drv, const vsModelOptions *opts,
+                 gboolean level_only)
+{
+    /* a quantile's own errors are never used: keep the fewest */
+    vsModelRun run = {
+        .fc = vsForecasterNew(drv, opts, s->cfg.lead_steps + 1, vsSelectorHorizon(s),
+                              level_only ? 2 : s->cfg.error_window),
+        .level_only = level_only,
+    };
+
+    g_array_append_val(s->runs, run);
+    return s->runs->len - 1;
+}
+
+/* Every forecaster at every level (and VPA's target as it is), and every
+ * quantile of the recent values at every half-life, as they are. */
+static void
 vsSelectorCreateCandidates(vsSelector *s)
 {
     vsModelOptions opts = s->cfg.model;
-    guint ring = vsSelectorHorizon(s) + 1;
 
-    opts.period = s->period;
+    /* detected once here, not again by every model at every fit */
+    opts.period = MAX(s->period, 1);
     g_array_set_size(s->cands, 0);
     g_array_set_size(s->runs, 0);
     for (guint i = 0; i < s->drivers->len; i++) {
-        vsModelRun run = {
-            .fc = vsForecasterNew(g_ptr_array_index(s->drivers, i), &opts,
-                                  s->cfg.lead_steps + 1, vsSelectorHorizon(s),
-                                  s->cfg.error_window),
-        };
+        const vsModelDriver *drv = g_ptr_array_index(s->drivers, i);
+        guint run = vsSelectorAddRun(s, drv, &opts, FALSE);
 
-        g_array_append_val(s->runs, run);
-        for (guint l = 0; l <= s->cfg.n_levels; l++) {
-            /* VPA's target is an allocation in its own right */
-            vsCandidate c = { .run = i, .level = l < s->cfg.n_levels ? s->cfg.levels[l] : NAN };
+        for (guint l = 0; l < s->cfg.n_levels; l++)
+            vsSelectorAddCandidate(s, run, s->cfg.levels[l]);
+        if (drv == &vsModelVpa)
+            vsSelectorAddCandidate(s, run, NAN);
+    }
+    for (guint q = 0; q < s->cfg.n_quantiles; q++) {
+        for (guint h = 0; h < s->cfg.n_half_lives; h++) {
+            vsModelOptions qopts = opts;
 
-            if (isnan(c.level) && g_ptr_array_index(s->drivers, i) != &vsModelVpa)
-                continue;
-            c.alloc = g_new(double, ring);
-            for (guint h = 0; h < ring; h++)
-                c.alloc[h] = NAN;
-            g_array_append_val(s->cands, c);
+            qopts.quantile = s->cfg.quantiles[q];
+            qopts.half_life_s = s->cfg.half_lives_s[h];
+            vsSelectorAddCandidate(s, vsSelectorAddRun(s, &vsModelQuantile, &qopts, TRUE), NAN);
         }
     }
     s->chosen = -1;
@@ -151,12 +189,15 @@ vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidate
 
     s->cfg = *cfg;
     s->cfg.n_levels = CLAMP(cfg->n_levels, 1, VS_SELECT_MAX_LEVELS);
+    s->cfg.n_quantiles = MIN(cfg->n_quantiles, VS_SELECT_MAX_LEVELS);
+    s->cfg.n_half_lives = MIN(cfg->n_half_lives, G_N_ELEMENTS(cfg->half_lives_s));
     s->drivers = g_ptr_array_new();
     if (!candidates)
         candidates = vsModelDrivers();
     /* regression only where samples carry inputs (seed 003) */
     for (guint i = 0; candidates[i]; i++) {
-        if (candidates[i] != &vsModelRegression || cfg->model.n_inputs > 0)
+        if ((candidates[i] != &vsModelRegression || cfg->model.n_inputs > 0) &&
+            candidates[i] != &vsModelQuantile)
             g_ptr_array_add(s->drivers, (gpointer)candidates[i]);
     }
     s->runs = g_array_new(FALSE, TRUE, sizeof(vsModelRun));
@@ -339,8 +380,14 @@ vsSelectorRefit(vsSelector *s)
     g_autofree double *x = s->x ? g_new(double, s->cfg.history_steps * s->cfg.model.n_inputs)
                                 : NULL;
     gsize n = vsSelectorHistory(s, t, y, x);
-    guint period = s->cfg.model.period ? s->cfg.model.period
-                                       : vsPeriodDetect(y, n, 2, MIN(n / 2, 7 * 288), NULL);
+    guint period = s->period;
+
+    /* the season is looked for weekly: it rarely changes, and the search
+     * costs as much as fitting every model */
+    if (s->cfg.model.period)
+        period = s->cfg.model.period;
+    else if (s->refits++ % VS_SELECT_PERIOD_REFITS == 0)
+        period = vsPeriodDetect(y, n, 2, MIN(n / 2, 7 * 288), NULL);
 
     if (period != s->period || s->runs->len == 0) {
         s->period = period;
@@ -440,7 +487,7 @@ vsSelectorBestForecaster(vsSelector *s)
         vsModelRun *run = &g_array_index(s->runs, vsModelRun, i);
         double mae = vsForecasterMae(run->fc, s->cfg.lead_steps + 1);
 
-        if (run->fitted && mae < best_mae) {
+        if (run->fitted && !run->level_only && mae < best_mae) {
             best = run;
             best_mae = mae;
         }

@@ -29,6 +29,12 @@ struct _vsSelectorConfig {
      * decides per series which level is worth it. */
     double levels[VS_SELECT_MAX_LEVELS];
     guint n_levels;
+    /* Quantiles of the recent values ("quantile" model) tried as
+     * allocations as they are, each with every half-life. */
+    double quantiles[VS_SELECT_MAX_LEVELS];
+    guint n_quantiles;
+    double half_lives_s[2];
+    guint n_half_lives;
     double under_cost;          /* a step with use above the allocation costs this
                                  * many steps of slack worth the usual use */
     double change_penalty;      /* relative margin to switch candidates */
@@ -39,10 +45,11 @@ struct _vsSelectorConfig {
     guint error_window;         /* errors kept for the intervals */
 };
 
-/* Defaults for @resource at @step_s: lead 1, window 1; CPU levels 0.95 to
- * 0.99, memory 0.995 to 1 (a memory shortfall is an OOM risk, so it also
- * costs ten times more); VPA's own target is a candidate too; history 7
- * days, refit daily. */
+/* Defaults for @resource at @step_s: lead 1, window 1; CPU error levels
+ * 0.95 to 1, memory 0.995 to 1 (a memory shortfall is an OOM risk: it costs
+ * 30 times more, and costs are remembered for a week, not a day); VPA's
+ * own target and quantiles 0.95 and 0.99 of the recent values (half-life
+ * a day) are candidates too; history 7 days, refit daily. */
 void vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double step_s);
 
 typedef struct _vsSelector vsSelector;
