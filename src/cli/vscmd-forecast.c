@@ -223,6 +223,7 @@ vsBacktestJsonSeries(vsJsonWriter *w, const vsBacktestJob *job)
     vsJsonWriterMemberString(w, "resource", vsResourceName(job->resource));
     vsJsonWriterMemberDouble(w, "period_seconds", job->result.period * job->trace->step_s);
     vsJsonWriterMemberString(w, "model", job->result.model);
+    vsJsonWriterMemberDouble(w, "model_level", job->result.level);
     vsJsonWriterMemberInt(w, "model_switches", job->result.switches);
     vsJsonWriterKey(w, "policies");
     vsJsonWriterBeginObject(w);

@@ -314,6 +314,7 @@ vsBacktestRun(const vsBacktestSeries *series, const vsBacktestOptions *o,
         ret->period = vsSelectorPeriod(r.selector);
         ret->model = g_strdup(vsSelectorModel(r.selector));
         ret->switches = vsSelectorSwitches(r.selector);
+        ret->level = vsSelectorLevel(r.selector);
     }
     vsReplayClear(&r);
     return ok;

@@ -65,6 +65,8 @@ struct _vsBacktestResult {
     vsBacktestScore score[VS_POLICY_N];
     guint period;           /* detected season length in steps; 0: none */
     char *model;            /* virt-shadow's choice at the end */
+    double level;           /* and its level: an error quantile, NaN for an
+                             * allocation taken as it is (vpa, quantile) */
     guint switches;         /* how often that choice changed */
 };
 
