@@ -58,6 +58,8 @@ typedef struct {
     double alpha, beta, gamma;
     double sse;             /* in-sample SSE at the fit */
     guint evals;            /* objective evaluations of the fit */
+    gboolean warm;          /* @u holds the last fit's parameters */
+    double u[3];            /* unconstrained (α, β, γ) of the last fit */
     double level, trend;
     double *season;         /* @ring seasonals, indexed by step mod ring */
     guint pos;              /* slot of the next observation */
@@ -367,18 +369,25 @@ vsHwObjective(const double *u, gpointer opaque)
  * the Bitbrains week-long series 60 evaluations land within 0.1% of the
  * SSE a 4x longer search reaches (bench/vsbenchhw.c), at ~9 µs each. */
 static guint
-vsHwOptimise(vsHwProblem *f, guint period, double *u)
+vsHwOptimise(vsHwProblem *f, guint period, double *u, gboolean warm)
 {
     const vsOptimOptions nm = {
         .step = 2.0, .max_evals = 60, .ftol = 1e-5, .fabs_tol = 1e-300, .xtol = 0.2,
     };
+    /* a refit on a day's more data starts where the last one ended, with
+     * a smaller simplex and half the budget: the optimum moves little */
+    const vsOptimOptions again = {
+        .step = 0.5, .max_evals = 30, .ftol = 1e-5, .fabs_tol = 1e-300, .xtol = 0.2,
+    };
     double a = 0.5 / MAX(period, 1);
     guint evals;
 
-    u[0] = vsHwLogit((a - VS_HW_EPS) / (1.0 - 2.0 * VS_HW_EPS));
-    u[1] = vsHwLogit(0.1);
-    u[2] = vsHwLogit(0.05);
-    vsOptimNelderMead(vsHwObjective, f, u, f->seasonal ? 3 : 2, &nm, &evals);
+    if (!warm) {
+        u[0] = vsHwLogit((a - VS_HW_EPS) / (1.0 - 2.0 * VS_HW_EPS));
+        u[1] = vsHwLogit(0.1);
+        u[2] = vsHwLogit(0.05);
+    }
+    vsOptimNelderMead(vsHwObjective, f, u, f->seasonal ? 3 : 2, warm ? &again : &nm, &evals);
     return evals;
 }
 
@@ -462,15 +471,19 @@ vsModelHwFit(gpointer model, const vsSeries *series, GError **error)
     else
         vsHwLine10(filled, &f.l0, &f.b0);
 
-    hw->evals = vsHwOptimise(&f, hw->period, u);
+    memcpy(u, hw->u, sizeof(u));
+    hw->evals = vsHwOptimise(&f, hw->period, u, hw->warm);
     vsHwParams(u, f.seasonal, &hw->alpha, &hw->beta, &hw->gamma);
     dl = db = 0.0;
     hw->sse = vsHwProfiledSse(&f, hw->alpha, hw->beta, hw->gamma, &dl, &db);
     if (hw->sse == HUGE_VAL) {
+        hw->warm = FALSE;
         g_set_error_literal(error, VS_ERROR, VS_ERROR_INVALID,
                             "holt-winters overflows on this series");
         return FALSE;
     }
+    memcpy(hw->u, u, sizeof(u));
+    hw->warm = TRUE;
     vsHwRunFinal(hw, &f, f.l0 + dl, f.b0 + db);
     return TRUE;
 }
