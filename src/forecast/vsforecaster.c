@@ -14,8 +14,9 @@
  * tried: on the Bitbrains traces it chased isolated spikes and cost more
  * slack than it saved.) */
 typedef struct {
-    double *fifo;
-    double *sorted;
+    float *fifo;            /* single precision: plenty for errors, and a
+                             * domain's windows cost half */
+    float *sorted;
     guint cap;
     guint len;
     guint head;             /* oldest in fifo */
@@ -39,8 +40,8 @@ struct _vsForecaster {
 static void
 vsErrorWindowInit(vsErrorWindow *w, guint cap)
 {
-    w->fifo = g_new(double, cap);
-    w->sorted = g_new(double, cap);
+    w->fifo = g_new(float, cap);
+    w->sorted = g_new(float, cap);
     w->cap = cap;
 }
 
@@ -53,7 +54,7 @@ vsErrorWindowClear(vsErrorWindow *w)
 
 /* First index whose value is >= @v. */
 static guint
-vsSortedLowerBound(const double *a, guint n, double v)
+vsSortedLowerBound(const float *a, guint n, float v)
 {
     guint lo = 0, hi = n;
 
@@ -69,13 +70,14 @@ vsSortedLowerBound(const double *a, guint n, double v)
 }
 
 static void
-vsErrorWindowAdd(vsErrorWindow *w, double e)
+vsErrorWindowAdd(vsErrorWindow *w, double error)
 {
+    float e = (float)error;
     guint i, slot;
 
     if (w->len == w->cap) {
         i = vsSortedLowerBound(w->sorted, w->len, w->fifo[w->head]);
-        memmove(w->sorted + i, w->sorted + i + 1, (w->len - i - 1) * sizeof(double));
+        memmove(w->sorted + i, w->sorted + i + 1, (w->len - i - 1) * sizeof(float));
         w->len--;
         w->abs_sum -= fabs(w->fifo[w->head]);
         slot = w->head;
@@ -85,7 +87,7 @@ vsErrorWindowAdd(vsErrorWindow *w, double e)
     }
     w->fifo[slot] = e;
     i = vsSortedLowerBound(w->sorted, w->len, e);
-    memmove(w->sorted + i + 1, w->sorted + i, (w->len - i) * sizeof(double));
+    memmove(w->sorted + i + 1, w->sorted + i, (w->len - i) * sizeof(float));
     w->sorted[i] = e;
     w->len++;
     w->abs_sum += fabs(e);

@@ -46,9 +46,11 @@ struct _vsSelector {
     double usual;           /* decayed mean use: the unit of slack */
 
     /* the last history_steps observations: grown as they come (a daemon
-     * may track thousands of young domains), then a ring */
-    double *t;
-    double *y;
+     * may track thousands of young domains), then a ring.  Observations are
+     * one step apart, so times are not kept; single precision is plenty for
+     * usage and halves what a domain's week costs. */
+    double t0;              /* time of the first observation */
+    float *y;
     double *x;              /* n_inputs per observation, when there are inputs */
     gsize cap;
     guint64 seen;
@@ -218,7 +220,6 @@ vsSelectorFree(vsSelector *s)
     g_ptr_array_unref(s->drivers);
     g_array_unref(s->cands);
     g_array_unref(s->runs);
-    g_free(s->t);
     g_free(s->y);
     g_free(s->x);
     g_free(s);
@@ -236,7 +237,7 @@ vsSelectorHistory(vsSelector *s, double *t, double *y, double *x)
     for (gsize i = 0; i < n; i++) {
         gsize j = (first + i) % s->cfg.history_steps;
 
-        t[i] = s->t[j];
+        t[i] = s->t0 + (first + i) * s->cfg.model.step_s;
         y[i] = s->y[j];
         if (x)
             memcpy(x + i * k, s->x + j * k, k * sizeof(double));
@@ -429,15 +430,15 @@ vsSelectorRemember(vsSelector *s, double t, double y, const double *x)
     gsize i = s->seen % s->cfg.history_steps;
     guint k = s->cfg.model.n_inputs;
 
+    if (s->seen == 0)
+        s->t0 = t;
     if (i >= s->cap) {
         s->cap = MIN(MAX(64, s->cap * 2), s->cfg.history_steps);
-        s->t = g_renew(double, s->t, s->cap);
-        s->y = g_renew(double, s->y, s->cap);
+        s->y = g_renew(float, s->y, s->cap);
         if (k)
             s->x = g_renew(double, s->x, s->cap * k);
     }
-    s->t[i] = t;
-    s->y[i] = y;
+    s->y[i] = (float)y;
     for (guint j = 0; j < k; j++)
         s->x[i * k + j] = x ? x[j] : NAN;
     s->seen++;

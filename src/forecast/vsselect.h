@@ -60,7 +60,7 @@ vsSelector *vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *cons
 void vsSelectorFree(vsSelector *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsSelector, vsSelectorFree)
 
-/* The next value of the series at @t (NaN: missing), with the
+/* The next value of the series, at @t: one step after the last (NaN: missing), with the
  * model.n_inputs workload inputs behind it in @x (NULL or NaN: unknown). */
 void vsSelectorObserve(vsSelector *s, double t, double y, const double *x);
 
