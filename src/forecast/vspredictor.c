@@ -42,6 +42,7 @@ typedef struct {
     char uuid[VS_UUID_STRLEN];
     char *name;
     gint64 slot_us;             /* start of the open slot */
+    guint64 closed;             /* slots closed so far */
     gint64 last_sample_us;
     vsResourceState res[VS_RESOURCES];
     /* workload inputs: the numeric labels the domain had when first seen */
@@ -336,15 +337,6 @@ vsPredictorForecast(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 s
     vsPredictorEmitForecast(p, d, r, slot_us, NAN);
 }
 
-static void
-vsPredictorObserve(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 slot_us,
-                   double y, const double *x)
-{
-    vsResourceState *s = &d->res[r];
-
-    vsSelectorObserve(s->sel, slot_us / (double)G_USEC_PER_SEC, y, x);
-}
-
 /* Close the open slot: score, learn, forecast the next. */
 static void
 vsPredictorClose(vsPredictor *p, vsDomainState *d, gint64 now_us)
@@ -361,12 +353,14 @@ vsPredictorClose(vsPredictor *p, vsDomainState *d, gint64 now_us)
         double y = s->count ? s->sum / s->count : NAN;
 
         vsPredictorScore(p, d, r, d->slot_us, y);
-        vsPredictorObserve(p, d, r, d->slot_us, y, d->n_inputs ? x : NULL);
+        vsSelectorObserve(s->sel, d->slot_us / (double)G_USEC_PER_SEC, y,
+                          d->n_inputs ? x : NULL);
         s->sum = 0;
         s->count = 0;
         vsPredictorForecast(p, d, r, d->slot_us + p->step_us, now_us);
     }
     d->slot_us += p->step_us;
+    d->closed++;
 }
 
 static void
@@ -428,22 +422,42 @@ vsPredictorAddSample(vsPredictor *p, const vsSample *x)
     return fresh;
 }
 
+static void
+vsPredictorObserveBoth(vsDomainState *d, gint64 slot_us, double cpu, double mem_mib)
+{
+    double t = slot_us / (double)G_USEC_PER_SEC;
+
+    /* history has no inputs: the regression learns from now on */
+    vsSelectorObserve(d->res[VS_RESOURCE_CPU].sel, t, cpu, NULL);
+    vsSelectorObserve(d->res[VS_RESOURCE_MEMORY].sel, t, mem_mib, NULL);
+}
+
 void
 vsPredictorWarm(vsPredictor *p, const char *uuid, GArray *history)
 {
     vsDomainState *d = g_hash_table_lookup(p->domains, uuid);
+    gint64 next;
 
-    if (!d)
+    /* history that comes late (a slow database) would land after newer
+     * slots: the domain then learns from its own slots only */
+    if (!d || d->closed > 0 || history->len == 0)
         return;
+    next = g_array_index(history, vsHistoryPoint, 0).at_us;
     for (guint i = 0; i < history->len; i++) {
         const vsHistoryPoint *h = &g_array_index(history, vsHistoryPoint, i);
 
         if (h->at_us >= d->slot_us)
             break;
-        /* history has no inputs: the regression learns from now on */
-        vsPredictorObserve(p, d, VS_RESOURCE_CPU, h->at_us, h->cpu, NULL);
-        vsPredictorObserve(p, d, VS_RESOURCE_MEMORY, h->at_us, h->mem_mib, NULL);
+        if (h->at_us < next)
+            continue;
+        /* models count steps, not time: a missing bucket is a missing value */
+        for (; next < h->at_us; next += p->step_us)
+            vsPredictorObserveBoth(d, next, NAN, NAN);
+        vsPredictorObserveBoth(d, h->at_us, h->cpu, h->mem_mib);
+        next += p->step_us;
     }
+    for (; next < d->slot_us; next += p->step_us)
+        vsPredictorObserveBoth(d, next, NAN, NAN);
 }
 
 vsPredictorOutput *

@@ -383,12 +383,14 @@ vsSelectorRefit(vsSelector *s)
     gsize n = vsSelectorHistory(s, t, y, x);
     guint period = s->period;
 
-    /* the season is looked for weekly: it rarely changes, and the search
-     * costs as much as fitting every model */
+    /* the season is looked for at every refit of the first week, as more
+     * cycles make it clearer, then weekly: it rarely changes, and the
+     * search costs as much as fitting every model */
     if (s->cfg.model.period)
         period = s->cfg.model.period;
-    else if (s->refits++ % VS_SELECT_PERIOD_REFITS == 0)
+    else if (s->refits < VS_SELECT_PERIOD_REFITS || s->refits % VS_SELECT_PERIOD_REFITS == 0)
         period = vsPeriodDetect(y, n, 2, MIN(n / 2, 7 * 288), NULL);
+    s->refits++;
 
     if (period != s->period || s->runs->len == 0) {
         s->period = period;
