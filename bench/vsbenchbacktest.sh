@@ -2,7 +2,9 @@
 # vsbenchbacktest.sh: the 150-VM Bitbrains backtest, every policy, both
 # resources, timed; virt-shadow's medians against VPA's (the goals of the
 # forecasting issue: under-provisioning <= VPA's, slack <= 0.85 x VPA's),
-# and its 90 % interval coverage.  VS_TRACES overrides the trace directory.
+# and its 90 % interval coverage; then, where numpy is installed, the
+# clairvoyant reference of bench/vsbenchbound.py.  VS_TRACES overrides the
+# trace directory.
 set -eu
 src=${VS_TEST_SRCDIR:-.}
 build=${VS_TEST_BUILDDIR:-.}
@@ -39,3 +41,16 @@ for r in ("cpu", "memory"):
           f" ({'met' if under_ok else 'NOT met'}), coverage90 {cov:.3f}"
           f" (goal 0.85..0.95: {'met' if 0.85 <= cov <= 0.95 else 'NOT met'})")
 PY
+vpa=$(python3 - "$out" <<'PY'
+import json, sys
+pol = {(p["name"], p["resource"]): p for p in json.load(open(sys.argv[1]))["policies"]}
+print(" ".join(str(pol[("vpa", r)][k]) for r in ("cpu", "memory")
+               for k in ("median_slack", "median_underprovision")))
+PY
+)
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    # shellcheck disable=SC2086 # four numbers
+    /usr/bin/python3 "$src/bench/vsbenchbound.py" "$traces" $vpa
+else
+    echo "vsbenchbound: skipped, /usr/bin/python3 has no numpy (Debian package 'python3-numpy')"
+fi

@@ -127,6 +127,46 @@ START_TEST(test_selector_seasonal)
 }
 END_TEST
 
+/* Bursts that start at random and last a while: with the burst floor,
+ * the selector covers a burst from its third step on and costs less,
+ * under-provisioning and slack together, than it can without. */
+START_TEST(test_selector_burst_floor)
+{
+    double cost[2];
+
+    for (int on = 0; on <= 1; on++) {
+        g_autoptr(GRand) rng = g_rand_new_with_seed(7);
+        vsSelectorConfig cfg;
+        g_autoptr(vsSelector) s = NULL;
+        double alloc = NAN;
+        guint left = 0;
+        double height = 0;
+
+        vsSelectorConfigDefaults(&cfg, VS_RESOURCE_CPU, STEP);
+        cfg.burst_gain = on ? 1.2 : 0;
+        s = vsSelectorNew(&cfg, NULL);
+        cost[on] = 0;
+        for (guint i = 0; i < 10 * DAY; i++) {
+            double y;
+
+            if (left == 0 && g_rand_double(rng) < 0.01) {
+                left = 12;
+                height = g_rand_double_range(rng, 1, 10);
+            }
+            y = (left > 0 ? height : 0.5) * g_rand_double_range(rng, 0.95, 1.05);
+            left -= left > 0;
+            if (i >= 7 * DAY && !isnan(alloc))
+                cost[on] += y > alloc ? cfg.under_cost : (alloc - y) / 0.5;
+            vsSelectorObserve(s, i * STEP, y, NULL);
+            if (!vsSelectorAllocate(s, &alloc))
+                alloc = NAN;
+        }
+    }
+    ck_assert_msg(cost[1] < 0.9 * cost[0], "cost %.0f with the floor, %.0f without",
+                  cost[1], cost[0]);
+}
+END_TEST
+
 /* With workload inputs, the input-conditioned regression is a candidate:
  * demand that follows its input is forecast from it. */
 START_TEST(test_selector_inputs)
@@ -217,6 +257,7 @@ main(void)
     tcase_add_test(tc, test_errors_per_horizon);
     tcase_add_test(tc, test_missing_values);
     tcase_add_test(tc, test_selector_seasonal);
+    tcase_add_test(tc, test_selector_burst_floor);
     tcase_add_test(tc, test_selector_inputs);
     tcase_add_test(tc, test_percentile_like_numpy);
     tcase_add_test(tc, test_backtest_constant);

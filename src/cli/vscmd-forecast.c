@@ -224,6 +224,7 @@ vsBacktestJsonSeries(vsJsonWriter *w, const vsBacktestJob *job)
     vsJsonWriterMemberDouble(w, "period_seconds", job->result.period * job->trace->step_s);
     vsJsonWriterMemberString(w, "model", job->result.model);
     vsJsonWriterMemberDouble(w, "model_level", job->result.level);
+    vsJsonWriterMemberBool(w, "burst_floor", job->result.burst);
     vsJsonWriterMemberInt(w, "model_switches", job->result.switches);
     vsJsonWriterKey(w, "policies");
     vsJsonWriterBeginObject(w);

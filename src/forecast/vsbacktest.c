@@ -315,6 +315,7 @@ vsBacktestRun(const vsBacktestSeries *series, const vsBacktestOptions *o,
         ret->model = g_strdup(vsSelectorModel(r.selector));
         ret->switches = vsSelectorSwitches(r.selector);
         ret->level = vsSelectorLevel(r.selector);
+        ret->burst = vsSelectorBurst(r.selector);
     }
     vsReplayClear(&r);
     return ok;

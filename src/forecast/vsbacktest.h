@@ -67,6 +67,7 @@ struct _vsBacktestResult {
     char *model;            /* virt-shadow's choice at the end */
     double level;           /* and its level: an error quantile, NaN for an
                              * allocation taken as it is (vpa, quantile) */
+    gboolean burst;         /* and whether it has the burst floor */
     guint switches;         /* how often that choice changed */
 };
 

@@ -23,12 +23,15 @@ typedef struct {
     vsForecaster *fc;
     gboolean fitted;
     gboolean level_only;    /* a quantile: allocates as it is, forecasts nothing */
+    guint first_cand;       /* its candidates, which are added together */
+    guint n_cands;
 } vsModelRun;
 
 /* One model at one level: what it would allocate, and what that cost. */
 typedef struct {
     guint run;              /* index into runs */
     double level;
+    gboolean burst;         /* with the burst floor */
     double cost;            /* decayed */
     double *alloc;          /* ring: its allocation for step i at [i % n] */
 } vsCandidate;
@@ -44,6 +47,7 @@ struct _vsSelector {
     guint switches;
     double fit_mae;         /* the chosen model's MAE when last fitted */
     double usual;           /* decayed mean use: the unit of slack */
+    double latest;          /* the newest known value, for the burst floor */
 
     /* the last history_steps observations: grown as they come (a daemon
      * may track thousands of young domains), then a ring.  Observations are
@@ -69,13 +73,14 @@ vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double 
         .window_steps = 1,
         .levels = { 0.95, 0.98, 0.99, 1 },
         .n_levels = 4,
-        /* chosen on the Bitbrains traces (bench/vsbenchbacktest.sh): the
-         * median under-provisioning no worse than VPA's */
-        .quantiles = { 0.95, 0.99 },
-        .n_quantiles = 2,
         .half_lives_s = { 24 * 3600 },
         .n_half_lives = 1,
-        .under_cost = 100,
+        /* chosen on the Bitbrains traces (bench/vsbenchbacktest.sh): the
+         * least slack at a median under-provisioning no worse than VPA's */
+        .quantiles = { 0.95, 0.99 },
+        .n_quantiles = 2,
+        .under_cost = 85,
+        .burst_gain = 1.2,
         .change_penalty = 0.1,
         .decay = 2.0 / (day + 1),
         .history_steps = 7 * day,
@@ -89,6 +94,7 @@ vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double 
         cfg->levels[2] = 1;
         cfg->n_levels = 3;
         cfg->under_cost = 3000;
+        cfg->burst_gain = 0;
         /* a week's memory of costs: after any shortfall, stay generous for
          * days, as memory jumps back to levels it has reached before */
         cfg->decay = 2.0 / (7 * day + 1);
@@ -125,16 +131,24 @@ vsCandidateClear(vsCandidate *c)
     g_free(c->alloc);
 }
 
+/* @run at @level, and with the burst floor too when there is one. */
 static void
 vsSelectorAddCandidate(vsSelector *s, guint run, double level)
 {
     guint ring = vsSelectorHorizon(s) + 1;
-    vsCandidate c = { .run = run, .level = level };
 
-    c.alloc = g_new(double, ring);
-    for (guint h = 0; h < ring; h++)
-        c.alloc[h] = NAN;
-    g_array_append_val(s->cands, c);
+    vsModelRun *r = &g_array_index(s->runs, vsModelRun, run);
+
+    for (int burst = 0; burst <= (s->cfg.burst_gain > 0); burst++) {
+        vsCandidate c = { .run = run, .level = level, .burst = burst };
+
+        if (r->n_cands++ == 0)
+            r->first_cand = s->cands->len;
+        c.alloc = g_new(double, ring);
+        for (guint h = 0; h < ring; h++)
+            c.alloc[h] = NAN;
+        g_array_append_val(s->cands, c);
+    }
 }
 
 static guint
@@ -209,6 +223,7 @@ vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidate
     s->next_refit = cfg->min_history_steps;
     s->chosen = -1;
     s->usual = NAN;
+    s->latest = NAN;
     return s;
 }
 
@@ -245,11 +260,18 @@ vsSelectorHistory(vsSelector *s, double *t, double *y, double *x)
     return n;
 }
 
-/* A model's allocation at @level for the window after the current step. */
+/* A candidate's allocation for the window after the current step: its
+ * model's bound at its level, and with the burst floor, never below
+ * burst_gain times the newest use.  On bursty series use that has just
+ * risen tends to stay up for a few steps, which no model of the level
+ * sees in time; on smooth ones the floor is only slack, and the cost
+ * tells which is which. */
 static double
-vsRunAllocation(const vsSelector *s, vsModelRun *run, double level)
+vsCandidateAllocation(vsSelector *s, const vsCandidate *c)
 {
-    double alloc = -INFINITY;
+    vsModelRun *run = vsSelectorRun(s, c);
+    double level = c->level;
+    double alloc = c->burst && !isnan(s->latest) ? s->cfg.burst_gain * s->latest : -INFINITY;
 
     for (guint h = s->cfg.lead_steps + 1; h <= vsSelectorHorizon(s); h++) {
         double q;
@@ -268,14 +290,12 @@ static void
 vsSelectorRecord(vsSelector *s, guint run, guint64 index)
 {
     guint ring = vsSelectorHorizon(s) + 1;
+    const vsModelRun *r = &g_array_index(s->runs, vsModelRun, run);
 
-    for (guint i = 0; i < s->cands->len; i++) {
+    for (guint i = r->first_cand; i < r->first_cand + r->n_cands; i++) {
         vsCandidate *c = vsSelectorCandidate(s, i);
-        double a;
+        double a = vsCandidateAllocation(s, c);
 
-        if (c->run != run)
-            continue;
-        a = vsRunAllocation(s, &g_array_index(s->runs, vsModelRun, run), c->level);
         for (guint h = s->cfg.lead_steps + 1; h <= vsSelectorHorizon(s); h++)
             c->alloc[(index + h) % ring] = a;
     }
@@ -288,16 +308,15 @@ vsSelectorCharge(vsSelector *s, guint run, guint64 index, double y)
 {
     guint ring = vsSelectorHorizon(s) + 1;
     double unit = s->usual > 0 ? s->usual : 1;
+    const vsModelRun *r = &g_array_index(s->runs, vsModelRun, run);
 
-    for (guint i = 0; i < s->cands->len; i++) {
+    for (guint i = r->first_cand; i < r->first_cand + r->n_cands; i++) {
         vsCandidate *c = vsSelectorCandidate(s, i);
         double *slot = &c->alloc[index % ring];
         /* a model that could not allocate is charged as if it gave nothing */
         double a = isnan(*slot) ? 0 : *slot;
         double cost;
 
-        if (c->run != run)
-            continue;
         *slot = NAN;
         if (isnan(y))
             continue;
@@ -350,6 +369,14 @@ vsSelectorStep(vsSelector *s, guint run, guint64 index, double t, double y, cons
     vsSelectorRecord(s, run, index);
 }
 
+static double
+vsLastKnown(const double *y, gsize n)
+{
+    while (n > 0 && isnan(y[n - 1]))
+        n--;
+    return n > 0 ? y[n - 1] : NAN;
+}
+
 /* Fit every model on the history but its last day, then replay that day
  * so errors and costs start out calibrated. */
 static void
@@ -365,10 +392,15 @@ vsSelectorWarmFit(vsSelector *s, const double *t, const double *y, const double 
 
         if (!(run->fitted = vsForecasterFit(run->fc, &head, NULL)))
             continue;
+        s->latest = vsLastKnown(y, n - warm);
         vsSelectorRecord(s, i, base + n - warm - 1);
-        for (gsize j = n - warm; j < n; j++)
+        for (gsize j = n - warm; j < n; j++) {
+            if (!isnan(y[j]))
+                s->latest = y[j];
             vsSelectorStep(s, i, base + j, t[j], y[j], x ? x + j * k : NULL);
+        }
     }
+    s->latest = vsLastKnown(y, n);
 }
 
 /* Refit on the recent history; when the season length changed, start the
@@ -449,6 +481,8 @@ vsSelectorRemember(vsSelector *s, double t, double y, const double *x)
 void
 vsSelectorObserve(vsSelector *s, double t, double y, const double *x)
 {
+    if (!isnan(y))
+        s->latest = y;
     for (guint i = 0; i < s->runs->len; i++) {
         if (g_array_index(s->runs, vsModelRun, i).fitted)
             vsSelectorStep(s, i, s->seen, t, y, x);
@@ -471,7 +505,7 @@ vsSelectorAllocate(vsSelector *s, double *ret)
     if (s->chosen < 0)
         return FALSE;
     c = vsSelectorCandidate(s, s->chosen);
-    a = vsRunAllocation(s, vsSelectorRun(s, c), c->level);
+    a = vsCandidateAllocation(s, c);
     if (isnan(a))
         return FALSE;
     *ret = a;
@@ -520,6 +554,12 @@ double
 vsSelectorLevel(vsSelector *s)
 {
     return s->chosen < 0 ? NAN : vsSelectorCandidate(s, s->chosen)->level;
+}
+
+gboolean
+vsSelectorBurst(vsSelector *s)
+{
+    return s->chosen >= 0 && vsSelectorCandidate(s, s->chosen)->burst;
 }
 
 double

@@ -37,6 +37,8 @@ struct _vsSelectorConfig {
     guint n_half_lives;
     double under_cost;          /* a step with use above the allocation costs this
                                  * many steps of slack worth the usual use */
+    double burst_gain;          /* every candidate also runs with a floor of this
+                                 * times the newest use (0: none) */
     double change_penalty;      /* relative margin to switch candidates */
     double decay;               /* weight of the newest cost, 0..1 */
     guint history_steps;        /* fitted on at most this much history */
@@ -46,8 +48,10 @@ struct _vsSelectorConfig {
 };
 
 /* Defaults for @resource at @step_s: lead 1, window 1; CPU error levels
- * 0.95 to 1, memory 0.995 to 1 (a memory shortfall is an OOM risk: it costs
- * 30 times more, and costs are remembered for a week, not a day); VPA's
+ * 0.95 to 1 with a burst floor of 1.2 x the newest use, memory 0.995 to 1
+ * and no floor (a memory shortfall is an OOM risk: it costs 35 times more,
+ * and costs are remembered for a week, not a day; memory bursts in the
+ * traces do not persist); VPA's
  * own target and quantiles 0.95 and 0.99 of the recent values (half-life
  * a day) are candidates too; history 7 days, refit daily. */
 void vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double step_s);
@@ -77,6 +81,8 @@ gboolean vsSelectorPredict(vsSelector *s, double coverage, double *point, double
 const char *vsSelectorModel(vsSelector *s);
 /* The chosen allocation level (an error quantile), NaN before. */
 double vsSelectorLevel(vsSelector *s);
+/* Whether the chosen allocation has the burst floor. */
+gboolean vsSelectorBurst(vsSelector *s);
 /* The value observed @k steps ago (1: the last), NaN when not kept. */
 double vsSelectorAgo(vsSelector *s, guint k);
 /* How often the choice changed. */
