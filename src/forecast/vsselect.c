@@ -81,7 +81,7 @@ vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double 
         .n_quantiles = 2,
         .under_cost = 85,
         .burst_gain = 1.2,
-        .change_penalty = 0.1,
+        .change_penalty = 0.03,
         .decay = 2.0 / (day + 1),
         .history_steps = 7 * day,
         .min_history_steps = 2 * day,
@@ -95,6 +95,7 @@ vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double 
         cfg->n_levels = 3;
         cfg->under_cost = 3000;
         cfg->burst_gain = 0;
+        cfg->change_penalty = 0.1;
         /* a week's memory of costs: after any shortfall, stay generous for
          * days, as memory jumps back to levels it has reached before */
         cfg->decay = 2.0 / (7 * day + 1);

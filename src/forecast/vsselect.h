@@ -47,13 +47,14 @@ struct _vsSelectorConfig {
     guint error_window;         /* errors kept for the intervals */
 };
 
-/* Defaults for @resource at @step_s: lead 1, window 1; CPU error levels
- * 0.95 to 1 with a burst floor of 1.2 x the newest use, memory 0.995 to 1
- * and no floor (a memory shortfall is an OOM risk: it costs 35 times more,
- * and costs are remembered for a week, not a day; memory bursts in the
- * traces do not persist); VPA's
- * own target and quantiles 0.95 and 0.99 of the recent values (half-life
- * a day) are candidates too; history 7 days, refit daily. */
+/* Defaults for @resource at @step_s: lead 1, window 1, history 7 days,
+ * refit daily.  Candidates: every model at a few error levels, VPA's
+ * target, quantiles 0.95 and 0.99 of the recent values (half-life a day).
+ * CPU: levels 0.95 to 1, each also with a burst floor of 1.2 x the newest
+ * use; a switch must save 3 % of the cost.  Memory: levels 0.995 to 1 and
+ * no floor (its bursts in the traces do not last); a shortfall is an OOM
+ * risk, so it costs 35 times more, costs are remembered for a week, not a
+ * day, and a switch must save 10 %. */
 void vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double step_s);
 
 typedef struct _vsSelector vsSelector;
