@@ -14,6 +14,7 @@
 
 #include <glib.h>
 
+#include "allocator/vshint.h"
 #include "conf/vspolicy.h"
 #include "forecast/vsmodel.h"
 #include "telemetry/vssample.h"
@@ -78,3 +79,109 @@ struct _vsDecision {
  * Decisions usually live in a GArray with Clear as its clear func. */
 void vsDecisionInit(vsDecision *d);
 void vsDecisionClear(vsDecision *d);
+
+/* The action as the head of a reason: "grow to", "hold at", ... */
+const char *vsDecisionVerb(vsAction action);
+
+/* @amount in words for a reason: "3 vCPUs", "1536 MiB" (from KiB). */
+char *vsDecisionFormatAmount(vsResourceKind resource, double amount);
+
+/* Tunables of the rules the policy does not name.  The defaults suit a
+ * 5-minute control interval. */
+typedef struct _vsDecideConfig vsDecideConfig;
+struct _vsDecideConfig {
+    /* reactive fallback: use / allocation */
+    double high_utilization;    /* grow after @up_samples in a row above it (0.8) */
+    guint up_samples;           /* (3) */
+    double low_utilization;     /* shrink once below it for @down_window_s (0.3) */
+    guint down_window_s;        /* (3600) */
+    /* forecast mode: shrink once the target has stayed below the current
+     * for this long (and cooldown-down has passed) (900) */
+    guint shrink_window_s;
+    /* confidence: each factor runs 0..1, the weakest one is the confidence */
+    double max_relative_width;  /* (upper - lower) / point at which width trust is 0 (2) */
+    double max_mase;            /* MASE at which error trust is 0; 1/3 of it or less is 1 (1.5) */
+    double min_coverage;        /* interval coverage at or above which it is trusted (0.8) */
+    guint min_history;          /* slots of history below which trust is 0 (12) */
+    guint full_history;         /* slots of history for full trust (288) */
+};
+
+void vsDecideConfigDefaults(vsDecideConfig *cfg);
+
+/* One resource's forecast at the policy's lead time, in the decision's
+ * unit: cores (vCPU-equivalents) for CPU, KiB for memory (the forecasters
+ * work in MiB: multiply by 1024). */
+typedef struct _vsDecideForecast vsDecideForecast;
+struct _vsDecideForecast {
+    double point;           /* NaN: no forecast, the reactive rule decides */
+    double lower;           /* interval bounds; NaN: unknown (width trust 0) */
+    double upper;
+    double mase;            /* recent mean absolute scaled error; NaN: unknown (trust 0) */
+    double coverage;        /* recent share of actuals inside the interval; NaN: unknown */
+    guint history;          /* slots of history behind the forecast */
+    const char *model;      /* borrowed; NULL: none */
+};
+
+/* Everything one decision on one domain reads.  Nothing is owned. */
+typedef struct _vsDecideInput vsDecideInput;
+struct _vsDecideInput {
+    const vsPolicy *policy;
+    const vsDecideConfig *config;   /* NULL: the defaults */
+    const char *uuid;
+    const char *name;               /* may be NULL */
+    guint vcpus;                    /* online now */
+    guint max_vcpus;                /* the domain's maximum, <vcpu> */
+    guint64 memory_kib;             /* the balloon now, <currentMemory> */
+    guint64 max_memory_kib;         /* <memory> */
+    double used_memory_kib;         /* in the guest; NaN: unknown (no floor known) */
+    double cpu_use;                 /* newest observed CPU use, cores; NaN: none */
+    vsDecideForecast cpu;
+    vsDecideForecast memory;
+    const vsHint *hints;            /* this domain's hints, @n_hints of them */
+    gsize n_hints;
+    gint64 now_us;
+};
+
+void vsDecideInputInit(vsDecideInput *in);
+
+/* What one resource of one domain remembers between intervals.  Plain
+ * data: a dry run ("plan") decides on a copy.  Times are Unix us, 0 for
+ * never. */
+typedef struct _vsDecideState vsDecideState;
+struct _vsDecideState {
+    gint64 last_grow_us;
+    gint64 last_shrink_us;
+    gint64 below_since_us;      /* the target has been below the current since */
+    gint64 low_since_us;        /* observed use has been below low_utilization since */
+    guint above;                /* observations in a row above high_utilization */
+};
+
+void vsDecideStateInit(vsDecideState *state);
+void vsDecideStateClear(vsDecideState *state);
+
+/* One control interval's decision on @resource of the domain in @in.
+ * Initialises @ret (the caller clears it) and fills every field but
+ * outcome (PENDING) and error.  Updates @state's observation counters and
+ * windows; the resize itself is recorded only by vsDecideStateCommit,
+ * once carried out.  A GROW is a request: run it through the host
+ * ledger (vsLedgerServe, vsLedgerLimit) before carrying it out.
+ * Guarantees, whatever the inputs: the target never exceeds the domain's
+ * maximum, never leaves the policy's [min, max] unless it holds at the
+ * current (or moves towards the bounds by at most a step), moves by at
+ * most max-step, and memory never shrinks below used + memory floor.
+ * Policy mode off gives NONE. */
+void vsDecide(const vsDecideInput *in, vsResourceKind resource, vsDecideState *state,
+              vsDecision *ret);
+
+/* Record that @d was carried out at d->at_us (GROW or SHRINK; other
+ * actions are ignored): starts its cooldown and resets the windows. */
+void vsDecideStateCommit(vsDecideState *state, const vsDecision *d);
+
+/* The confidence in [0, 1] of @fc under @cfg: the weakest of width, error,
+ * coverage and history trust.  @ret_weakest (may be NULL) names it:
+ * "no forecast", "interval width", "forecast error", "interval coverage"
+ * or "history". */
+double vsDecideConfidence(const vsDecideForecast *fc, const vsDecideConfig *cfg,
+                          const char **ret_weakest);
+
+G_END_DECLS

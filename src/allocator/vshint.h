@@ -31,3 +31,17 @@ struct _vsHint {
 /* Init zeroes it; Clear frees the strings. */
 void vsHintInit(vsHint *hint);
 void vsHintClear(vsHint *hint);
+
+/* Whether @hint counts at @now_us: not cancelled and @now_us in
+ * [start - @lead_us, end), so that an allocator acting @lead_us ahead
+ * has the allocation in place when the window opens. */
+gboolean vsHintActive(const vsHint *hint, gint64 lead_us, gint64 now_us);
+
+/* The floor the active hints among @hints[0..n) put on a domain at
+ * @now_us: the largest vCPUs and memory (KiB) any of them asks for, 0 for
+ * what none says.  Always writes both; TRUE when at least one hint counts.
+ * The caller passes one domain's hints; policy bounds are not applied here. */
+gboolean vsHintFloor(const vsHint *hints, gsize n, gint64 lead_us, gint64 now_us,
+                     guint *ret_vcpus, guint64 *ret_memory_kib);
+
+G_END_DECLS

@@ -1,0 +1,572 @@
+/*
+ * vsdecide.c: one control interval's decision for one domain
+ *
+ * The target is built in stages, each of which may bind it and name the
+ * clause: the wanted level (forecast or reactive rule), the bounds (hint,
+ * memory floor, policy, domain maximum), then the motion rules
+ * (cooldowns, scale-down window, max step, memory floor on shrinks).
+ */
+#include <config.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "allocator/vsdecide.h"
+
+static const char *const vsActionNames[VS_ACTION_LAST] = {
+    "none", "grow", "shrink", "hold", "queued",
+};
+
+static const char *const vsOutcomeNames[VS_OUTCOME_LAST] = {
+    "pending", "advised", "applied", "failed", "skipped",
+};
+
+static gboolean
+vsDecideNameIndex(const char *const *names, int n, const char *text, int *ret)
+{
+    for (int i = 0; text && i < n; i++) {
+        if (g_str_equal(names[i], text)) {
+            *ret = i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+const char *
+vsActionToString(vsAction action)
+{
+    return action < VS_ACTION_LAST ? vsActionNames[action] : NULL;
+}
+
+gboolean
+vsActionFromString(const char *text, vsAction *ret_action)
+{
+    int i;
+
+    if (!vsDecideNameIndex(vsActionNames, VS_ACTION_LAST, text, &i))
+        return FALSE;
+    *ret_action = i;
+    return TRUE;
+}
+
+const char *
+vsOutcomeToString(vsOutcome outcome)
+{
+    return outcome < VS_OUTCOME_LAST ? vsOutcomeNames[outcome] : NULL;
+}
+
+gboolean
+vsOutcomeFromString(const char *text, vsOutcome *ret_outcome)
+{
+    int i;
+
+    if (!vsDecideNameIndex(vsOutcomeNames, VS_OUTCOME_LAST, text, &i))
+        return FALSE;
+    *ret_outcome = i;
+    return TRUE;
+}
+
+void
+vsDecisionInit(vsDecision *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->current = d->wanted = d->target = NAN;
+    d->forecast = d->upper = d->confidence = NAN;
+}
+
+void
+vsDecisionClear(vsDecision *d)
+{
+    g_clear_pointer(&d->name, g_free);
+    g_clear_pointer(&d->model, g_free);
+    g_clear_pointer(&d->clause, g_free);
+    g_clear_pointer(&d->reason, g_free);
+    g_clear_pointer(&d->error, g_free);
+}
+
+void
+vsDecideConfigDefaults(vsDecideConfig *cfg)
+{
+    cfg->high_utilization = 0.8;
+    cfg->up_samples = 3;
+    cfg->low_utilization = 0.3;
+    cfg->down_window_s = 3600;
+    cfg->shrink_window_s = 900;
+    cfg->max_relative_width = 2;
+    cfg->max_mase = 1.5;
+    cfg->min_coverage = 0.8;
+    cfg->min_history = 12;
+    cfg->full_history = 288;
+}
+
+static void
+vsDecideForecastInit(vsDecideForecast *fc)
+{
+    memset(fc, 0, sizeof(*fc));
+    fc->point = fc->lower = fc->upper = fc->mase = fc->coverage = NAN;
+}
+
+void
+vsDecideInputInit(vsDecideInput *in)
+{
+    memset(in, 0, sizeof(*in));
+    in->used_memory_kib = NAN;
+    in->cpu_use = NAN;
+    vsDecideForecastInit(&in->cpu);
+    vsDecideForecastInit(&in->memory);
+}
+
+void
+vsDecideStateInit(vsDecideState *state)
+{
+    memset(state, 0, sizeof(*state));
+}
+
+void
+vsDecideStateClear(vsDecideState *state)
+{
+    vsDecideStateInit(state);
+}
+
+/* --- confidence ------------------------------------------------------- */
+
+static double
+vsDecideUnit(double x)
+{
+    return CLAMP(x, 0.0, 1.0);
+}
+
+double
+vsDecideConfidence(const vsDecideForecast *fc, const vsDecideConfig *cfg,
+                   const char **ret_weakest)
+{
+    const char *weakest = "no forecast";
+    double trust[4];
+    const char *names[4] = { "interval width", "forecast error", "interval coverage", "history" };
+    double confidence = 0;
+
+    if (isfinite(fc->point)) {
+        double width = (fc->upper - fc->lower) / MAX(fabs(fc->point), 1e-9);
+
+        trust[0] = isfinite(width) ? vsDecideUnit(1 - width / cfg->max_relative_width) : 0;
+        /* MASE at a third of the limit or better is fully trusted */
+        trust[1] = isfinite(fc->mase) ?
+            vsDecideUnit((cfg->max_mase - fc->mase) / (cfg->max_mase * 2 / 3)) : 0;
+        /* the forecasters calibrate their intervals: unknown is no evidence against */
+        trust[2] = isfinite(fc->coverage) ? vsDecideUnit(fc->coverage / cfg->min_coverage) : 1;
+        trust[3] = fc->history < cfg->min_history ? 0 :
+            vsDecideUnit((double)fc->history / MAX(cfg->full_history, 1));
+        confidence = 2;
+        for (guint i = 0; i < G_N_ELEMENTS(trust); i++) {
+            if (trust[i] < confidence) {
+                confidence = trust[i];
+                weakest = names[i];
+            }
+        }
+    }
+    if (ret_weakest)
+        *ret_weakest = weakest;
+    return confidence;
+}
+
+/* --- one resource's view of the inputs ---------------------------------- */
+
+typedef struct {
+    vsResourceKind kind;
+    const vsPolicy *policy;
+    const vsDecideConfig *cfg;
+    const vsDecideForecast *fc;
+    gint64 now_us;
+    double current;
+    double use;             /* observed: cores, or KiB used; NaN: unknown */
+    double lo, hi;          /* the policy's bounds within the domain's maximum */
+    const char *lo_clause;
+    const char *hi_clause;
+    double step;            /* 0: unlimited */
+    double floor;           /* memory: used + floor; NaN: none */
+    double hint;            /* 0: none */
+} vsDecideView;
+
+static void
+vsDecideBounds(vsDecideView *v, double policy_min, double policy_max, double domain_max,
+               const char *min_clause, const char *max_clause)
+{
+    if (domain_max <= 0)
+        domain_max = v->current;    /* unknown: never grow past what it has */
+    v->hi = domain_max;
+    v->hi_clause = "domain-max";
+    if (policy_max > 0 && policy_max <= domain_max) {
+        v->hi = policy_max;
+        v->hi_clause = max_clause;
+    }
+    v->lo = MIN(policy_min, v->hi);
+    v->lo_clause = min_clause;
+}
+
+static void
+vsDecideViewInit(vsDecideView *v, const vsDecideInput *in, vsResourceKind kind,
+                 const vsDecideConfig *cfg)
+{
+    const vsPolicy *p = in->policy;
+    guint hint_vcpus;
+    guint64 hint_memory_kib;
+
+    memset(v, 0, sizeof(*v));
+    v->kind = kind;
+    v->policy = p;
+    v->cfg = cfg;
+    v->now_us = in->now_us;
+    vsHintFloor(in->hints, in->n_hints, (gint64)p->lead_s * G_USEC_PER_SEC, in->now_us,
+                &hint_vcpus, &hint_memory_kib);
+    if (kind == VS_RESOURCE_CPU) {
+        v->fc = &in->cpu;
+        v->current = in->vcpus;
+        v->use = in->cpu_use;
+        v->step = p->max_step_vcpus;
+        v->floor = NAN;
+        v->hint = hint_vcpus;
+        vsDecideBounds(v, MAX(p->min_vcpus, 1), p->max_vcpus, in->max_vcpus,
+                       "min-vcpus", "max-vcpus");
+    } else {
+        v->fc = &in->memory;
+        v->current = in->memory_kib;
+        v->use = in->used_memory_kib;
+        v->step = p->max_step_memory_kib;
+        v->floor = in->used_memory_kib + p->memory_floor_kib;
+        v->hint = hint_memory_kib;
+        vsDecideBounds(v, p->min_memory_kib, p->max_memory_kib, in->max_memory_kib,
+                       "min-memory", "max-memory");
+    }
+}
+
+char *
+vsDecisionFormatAmount(vsResourceKind resource, double amount)
+{
+    if (resource == VS_RESOURCE_CPU)
+        return g_strdup_printf("%.0f vCPU%s", amount, amount == 1 ? "" : "s");
+    return g_strdup_printf("%.0f MiB", amount / 1024);
+}
+
+static char *
+vsDecideAmount(const vsDecideView *v, double x)
+{
+    return vsDecisionFormatAmount(v->kind, x);
+}
+
+static char *
+vsDecideDuration(gint64 s)
+{
+    if (s >= 3600 && s % 3600 == 0)
+        return g_strdup_printf("%" G_GINT64_FORMAT "h", s / 3600);
+    if (s >= 60 && s % 60 == 0)
+        return g_strdup_printf("%" G_GINT64_FORMAT "m", s / 60);
+    return g_strdup_printf("%" G_GINT64_FORMAT "s", s);
+}
+
+/* What the policy asks for a level of use (cores, or KiB). */
+static double
+vsDecideNeed(const vsDecideView *v, double level)
+{
+    double utilization = v->policy->target_utilization;
+
+    if (v->kind == VS_RESOURCE_CPU)
+        return ceil(level / (utilization > 0 ? utilization : 1) - 1e-9);
+    return ceil(level * (1 + v->policy->memory_headroom));
+}
+
+/* --- the wanted level ---------------------------------------------------- */
+
+/* The reactive counters follow the observations in every mode, so that a
+ * switch to the reactive rule starts from what has been seen. */
+static void
+vsDecideObserve(const vsDecideView *v, vsDecideState *state)
+{
+    double util = v->use / v->current;
+
+    if (!isfinite(util)) {
+        state->above = 0;
+        state->low_since_us = 0;
+        return;
+    }
+    state->above = util > v->cfg->high_utilization ? state->above + 1 : 0;
+    if (util >= v->cfg->low_utilization)
+        state->low_since_us = 0;
+    else if (!state->low_since_us)
+        state->low_since_us = v->now_us;
+}
+
+static double
+vsDecideFromForecast(const vsDecideView *v, GString *why)
+{
+    const vsDecideForecast *fc = v->fc;
+    double level = isfinite(fc->upper) ? MAX(fc->upper, fc->point) : fc->point;
+    double wanted = vsDecideNeed(v, MAX(level, 0));
+    g_autofree char *lead = vsDecideDuration(v->policy->lead_s);
+    g_autofree char *amount = vsDecideAmount(v, wanted);
+
+    if (v->kind == VS_RESOURCE_CPU) {
+        g_string_append_printf(why, "the forecast upper bound %.2f cores at +%s over the "
+                               "target utilisation %.2f needs %s",
+                               level, lead, v->policy->target_utilization, amount);
+    } else {
+        g_string_append_printf(why, "the forecast upper bound %.0f MiB at +%s plus headroom "
+                               "%.2f needs %s", level / 1024, lead,
+                               v->policy->memory_headroom, amount);
+    }
+    return wanted;
+}
+
+static double
+vsDecideReactive(const vsDecideView *v, const vsDecideState *state, GString *why)
+{
+    const vsDecideConfig *cfg = v->cfg;
+    double wanted = v->current;
+    g_autofree char *amount = NULL;
+
+    if (state->above >= cfg->up_samples) {
+        /* a rise is under way: at least one vCPU, or 5 % of memory, more */
+        double least = v->kind == VS_RESOURCE_CPU ? v->current + 1 : ceil(v->current * 1.05);
+
+        wanted = MAX(vsDecideNeed(v, v->use), least);
+        amount = vsDecideAmount(v, wanted);
+        g_string_append_printf(why, "use above %.2f of the allocation for %u samples needs %s",
+                               cfg->high_utilization, state->above, amount);
+    } else if (state->low_since_us &&
+               v->now_us - state->low_since_us >= (gint64)cfg->down_window_s * G_USEC_PER_SEC) {
+        g_autofree char *window = vsDecideDuration(cfg->down_window_s);
+
+        wanted = MIN(vsDecideNeed(v, v->use), v->current);
+        amount = vsDecideAmount(v, wanted);
+        g_string_append_printf(why, "use below %.2f of the allocation for %s needs %s",
+                               cfg->low_utilization, window, amount);
+    } else {
+        g_string_append(why, "use crossed no threshold long enough to act");
+    }
+    return wanted;
+}
+
+/* --- bounds --------------------------------------------------------------- */
+
+/* Move @target to @bound when it lies on the wrong side: below it when
+ * @raise, above it otherwise. */
+static double
+vsDecideBind(const vsDecideView *v, double target, double bound, gboolean raise,
+             const char *clause, const char **ret_clause, GString *why)
+{
+    g_autofree char *amount = NULL;
+
+    if (raise ? bound <= target : bound >= target)
+        return target;
+    amount = vsDecideAmount(v, bound);
+    if (g_str_equal(clause, "max-step"))
+        g_string_append_printf(why, ", limited by max-step to %s", amount);
+    else
+        g_string_append_printf(why, ", %s by %s %s", raise ? "raised" : "capped", clause, amount);
+    *ret_clause = clause;
+    return bound;
+}
+
+static double
+vsDecideBound(const vsDecideView *v, double wanted, vsDecision *d, const char **clause,
+              GString *why)
+{
+    double target = wanted;
+
+    if (v->hint > target) {
+        target = vsDecideBind(v, target, v->hint, TRUE, "hint", clause, why);
+        d->hinted = TRUE;
+    }
+    if (isfinite(v->floor))
+        target = vsDecideBind(v, target, v->floor, TRUE, "memory-floor", clause, why);
+    target = vsDecideBind(v, target, v->lo, TRUE, v->lo_clause, clause, why);
+    return vsDecideBind(v, target, v->hi, FALSE, v->hi_clause, clause, why);
+}
+
+/* --- motion --------------------------------------------------------------- */
+
+static vsAction
+vsDecideHold(const vsDecideView *v, double *target, const char *clause, const char **ret_clause,
+             const char *detail, GString *why)
+{
+    g_string_append_printf(why, "; held by %s: %s", clause, detail);
+    *ret_clause = clause;
+    *target = v->current;
+    return VS_ACTION_HOLD;
+}
+
+static double
+vsDecideStep(const vsDecideView *v, double target, const char **clause, GString *why)
+{
+    double delta = target - v->current;
+
+    if (v->step <= 0 || fabs(delta) <= v->step)
+        return target;
+    return vsDecideBind(v, target, v->current + (delta > 0 ? v->step : -v->step),
+                        delta < 0, "max-step", clause, why);
+}
+
+static gint64
+vsDecideLastResize(const vsDecideState *state)
+{
+    return MAX(state->last_grow_us, state->last_shrink_us);
+}
+
+static vsAction
+vsDecideGrow(const vsDecideView *v, const vsDecideState *state, double *target,
+             const char **clause, GString *why)
+{
+    gint64 last = vsDecideLastResize(state);
+    gint64 wait_us = (gint64)v->policy->cooldown_up_s * G_USEC_PER_SEC;
+
+    if (last && v->now_us - last < wait_us) {
+        g_autofree char *cooldown = vsDecideDuration(v->policy->cooldown_up_s);
+        g_autofree char *ago = vsDecideDuration((v->now_us - last) / G_USEC_PER_SEC);
+        g_autofree char *detail = g_strdup_printf("the last resize was %s ago, the cooldown is %s",
+                                                  ago, cooldown);
+
+        return vsDecideHold(v, target, "cooldown-up", clause, detail, why);
+    }
+    *target = vsDecideStep(v, *target, clause, why);
+    return VS_ACTION_GROW;
+}
+
+static vsAction
+vsDecideShrink(const vsDecideView *v, gboolean reactive, const vsDecideState *state,
+               double *target, const char **clause, GString *why)
+{
+    gint64 last = vsDecideLastResize(state);
+    gint64 below_us = v->now_us - state->below_since_us;
+    gint64 window_us = (gint64)v->cfg->shrink_window_s * G_USEC_PER_SEC;
+    double floor;
+
+    /* the reactive rule has waited out its own, longer, window */
+    if (!reactive && below_us < window_us) {
+        g_autofree char *below = vsDecideDuration(below_us / G_USEC_PER_SEC);
+        g_autofree char *window = vsDecideDuration(v->cfg->shrink_window_s);
+        g_autofree char *detail = g_strdup_printf("the target has been below for %s of %s",
+                                                  below, window);
+
+        return vsDecideHold(v, target, "scale-down-window", clause, detail, why);
+    }
+    if (last && v->now_us - last < (gint64)v->policy->cooldown_down_s * G_USEC_PER_SEC) {
+        g_autofree char *cooldown = vsDecideDuration(v->policy->cooldown_down_s);
+        g_autofree char *ago = vsDecideDuration((v->now_us - last) / G_USEC_PER_SEC);
+        g_autofree char *detail = g_strdup_printf("the last resize was %s ago, the cooldown is %s",
+                                                  ago, cooldown);
+
+        return vsDecideHold(v, target, "cooldown-down", clause, detail, why);
+    }
+    *target = vsDecideStep(v, *target, clause, why);
+    /* whatever bound it, a shrink never takes what the guest uses */
+    floor = MIN(v->current, v->floor);
+    if (isfinite(floor) && *target < floor) {
+        *target = vsDecideBind(v, *target, floor, TRUE, "memory-floor", clause, why);
+        if (*target >= v->current)
+            return vsDecideHold(v, target, "memory-floor", clause,
+                                "the guest uses what would be taken", why);
+    }
+    return VS_ACTION_SHRINK;
+}
+
+static vsAction
+vsDecideMove(const vsDecideView *v, gboolean reactive, vsDecideState *state, double *target,
+             const char **clause, GString *why)
+{
+    if (*target >= v->current)
+        state->below_since_us = 0;
+    else if (!state->below_since_us)
+        state->below_since_us = v->now_us;
+
+    if (*target > v->current)
+        return vsDecideGrow(v, state, target, clause, why);
+    if (*target < v->current)
+        return vsDecideShrink(v, reactive, state, target, clause, why);
+    return VS_ACTION_NONE;
+}
+
+/* --- the decision --------------------------------------------------------- */
+
+const char *
+vsDecisionVerb(vsAction action)
+{
+    static const char *const verbs[VS_ACTION_LAST] = {
+        "keep", "grow to", "shrink to", "hold at", "queue at",
+    };
+
+    return action < VS_ACTION_LAST ? verbs[action] : "?";
+}
+
+static char *
+vsDecideSummary(const vsDecideView *v, vsAction action, double target, GString *why)
+{
+    g_autofree char *amount = vsDecideAmount(v, target);
+
+    return g_strdup_printf("%s %s: %s", vsDecisionVerb(action), amount, why->str);
+}
+
+static void
+vsDecideGate(const vsDecideView *v, double confidence, const char *weakest, gboolean reactive,
+             GString *why)
+{
+    if (!reactive)
+        return;
+    g_string_append_printf(why, "confidence %.2f is below %.2f (weakest: %s), so reactively: ",
+                           confidence, v->policy->confidence, weakest);
+}
+
+void
+vsDecide(const vsDecideInput *in, vsResourceKind resource, vsDecideState *state,
+         vsDecision *ret)
+{
+    vsDecideConfig defaults;
+    vsDecideView v;
+    g_autoptr(GString) why = g_string_new(NULL);
+    const char *weakest = NULL;
+    const char *clause = NULL;
+    double target;
+
+    if (!in->config)
+        vsDecideConfigDefaults(&defaults);
+    vsDecideViewInit(&v, in, resource, in->config ? in->config : &defaults);
+
+    vsDecisionInit(ret);
+    ret->at_us = in->now_us;
+    g_strlcpy(ret->uuid, in->uuid ? in->uuid : "", sizeof(ret->uuid));
+    ret->name = g_strdup(in->name);
+    ret->resource = resource;
+    ret->current = ret->wanted = ret->target = v.current;
+    ret->forecast = v.fc->point;
+    ret->upper = v.fc->upper;
+    ret->model = g_strdup(v.fc->model);
+    ret->confidence = vsDecideConfidence(v.fc, v.cfg, &weakest);
+
+    if (in->policy->mode == VS_POLICY_MODE_OFF) {
+        ret->reason = vsDecideSummary(&v, VS_ACTION_NONE, v.current,
+                                      g_string_append(why, "the policy mode is off"));
+        return;
+    }
+    vsDecideObserve(&v, state);
+    ret->reactive = ret->confidence < in->policy->confidence || !isfinite(v.fc->point);
+    vsDecideGate(&v, ret->confidence, weakest, ret->reactive, why);
+    ret->wanted = ret->reactive ? vsDecideReactive(&v, state, why) : vsDecideFromForecast(&v, why);
+    target = vsDecideBound(&v, ret->wanted, ret, &clause, why);
+    ret->action = vsDecideMove(&v, ret->reactive, state, &target, &clause, why);
+    ret->target = target;
+    ret->clause = g_strdup(clause);
+    ret->reason = vsDecideSummary(&v, ret->action, target, why);
+}
+
+void
+vsDecideStateCommit(vsDecideState *state, const vsDecision *d)
+{
+    if (d->action == VS_ACTION_GROW)
+        state->last_grow_us = d->at_us;
+    else if (d->action == VS_ACTION_SHRINK)
+        state->last_shrink_us = d->at_us;
+    else
+        return;
+    state->below_since_us = 0;
+    state->low_since_us = 0;
+    state->above = 0;
+}
