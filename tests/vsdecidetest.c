@@ -86,6 +86,34 @@ vsTestDecide(const vsDecideInput *in, vsResourceKind r, vsDecision *d)
                       (d)->target, (d)->clause, (d)->reason); \
     } while (0)
 
+/* Advance the clock by @dt_s, decide @r on @st and check the result.  The
+ * decision goes to @keep (the caller clears it) or is cleared. */
+static void
+vsTestAdvance(vsDecideInput *in, vsDecideState *st, gint64 dt_s, vsResourceKind r,
+              vsAction action, double target, const char *clause, vsDecision *keep)
+{
+    vsDecision d;
+
+    in->now_us += dt_s * SEC;
+    vsDecide(in, r, st, &d);
+    vsTestAssertDecision(&d, action, target, clause);
+    if (keep)
+        *keep = d;
+    else
+        vsDecisionClear(&d);
+}
+
+/* Decide @r on a fresh state and check the result. */
+static void
+vsTestCheck(vsDecideInput *in, vsResourceKind r, vsAction action, double target,
+            const char *clause)
+{
+    vsDecideState st;
+
+    vsDecideStateInit(&st);
+    vsTestAdvance(in, &st, 0, r, action, target, clause, NULL);
+}
+
 START_TEST(test_strings)
 {
     vsAction a = VS_ACTION_LAST;
@@ -226,34 +254,24 @@ START_TEST(test_cpu_clamps)
     /* a policy maximum above the domain's is the domain's */
     p.max_vcpus = 10;
     in.max_vcpus = 3;
-    vsTestDecide(&in, VS_RESOURCE_CPU, &d);
-    vsTestAssertDecision(&d, VS_ACTION_GROW, 3, "domain-max");
-    vsDecisionClear(&d);
+    vsTestCheck(&in, VS_RESOURCE_CPU, VS_ACTION_GROW, 3, "domain-max");
     p.max_vcpus = 0;
-    vsTestDecide(&in, VS_RESOURCE_CPU, &d);
-    vsTestAssertDecision(&d, VS_ACTION_GROW, 3, "domain-max");
-    vsDecisionClear(&d);
+    vsTestCheck(&in, VS_RESOURCE_CPU, VS_ACTION_GROW, 3, "domain-max");
 
     /* too many vCPUs for the step */
     in.max_vcpus = 8;
     in.vcpus = 1;
-    vsTestDecide(&in, VS_RESOURCE_CPU, &d);
-    vsTestAssertDecision(&d, VS_ACTION_GROW, 3, "max-step");
-    vsDecisionClear(&d);
+    vsTestCheck(&in, VS_RESOURCE_CPU, VS_ACTION_GROW, 3, "max-step");
 
     /* no step limit */
     p.max_step_vcpus = 0;
-    vsTestDecide(&in, VS_RESOURCE_CPU, &d);
-    vsTestAssertDecision(&d, VS_ACTION_GROW, 6, NULL);
-    vsDecisionClear(&d);
+    vsTestCheck(&in, VS_RESOURCE_CPU, VS_ACTION_GROW, 6, NULL);
 
     /* the minimum binds an idle domain */
     p.min_vcpus = 2;
     in.vcpus = 2;
     vsTestForecast(&in.cpu, 0.1, 0.1, 0.1);
-    vsTestDecide(&in, VS_RESOURCE_CPU, &d);
-    vsTestAssertDecision(&d, VS_ACTION_NONE, 2, "min-vcpus");
-    vsDecisionClear(&d);
+    vsTestCheck(&in, VS_RESOURCE_CPU, VS_ACTION_NONE, 2, "min-vcpus");
 
     /* mode off: never touched */
     p.mode = VS_POLICY_MODE_OFF;
@@ -283,23 +301,17 @@ START_TEST(test_memory_target)
     vsDecisionClear(&d);
 
     p.max_memory_kib = 1.5 * GIB;
-    vsTestDecide(&in, VS_RESOURCE_MEMORY, &d);
-    vsTestAssertDecision(&d, VS_ACTION_GROW, 1.5 * GIB, "max-memory");
-    vsDecisionClear(&d);
+    vsTestCheck(&in, VS_RESOURCE_MEMORY, VS_ACTION_GROW, 1.5 * GIB, "max-memory");
 
     p.max_memory_kib = 0;
     in.max_memory_kib = 1.25 * GIB;
-    vsTestDecide(&in, VS_RESOURCE_MEMORY, &d);
-    vsTestAssertDecision(&d, VS_ACTION_GROW, 1.25 * GIB, "domain-max");
-    vsDecisionClear(&d);
+    vsTestCheck(&in, VS_RESOURCE_MEMORY, VS_ACTION_GROW, 1.25 * GIB, "domain-max");
 
     /* a guest using more than the forecast says: used + floor */
     in.max_memory_kib = 8 * GIB;
     in.memory_kib = 2 * GIB;
     in.used_memory_kib = 1.9 * GIB;
-    vsTestDecide(&in, VS_RESOURCE_MEMORY, &d);
-    vsTestAssertDecision(&d, VS_ACTION_GROW, 1.9 * GIB + 128 * MIB, "memory-floor");
-    vsDecisionClear(&d);
+    vsTestCheck(&in, VS_RESOURCE_MEMORY, VS_ACTION_GROW, 1.9 * GIB + 128 * MIB, "memory-floor");
 }
 END_TEST
 
@@ -308,7 +320,6 @@ START_TEST(test_memory_floor_on_shrink)
     vsPolicy p;
     vsDecideInput in;
     vsDecideState st;
-    vsDecision d;
 
     vsTestPolicy(&p);
     vsTestInput(&in, &p);
@@ -317,19 +328,12 @@ START_TEST(test_memory_floor_on_shrink)
     p.max_memory_kib = GIB;
     in.used_memory_kib = 1.5 * GIB;
     vsTestForecast(&in.memory, 0.5 * GIB, 0.5 * GIB, 0.5 * GIB);
-    vsDecide(&in, VS_RESOURCE_MEMORY, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_HOLD, 2 * GIB, "scale-down-window");
-    vsDecisionClear(&d);
-    in.now_us += 900 * SEC;
-    vsDecide(&in, VS_RESOURCE_MEMORY, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_SHRINK, 1.5 * GIB + 128 * MIB, "memory-floor");
-    vsDecisionClear(&d);
+    vsTestAdvance(&in, &st, 0, VS_RESOURCE_MEMORY, VS_ACTION_HOLD, 2 * GIB, "scale-down-window", NULL);
+    vsTestAdvance(&in, &st, 900, VS_RESOURCE_MEMORY, VS_ACTION_SHRINK, 1.5 * GIB + 128 * MIB, "memory-floor", NULL);
 
     /* nothing left to take: held */
     in.memory_kib = 1.5 * GIB + 128 * MIB;
-    vsDecide(&in, VS_RESOURCE_MEMORY, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_HOLD, in.memory_kib, "memory-floor");
-    vsDecisionClear(&d);
+    vsTestAdvance(&in, &st, 0, VS_RESOURCE_MEMORY, VS_ACTION_HOLD, in.memory_kib, "memory-floor", NULL);
 }
 END_TEST
 
@@ -347,45 +351,29 @@ START_TEST(test_hysteresis)
     vsTestForecast(&in.cpu, 2.0, 1.9, 2.0);
 
     /* grow at once, then only after cooldown-up */
-    vsDecide(&in, VS_RESOURCE_CPU, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_GROW, 3, NULL);
+    vsTestAdvance(&in, &st, 0, VS_RESOURCE_CPU, VS_ACTION_GROW, 3, NULL, &d);
     vsDecideStateCommit(&st, &d);
     vsDecisionClear(&d);
     in.vcpus = 3;
-    in.now_us += 30 * SEC;
     vsTestForecast(&in.cpu, 2.7, 2.6, 2.7);
-    vsDecide(&in, VS_RESOURCE_CPU, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_HOLD, 3, "cooldown-up");
+    vsTestAdvance(&in, &st, 30, VS_RESOURCE_CPU, VS_ACTION_HOLD, 3, "cooldown-up", &d);
     ck_assert_double_eq(d.wanted, 4);
     ck_assert_msg(strstr(d.reason, "hold at 3 vCPUs") &&
                   strstr(d.reason, "held by cooldown-up: the last resize was 30s ago, "
                          "the cooldown is 1m"), "%s", d.reason);
     vsDecisionClear(&d);
-    in.now_us += 30 * SEC;
-    vsDecide(&in, VS_RESOURCE_CPU, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_GROW, 4, NULL);
+    vsTestAdvance(&in, &st, 30, VS_RESOURCE_CPU, VS_ACTION_GROW, 4, NULL, &d);
     vsDecideStateCommit(&st, &d);
     vsDecisionClear(&d);
     in.vcpus = 4;
 
     /* the demand passes: shrink only after the window and cooldown-down */
     vsTestForecast(&in.cpu, 0.6, 0.5, 0.6);
-    in.now_us += 60 * SEC;
-    vsDecide(&in, VS_RESOURCE_CPU, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_HOLD, 4, "scale-down-window");
-    vsDecisionClear(&d);
-    in.now_us += 600 * SEC;
-    vsDecide(&in, VS_RESOURCE_CPU, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_HOLD, 4, "scale-down-window");
-    vsDecisionClear(&d);
+    vsTestAdvance(&in, &st, 60, VS_RESOURCE_CPU, VS_ACTION_HOLD, 4, "scale-down-window", NULL);
+    vsTestAdvance(&in, &st, 600, VS_RESOURCE_CPU, VS_ACTION_HOLD, 4, "scale-down-window", NULL);
     /* the window (900 s) has passed, the cooldown since the grow (1200 s) not */
-    in.now_us += 300 * SEC;
-    vsDecide(&in, VS_RESOURCE_CPU, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_HOLD, 4, "cooldown-down");
-    vsDecisionClear(&d);
-    in.now_us += 240 * SEC;
-    vsDecide(&in, VS_RESOURCE_CPU, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_SHRINK, 2, "max-step");
+    vsTestAdvance(&in, &st, 300, VS_RESOURCE_CPU, VS_ACTION_HOLD, 4, "cooldown-down", NULL);
+    vsTestAdvance(&in, &st, 240, VS_RESOURCE_CPU, VS_ACTION_SHRINK, 2, "max-step", &d);
     ck_assert_double_eq(d.wanted, 1);
     ck_assert_msg(strstr(d.reason, "needs 1 vCPU, limited by max-step to 2 vCPUs"), "%s", d.reason);
     vsDecideStateCommit(&st, &d);
@@ -412,18 +400,10 @@ START_TEST(test_window_restarts)
     /* a rise back to what it has in the middle restarts the window */
     in.now_us += 600 * SEC;
     vsTestForecast(&in.cpu, 2.7, 2.6, 2.7);
-    vsDecide(&in, VS_RESOURCE_CPU, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_NONE, 4, NULL);
-    vsDecisionClear(&d);
+    vsTestAdvance(&in, &st, 0, VS_RESOURCE_CPU, VS_ACTION_NONE, 4, NULL, NULL);
     vsTestForecast(&in.cpu, 0.6, 0.5, 0.6);
-    in.now_us += 600 * SEC;
-    vsDecide(&in, VS_RESOURCE_CPU, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_HOLD, 4, "scale-down-window");
-    vsDecisionClear(&d);
-    in.now_us += 900 * SEC;
-    vsDecide(&in, VS_RESOURCE_CPU, &st, &d);
-    vsTestAssertDecision(&d, VS_ACTION_SHRINK, 2, "max-step");
-    vsDecisionClear(&d);
+    vsTestAdvance(&in, &st, 600, VS_RESOURCE_CPU, VS_ACTION_HOLD, 4, "scale-down-window", NULL);
+    vsTestAdvance(&in, &st, 900, VS_RESOURCE_CPU, VS_ACTION_SHRINK, 2, "max-step", NULL);
 }
 END_TEST
 
@@ -578,9 +558,7 @@ START_TEST(test_hint_decision)
     ck_assert(d.hinted);
     ck_assert_msg(strstr(d.reason, "raised by hint 6 vCPUs"), "%s", d.reason);
     vsDecisionClear(&d);
-    vsTestDecide(&in, VS_RESOURCE_MEMORY, &d);
-    vsTestAssertDecision(&d, VS_ACTION_GROW, 3 * GIB, "hint");
-    vsDecisionClear(&d);
+    vsTestCheck(&in, VS_RESOURCE_MEMORY, VS_ACTION_GROW, 3 * GIB, "hint");
 
     /* never past the policy */
     p.max_vcpus = 4;

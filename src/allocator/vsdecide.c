@@ -9,6 +9,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "allocator/vsdecide.h"
@@ -188,6 +189,16 @@ typedef struct {
     double hint;            /* 0: none */
 } vsDecideView;
 
+/* What one pass of the rules concludes. */
+typedef struct {
+    gboolean reactive;
+    gboolean hinted;
+    double wanted;
+    double target;
+    vsAction action;
+    const char *clause;     /* static */
+} vsDecideResult;
+
 static void
 vsDecideBounds(vsDecideView *v, double policy_min, double policy_max, double domain_max,
                const char *min_clause, const char *max_clause)
@@ -240,28 +251,68 @@ vsDecideViewInit(vsDecideView *v, const vsDecideInput *in, vsResourceKind kind,
     }
 }
 
+/* --- words ------------------------------------------------------------------
+ * Text costs more than the rules (printf of doubles): every pass runs
+ * with @why NULL first, and only a decision with something to say is
+ * explained, by a second pass. */
+
+#define VS_DECIDE_AMOUNT_LEN 32
+
+static const char *
+vsDecideAmountText(vsResourceKind resource, double amount, char buf[VS_DECIDE_AMOUNT_LEN])
+{
+    if (resource == VS_RESOURCE_CPU) {
+        guint64 n = llround(amount);
+
+        g_snprintf(buf, VS_DECIDE_AMOUNT_LEN, "%" G_GUINT64_FORMAT " vCPU%s", n, n == 1 ? "" : "s");
+    } else {
+        g_snprintf(buf, VS_DECIDE_AMOUNT_LEN, "%" G_GUINT64_FORMAT " MiB",
+                   (guint64)llround(amount / 1024));
+    }
+    return buf;
+}
+
 char *
 vsDecisionFormatAmount(vsResourceKind resource, double amount)
 {
-    if (resource == VS_RESOURCE_CPU)
-        return g_strdup_printf("%.0f vCPU%s", amount, amount == 1 ? "" : "s");
-    return g_strdup_printf("%.0f MiB", amount / 1024);
+    char buf[VS_DECIDE_AMOUNT_LEN];
+
+    return g_strdup(vsDecideAmountText(resource, amount, buf));
 }
 
-static char *
-vsDecideAmount(const vsDecideView *v, double x)
+const char *
+vsDecisionVerb(vsAction action)
 {
-    return vsDecisionFormatAmount(v->kind, x);
+    static const char *const verbs[VS_ACTION_LAST] = {
+        "keep", "grow to", "shrink to", "hold at", "queue at",
+    };
+
+    return action < VS_ACTION_LAST ? verbs[action] : "?";
 }
 
-static char *
-vsDecideDuration(gint64 s)
+static void G_GNUC_PRINTF(2, 3)
+vsDecideSay(GString *why, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!why)
+        return;
+    va_start(ap, fmt);
+    g_string_append_vprintf(why, fmt, ap);
+    va_end(ap);
+}
+
+/* "5m", "1h", "90s" */
+static const char *
+vsDecideDuration(gint64 s, char buf[VS_DECIDE_AMOUNT_LEN])
 {
     if (s >= 3600 && s % 3600 == 0)
-        return g_strdup_printf("%" G_GINT64_FORMAT "h", s / 3600);
-    if (s >= 60 && s % 60 == 0)
-        return g_strdup_printf("%" G_GINT64_FORMAT "m", s / 60);
-    return g_strdup_printf("%" G_GINT64_FORMAT "s", s);
+        g_snprintf(buf, VS_DECIDE_AMOUNT_LEN, "%" G_GINT64_FORMAT "h", s / 3600);
+    else if (s >= 60 && s % 60 == 0)
+        g_snprintf(buf, VS_DECIDE_AMOUNT_LEN, "%" G_GINT64_FORMAT "m", s / 60);
+    else
+        g_snprintf(buf, VS_DECIDE_AMOUNT_LEN, "%" G_GINT64_FORMAT "s", s);
+    return buf;
 }
 
 /* What the policy asks for a level of use (cores, or KiB). */
@@ -302,18 +353,19 @@ vsDecideFromForecast(const vsDecideView *v, GString *why)
     const vsDecideForecast *fc = v->fc;
     double level = isfinite(fc->upper) ? MAX(fc->upper, fc->point) : fc->point;
     double wanted = vsDecideNeed(v, MAX(level, 0));
-    g_autofree char *lead = vsDecideDuration(v->policy->lead_s);
-    g_autofree char *amount = vsDecideAmount(v, wanted);
+    char lead[VS_DECIDE_AMOUNT_LEN], amount[VS_DECIDE_AMOUNT_LEN];
 
-    if (v->kind == VS_RESOURCE_CPU) {
-        g_string_append_printf(why, "the forecast upper bound %.2f cores at +%s over the "
-                               "target utilisation %.2f needs %s",
-                               level, lead, v->policy->target_utilization, amount);
-    } else {
-        g_string_append_printf(why, "the forecast upper bound %.0f MiB at +%s plus headroom "
-                               "%.2f needs %s", level / 1024, lead,
-                               v->policy->memory_headroom, amount);
-    }
+    if (!why)
+        return wanted;
+    vsDecideDuration(v->policy->lead_s, lead);
+    vsDecideAmountText(v->kind, wanted, amount);
+    if (v->kind == VS_RESOURCE_CPU)
+        vsDecideSay(why, "the forecast upper bound %.2f cores at +%s over the target "
+                    "utilisation %.2f needs %s", level, lead, v->policy->target_utilization,
+                    amount);
+    else
+        vsDecideSay(why, "the forecast upper bound %.0f MiB at +%s plus headroom %.2f needs %s",
+                    level / 1024, lead, v->policy->memory_headroom, amount);
     return wanted;
 }
 
@@ -321,29 +373,31 @@ static double
 vsDecideReactive(const vsDecideView *v, const vsDecideState *state, GString *why)
 {
     const vsDecideConfig *cfg = v->cfg;
-    double wanted = v->current;
-    g_autofree char *amount = NULL;
+    char amount[VS_DECIDE_AMOUNT_LEN], window[VS_DECIDE_AMOUNT_LEN];
+    double wanted;
 
     if (state->above >= cfg->up_samples) {
         /* a rise is under way: at least one vCPU, or 5 % of memory, more */
         double least = v->kind == VS_RESOURCE_CPU ? v->current + 1 : ceil(v->current * 1.05);
 
         wanted = MAX(vsDecideNeed(v, v->use), least);
-        amount = vsDecideAmount(v, wanted);
-        g_string_append_printf(why, "use above %.2f of the allocation for %u samples needs %s",
-                               cfg->high_utilization, state->above, amount);
-    } else if (state->low_since_us &&
-               v->now_us - state->low_since_us >= (gint64)cfg->down_window_s * G_USEC_PER_SEC) {
-        g_autofree char *window = vsDecideDuration(cfg->down_window_s);
-
-        wanted = MIN(vsDecideNeed(v, v->use), v->current);
-        amount = vsDecideAmount(v, wanted);
-        g_string_append_printf(why, "use below %.2f of the allocation for %s needs %s",
-                               cfg->low_utilization, window, amount);
-    } else {
-        g_string_append(why, "use crossed no threshold long enough to act");
+        if (why)
+            vsDecideSay(why, "use above %.2f of the allocation for %u samples needs %s",
+                        cfg->high_utilization, state->above,
+                        vsDecideAmountText(v->kind, wanted, amount));
+        return wanted;
     }
-    return wanted;
+    if (state->low_since_us &&
+        v->now_us - state->low_since_us >= (gint64)cfg->down_window_s * G_USEC_PER_SEC) {
+        wanted = MIN(vsDecideNeed(v, v->use), v->current);
+        if (why)
+            vsDecideSay(why, "use below %.2f of the allocation for %s needs %s",
+                        cfg->low_utilization, vsDecideDuration(cfg->down_window_s, window),
+                        vsDecideAmountText(v->kind, wanted, amount));
+        return wanted;
+    }
+    vsDecideSay(why, "use crossed no threshold long enough to act");
+    return v->current;
 }
 
 /* --- bounds --------------------------------------------------------------- */
@@ -352,58 +406,70 @@ vsDecideReactive(const vsDecideView *v, const vsDecideState *state, GString *why
  * @raise, above it otherwise. */
 static double
 vsDecideBind(const vsDecideView *v, double target, double bound, gboolean raise,
-             const char *clause, const char **ret_clause, GString *why)
+             const char *clause, vsDecideResult *res, GString *why)
 {
-    g_autofree char *amount = NULL;
+    char amount[VS_DECIDE_AMOUNT_LEN];
 
     if (raise ? bound <= target : bound >= target)
         return target;
-    amount = vsDecideAmount(v, bound);
+    res->clause = clause;
+    if (!why)
+        return bound;
+    vsDecideAmountText(v->kind, bound, amount);
     if (g_str_equal(clause, "max-step"))
-        g_string_append_printf(why, ", limited by max-step to %s", amount);
+        vsDecideSay(why, ", limited by max-step to %s", amount);
     else
-        g_string_append_printf(why, ", %s by %s %s", raise ? "raised" : "capped", clause, amount);
-    *ret_clause = clause;
+        vsDecideSay(why, ", %s by %s %s", raise ? "raised" : "capped", clause, amount);
     return bound;
 }
 
 static double
-vsDecideBound(const vsDecideView *v, double wanted, vsDecision *d, const char **clause,
-              GString *why)
+vsDecideBound(const vsDecideView *v, double wanted, vsDecideResult *res, GString *why)
 {
     double target = wanted;
 
     if (v->hint > target) {
-        target = vsDecideBind(v, target, v->hint, TRUE, "hint", clause, why);
-        d->hinted = TRUE;
+        target = vsDecideBind(v, target, v->hint, TRUE, "hint", res, why);
+        res->hinted = TRUE;
     }
     if (isfinite(v->floor))
-        target = vsDecideBind(v, target, v->floor, TRUE, "memory-floor", clause, why);
-    target = vsDecideBind(v, target, v->lo, TRUE, v->lo_clause, clause, why);
-    return vsDecideBind(v, target, v->hi, FALSE, v->hi_clause, clause, why);
+        target = vsDecideBind(v, target, v->floor, TRUE, "memory-floor", res, why);
+    target = vsDecideBind(v, target, v->lo, TRUE, v->lo_clause, res, why);
+    return vsDecideBind(v, target, v->hi, FALSE, v->hi_clause, res, why);
 }
 
 /* --- motion --------------------------------------------------------------- */
 
 static vsAction
-vsDecideHold(const vsDecideView *v, double *target, const char *clause, const char **ret_clause,
-             const char *detail, GString *why)
+vsDecideHold(const vsDecideView *v, vsDecideResult *res, const char *clause, GString *why)
 {
-    g_string_append_printf(why, "; held by %s: %s", clause, detail);
-    *ret_clause = clause;
-    *target = v->current;
+    vsDecideSay(why, "; held by %s", clause);
+    res->clause = clause;
+    res->target = v->current;
     return VS_ACTION_HOLD;
 }
 
+/* "the last resize was 30s ago, the cooldown is 1m" */
+static void
+vsDecideSayCooldown(GString *why, gint64 ago_us, guint cooldown_s)
+{
+    char ago[VS_DECIDE_AMOUNT_LEN], cooldown[VS_DECIDE_AMOUNT_LEN];
+
+    if (why)
+        vsDecideSay(why, ": the last resize was %s ago, the cooldown is %s",
+                    vsDecideDuration(ago_us / G_USEC_PER_SEC, ago),
+                    vsDecideDuration(cooldown_s, cooldown));
+}
+
 static double
-vsDecideStep(const vsDecideView *v, double target, const char **clause, GString *why)
+vsDecideStep(const vsDecideView *v, double target, vsDecideResult *res, GString *why)
 {
     double delta = target - v->current;
 
     if (v->step <= 0 || fabs(delta) <= v->step)
         return target;
     return vsDecideBind(v, target, v->current + (delta > 0 ? v->step : -v->step),
-                        delta < 0, "max-step", clause, why);
+                        delta < 0, "max-step", res, why);
 }
 
 static gint64
@@ -413,106 +479,130 @@ vsDecideLastResize(const vsDecideState *state)
 }
 
 static vsAction
-vsDecideGrow(const vsDecideView *v, const vsDecideState *state, double *target,
-             const char **clause, GString *why)
+vsDecideGrow(const vsDecideView *v, const vsDecideState *state, vsDecideResult *res,
+             GString *why)
 {
     gint64 last = vsDecideLastResize(state);
-    gint64 wait_us = (gint64)v->policy->cooldown_up_s * G_USEC_PER_SEC;
 
-    if (last && v->now_us - last < wait_us) {
-        g_autofree char *cooldown = vsDecideDuration(v->policy->cooldown_up_s);
-        g_autofree char *ago = vsDecideDuration((v->now_us - last) / G_USEC_PER_SEC);
-        g_autofree char *detail = g_strdup_printf("the last resize was %s ago, the cooldown is %s",
-                                                  ago, cooldown);
+    if (last && v->now_us - last < (gint64)v->policy->cooldown_up_s * G_USEC_PER_SEC) {
+        vsAction action = vsDecideHold(v, res, "cooldown-up", why);
 
-        return vsDecideHold(v, target, "cooldown-up", clause, detail, why);
+        vsDecideSayCooldown(why, v->now_us - last, v->policy->cooldown_up_s);
+        return action;
     }
-    *target = vsDecideStep(v, *target, clause, why);
+    res->target = vsDecideStep(v, res->target, res, why);
     return VS_ACTION_GROW;
 }
 
 static vsAction
-vsDecideShrink(const vsDecideView *v, gboolean reactive, const vsDecideState *state,
-               double *target, const char **clause, GString *why)
+vsDecideShrink(const vsDecideView *v, const vsDecideState *state, vsDecideResult *res,
+               GString *why)
 {
     gint64 last = vsDecideLastResize(state);
     gint64 below_us = v->now_us - state->below_since_us;
-    gint64 window_us = (gint64)v->cfg->shrink_window_s * G_USEC_PER_SEC;
+    guint window_s = v->cfg->shrink_window_s;
     double floor;
 
     /* the reactive rule has waited out its own, longer, window */
-    if (!reactive && below_us < window_us) {
-        g_autofree char *below = vsDecideDuration(below_us / G_USEC_PER_SEC);
-        g_autofree char *window = vsDecideDuration(v->cfg->shrink_window_s);
-        g_autofree char *detail = g_strdup_printf("the target has been below for %s of %s",
-                                                  below, window);
+    if (!res->reactive && below_us < (gint64)window_s * G_USEC_PER_SEC) {
+        vsAction action = vsDecideHold(v, res, "scale-down-window", why);
+        char below[VS_DECIDE_AMOUNT_LEN], window[VS_DECIDE_AMOUNT_LEN];
 
-        return vsDecideHold(v, target, "scale-down-window", clause, detail, why);
+        if (why)
+            vsDecideSay(why, ": the target has been below for %s of %s",
+                        vsDecideDuration(below_us / G_USEC_PER_SEC, below),
+                        vsDecideDuration(window_s, window));
+        return action;
     }
     if (last && v->now_us - last < (gint64)v->policy->cooldown_down_s * G_USEC_PER_SEC) {
-        g_autofree char *cooldown = vsDecideDuration(v->policy->cooldown_down_s);
-        g_autofree char *ago = vsDecideDuration((v->now_us - last) / G_USEC_PER_SEC);
-        g_autofree char *detail = g_strdup_printf("the last resize was %s ago, the cooldown is %s",
-                                                  ago, cooldown);
+        vsAction action = vsDecideHold(v, res, "cooldown-down", why);
 
-        return vsDecideHold(v, target, "cooldown-down", clause, detail, why);
+        vsDecideSayCooldown(why, v->now_us - last, v->policy->cooldown_down_s);
+        return action;
     }
-    *target = vsDecideStep(v, *target, clause, why);
+    res->target = vsDecideStep(v, res->target, res, why);
     /* whatever bound it, a shrink never takes what the guest uses */
     floor = MIN(v->current, v->floor);
-    if (isfinite(floor) && *target < floor) {
-        *target = vsDecideBind(v, *target, floor, TRUE, "memory-floor", clause, why);
-        if (*target >= v->current)
-            return vsDecideHold(v, target, "memory-floor", clause,
-                                "the guest uses what would be taken", why);
+    if (isfinite(floor) && res->target < floor) {
+        res->target = vsDecideBind(v, res->target, floor, TRUE, "memory-floor", res, why);
+        if (res->target >= v->current) {
+            vsAction action = vsDecideHold(v, res, "memory-floor", why);
+
+            vsDecideSay(why, ": the guest uses what would be taken");
+            return action;
+        }
     }
     return VS_ACTION_SHRINK;
 }
 
 static vsAction
-vsDecideMove(const vsDecideView *v, gboolean reactive, vsDecideState *state, double *target,
-             const char **clause, GString *why)
+vsDecideMove(const vsDecideView *v, vsDecideState *state, vsDecideResult *res, GString *why)
 {
-    if (*target >= v->current)
+    if (res->target >= v->current)
         state->below_since_us = 0;
     else if (!state->below_since_us)
         state->below_since_us = v->now_us;
 
-    if (*target > v->current)
-        return vsDecideGrow(v, state, target, clause, why);
-    if (*target < v->current)
-        return vsDecideShrink(v, reactive, state, target, clause, why);
+    if (res->target > v->current)
+        return vsDecideGrow(v, state, res, why);
+    if (res->target < v->current)
+        return vsDecideShrink(v, state, res, why);
     return VS_ACTION_NONE;
 }
 
 /* --- the decision --------------------------------------------------------- */
 
-const char *
-vsDecisionVerb(vsAction action)
+/* One pass of the rules; explains itself into @why unless NULL. */
+static void
+vsDecideRun(const vsDecideView *v, double confidence, const char *weakest,
+            vsDecideState *state, vsDecideResult *res, GString *why)
 {
-    static const char *const verbs[VS_ACTION_LAST] = {
-        "keep", "grow to", "shrink to", "hold at", "queue at",
-    };
+    memset(res, 0, sizeof(*res));
+    vsDecideObserve(v, state);
+    res->reactive = confidence < v->policy->confidence || !isfinite(v->fc->point);
+    if (res->reactive)
+        vsDecideSay(why, "confidence %.2f is below %.2f (weakest: %s), so reactively: ",
+                    confidence, v->policy->confidence, weakest);
+    res->wanted = res->reactive ? vsDecideReactive(v, state, why) : vsDecideFromForecast(v, why);
+    res->target = vsDecideBound(v, res->wanted, res, why);
+    res->action = vsDecideMove(v, state, res, why);
+}
 
-    return action < VS_ACTION_LAST ? verbs[action] : "?";
+/* Nothing moved and nothing bound it: said in a few words, without the
+ * numbers behind it. */
+static gboolean
+vsDecideQuiet(const vsDecideResult *res)
+{
+    return res->action == VS_ACTION_NONE && !res->clause && !res->hinted;
 }
 
 static char *
-vsDecideSummary(const vsDecideView *v, vsAction action, double target, GString *why)
+vsDecideSummary(const vsDecideView *v, vsAction action, double target, const char *why)
 {
-    g_autofree char *amount = vsDecideAmount(v, target);
+    char amount[VS_DECIDE_AMOUNT_LEN];
 
-    return g_strdup_printf("%s %s: %s", vsDecisionVerb(action), amount, why->str);
+    return g_strconcat(vsDecisionVerb(action), " ", vsDecideAmountText(v->kind, target, amount),
+                       ": ", why, NULL);
 }
 
 static void
-vsDecideGate(const vsDecideView *v, double confidence, const char *weakest, gboolean reactive,
-             GString *why)
+vsDecideExplain(const vsDecideView *v, double confidence, const char *weakest,
+                const vsDecideState *before, const vsDecideResult *res, vsDecision *ret)
 {
-    if (!reactive)
+    g_autoptr(GString) why = NULL;
+    vsDecideState again = *before;
+    vsDecideResult same;
+
+    if (vsDecideQuiet(res)) {
+        ret->reason = vsDecideSummary(v, res->action, res->target, res->reactive ?
+                                      "reactively, no threshold crossed" :
+                                      "the forecast needs what it has");
         return;
-    g_string_append_printf(why, "confidence %.2f is below %.2f (weakest: %s), so reactively: ",
-                           confidence, v->policy->confidence, weakest);
+    }
+    /* the rules are deterministic: the second pass concludes the same */
+    why = g_string_sized_new(256);
+    vsDecideRun(v, confidence, weakest, &again, &same, why);
+    ret->reason = vsDecideSummary(v, same.action, same.target, why->str);
 }
 
 void
@@ -521,10 +611,9 @@ vsDecide(const vsDecideInput *in, vsResourceKind resource, vsDecideState *state,
 {
     vsDecideConfig defaults;
     vsDecideView v;
-    g_autoptr(GString) why = g_string_new(NULL);
+    vsDecideState before = *state;
+    vsDecideResult res;
     const char *weakest = NULL;
-    const char *clause = NULL;
-    double target;
 
     if (!in->config)
         vsDecideConfigDefaults(&defaults);
@@ -542,19 +631,17 @@ vsDecide(const vsDecideInput *in, vsResourceKind resource, vsDecideState *state,
     ret->confidence = vsDecideConfidence(v.fc, v.cfg, &weakest);
 
     if (in->policy->mode == VS_POLICY_MODE_OFF) {
-        ret->reason = vsDecideSummary(&v, VS_ACTION_NONE, v.current,
-                                      g_string_append(why, "the policy mode is off"));
+        ret->reason = vsDecideSummary(&v, VS_ACTION_NONE, v.current, "the policy mode is off");
         return;
     }
-    vsDecideObserve(&v, state);
-    ret->reactive = ret->confidence < in->policy->confidence || !isfinite(v.fc->point);
-    vsDecideGate(&v, ret->confidence, weakest, ret->reactive, why);
-    ret->wanted = ret->reactive ? vsDecideReactive(&v, state, why) : vsDecideFromForecast(&v, why);
-    target = vsDecideBound(&v, ret->wanted, ret, &clause, why);
-    ret->action = vsDecideMove(&v, ret->reactive, state, &target, &clause, why);
-    ret->target = target;
-    ret->clause = g_strdup(clause);
-    ret->reason = vsDecideSummary(&v, ret->action, target, why);
+    vsDecideRun(&v, ret->confidence, weakest, state, &res, NULL);
+    ret->reactive = res.reactive;
+    ret->hinted = res.hinted;
+    ret->wanted = res.wanted;
+    ret->target = res.target;
+    ret->action = res.action;
+    ret->clause = g_strdup(res.clause);
+    vsDecideExplain(&v, ret->confidence, weakest, &before, &res, ret);
 }
 
 void

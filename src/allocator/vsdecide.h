@@ -161,15 +161,29 @@ void vsDecideStateClear(vsDecideState *state);
 
 /* One control interval's decision on @resource of the domain in @in.
  * Initialises @ret (the caller clears it) and fills every field but
- * outcome (PENDING) and error.  Updates @state's observation counters and
- * windows; the resize itself is recorded only by vsDecideStateCommit,
- * once carried out.  A GROW is a request: run it through the host
- * ledger (vsLedgerServe, vsLedgerLimit) before carrying it out.
- * Guarantees, whatever the inputs: the target never exceeds the domain's
- * maximum, never leaves the policy's [min, max] unless it holds at the
- * current (or moves towards the bounds by at most a step), moves by at
- * most max-step, and memory never shrinks below used + memory floor.
- * Policy mode off gives NONE. */
+ * outcome (PENDING) and error; clause names the last rule that bound the
+ * target (NULL: none did), reason says it all in words.
+ *
+ * Rules: at or above policy->confidence the target is the policy's need
+ * for the forecast's upper bound (CPU: ceil(upper / target utilisation);
+ * memory: upper x (1 + headroom)); below it, or without a forecast, the
+ * reactive rule: grow after up_samples observations in a row above
+ * high_utilization of the allocation, shrink once below low_utilization
+ * for down_window_s.  Then active hints and guest used + memory floor
+ * raise it, policy [min, max] and the domain's maximum bound it.  Grows
+ * wait for cooldown-up, shrinks for shrink_window_s below (forecast
+ * mode) and cooldown-down, both since the last committed resize; each
+ * moves at most max-step (0: unlimited).
+ *
+ * Guarantees, for a current within the bounds: the target stays within
+ * the policy's [min, max] and the domain's maximum, moves by at most
+ * max-step, and memory never shrinks below guest used + memory floor (the
+ * shrink is held instead).  Policy mode off gives NONE.
+ *
+ * @state: updated (observation counters, windows) on every call, so a dry
+ * run ("plan") passes a copy.  The resize itself is recorded only by
+ * vsDecideStateCommit, once carried out.  A GROW is a request: run it
+ * through the host ledger (vsLedgerServe, vsLedgerLimitDecision) first. */
 void vsDecide(const vsDecideInput *in, vsResourceKind resource, vsDecideState *state,
               vsDecision *ret);
 
