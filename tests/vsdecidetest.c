@@ -69,6 +69,15 @@ vsTestInput(vsDecideInput *in, const vsPolicy *p)
     in->now_us = T0;
 }
 
+/* A 15-minute scale-down window, so that tests need fewer steps. */
+static void
+vsTestShortWindow(vsDecideInput *in, vsDecideConfig *cfg)
+{
+    vsDecideConfigDefaults(cfg);
+    cfg->shrink_window_s = 900;
+    in->config = cfg;
+}
+
 /* Decide on a fresh state; the decision is the caller's to clear. */
 static void
 vsTestDecide(const vsDecideInput *in, vsResourceKind r, vsDecision *d)
@@ -140,9 +149,13 @@ END_TEST
 
 START_TEST(test_init_clear)
 {
+    vsDecideConfig cfg;
     vsDecision d;
     vsHint h;
 
+    vsDecideConfigDefaults(&cfg);
+    ck_assert_uint_eq(cfg.shrink_window_s, 3600);
+    ck_assert_uint_eq(cfg.down_window_s, 3600);
     vsDecisionInit(&d);
     ck_assert(isnan(d.forecast) && isnan(d.upper) && isnan(d.target));
     ck_assert_ptr_null(d.reason);
@@ -318,11 +331,13 @@ END_TEST
 START_TEST(test_memory_floor_on_shrink)
 {
     vsPolicy p;
+    vsDecideConfig cfg;
     vsDecideInput in;
     vsDecideState st;
 
     vsTestPolicy(&p);
     vsTestInput(&in, &p);
+    vsTestShortWindow(&in, &cfg);
     vsDecideStateInit(&st);
     /* the policy maximum was lowered under what the guest uses */
     p.max_memory_kib = GIB;
@@ -340,12 +355,14 @@ END_TEST
 START_TEST(test_hysteresis)
 {
     vsPolicy p;
+    vsDecideConfig cfg;
     vsDecideInput in;
     vsDecideState st;
     vsDecision d;
 
     vsTestPolicy(&p);
     vsTestInput(&in, &p);
+    vsTestShortWindow(&in, &cfg);
     vsDecideStateInit(&st);
     p.cooldown_down_s = 1200;
     vsTestForecast(&in.cpu, 2.0, 1.9, 2.0);
@@ -386,12 +403,14 @@ END_TEST
 START_TEST(test_window_restarts)
 {
     vsPolicy p;
+    vsDecideConfig cfg;
     vsDecideInput in;
     vsDecideState st;
     vsDecision d;
 
     vsTestPolicy(&p);
     vsTestInput(&in, &p);
+    vsTestShortWindow(&in, &cfg);
     vsDecideStateInit(&st);
     in.vcpus = 4;
     vsTestForecast(&in.cpu, 0.6, 0.5, 0.6);

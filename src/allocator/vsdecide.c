@@ -93,7 +93,7 @@ vsDecideConfigDefaults(vsDecideConfig *cfg)
     cfg->up_samples = 3;
     cfg->low_utilization = 0.3;
     cfg->down_window_s = 3600;
-    cfg->shrink_window_s = 900;
+    cfg->shrink_window_s = 3600;
     cfg->max_relative_width = 2;
     cfg->max_mase = 1.5;
     cfg->min_coverage = 0.8;
