@@ -132,9 +132,10 @@ struct _vsDecideInput {
     const char *uuid;
     const char *name;               /* may be NULL */
     guint vcpus;                    /* online now */
-    guint max_vcpus;                /* the domain's maximum, <vcpu> */
+    guint max_vcpus;                /* the domain's maximum, <vcpu>; 0: unknown, never
+                                     * grown past the current */
     guint64 memory_kib;             /* the balloon now, <currentMemory> */
-    guint64 max_memory_kib;         /* <memory> */
+    guint64 max_memory_kib;         /* <memory>; 0: unknown, as max_vcpus */
     double used_memory_kib;         /* in the guest; NaN: unknown (no floor known) */
     double cpu_use;                 /* newest observed CPU use, cores; NaN: none */
     vsDecideForecast cpu;
