@@ -310,6 +310,31 @@ START_TEST(test_resize)
 }
 END_TEST
 
+/* What the allocator reads back after a resize: the live sizes, with the
+ * agent's and the balloon's answers unknown on the test driver. */
+START_TEST(test_resources)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    vsDomainResources res = { 0 };
+
+    ck_assert(vsHypervisorSetVcpus(hv, "web1", 2, VS_AFFECT_LIVE, NULL));
+    ck_assert(vsHypervisorSetMemory(hv, "web1", 524288, VS_AFFECT_LIVE, NULL));
+    ck_assert_msg(vsHypervisorGetResources(hv, "web1", &res, &error), "%s",
+                  error ? error->message : "?");
+    ck_assert_uint_eq(res.vcpus, 2);
+    ck_assert_uint_gt(res.max_vcpus, 2);
+    ck_assert_int_eq(res.guest_vcpus, -1);
+    ck_assert_uint_eq(vsDomainResourcesVcpus(&res), 2);
+    ck_assert_uint_eq(res.memory_kib, 524288);
+    ck_assert_uint_gt(res.max_memory_kib, 524288);
+
+    ck_assert(vsHypervisorDestroyDomain(hv, "web1", NULL));
+    ck_assert(!vsHypervisorGetResources(hv, "web1", &res, &error));
+    ck_assert_msg(strstr(error->message, "'web1' is not running"), "%s", error->message);
+}
+END_TEST
+
 START_TEST(test_agent_unsupported)
 {
     g_autoptr(vsHypervisor) hv = openFixture(NULL);
@@ -718,6 +743,7 @@ libvirtSuite(void)
     tcase_add_test(tc, test_metadata);
     tcase_add_test(tc, test_capabilities);
     tcase_add_test(tc, test_resize);
+    tcase_add_test(tc, test_resources);
     tcase_add_test(tc, test_agent_unsupported);
     tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_collect_counters);
