@@ -22,6 +22,15 @@ static const char *const vsStoreEmbeddedStateNames[] = {
 };
 
 void
+vsStoreTargetCopy(vsStoreTarget *dst, const vsStoreTarget *src)
+{
+    vsStoreTargetClear(dst);
+    dst->url = g_strdup(src->url);
+    dst->state_dir = g_strdup(src->state_dir);
+    dst->pg_user = g_strdup(src->pg_user);
+}
+
+void
 vsStoreTargetClear(vsStoreTarget *target)
 {
     if (!target)

@@ -23,6 +23,8 @@ struct _vsStoreTarget {
 };
 
 void vsStoreTargetClear(vsStoreTarget *target);
+/* Replace @dst (cleared first) by a copy of @src. */
+void vsStoreTargetCopy(vsStoreTarget *dst, const vsStoreTarget *src);
 
 typedef enum {
     VS_STORE_EMBEDDED_ABSENT,     /* no cluster initialised yet */
