@@ -17,6 +17,16 @@ vsTestSrcDir(void)
     return dir ? dir : VS_TEST_SRCDIR;
 }
 
+char *
+vsTestFixture(const char *dir, const char *name)
+{
+    g_autofree char *path = g_build_filename(vsTestSrcDir(), "tests", dir, name, NULL);
+    char *data = NULL;
+
+    ck_assert_msg(g_file_get_contents(path, &data, NULL, NULL), "cannot read %s", path);
+    return data;
+}
+
 const char *
 vsTestBuildDir(void)
 {

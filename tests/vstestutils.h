@@ -19,6 +19,10 @@ G_BEGIN_DECLS
 const char *vsTestSrcDir(void);
 const char *vsTestBuildDir(void);
 
+/* The contents of tests/@dir/@name in the source tree; the test fails when
+ * it cannot be read. */
+char *vsTestFixture(const char *dir, const char *name);
+
 /* A fresh private temp directory, removed by vsTestRemoveTree(). */
 char *vsTestMakeTempDir(const char *tmpl);
 void vsTestRemoveTree(const char *path);

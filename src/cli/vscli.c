@@ -28,6 +28,7 @@ static const vsCliCommand *const vsCliFamilies[] = {
     vsCmdBuiltin,
     vsCmdDoctor,
     vsCmdDomain,
+    vsCmdPolicy,
     vsCmdTelemetry,
     vsCmdForecast,
     vsCmdInsight,
