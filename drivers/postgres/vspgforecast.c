@@ -13,9 +13,6 @@
 #include "vspg.h"
 #include "util/vserror.h"
 
-/* An element of array parameter @col, as Unix microseconds, as a timestamptz. */
-#define VS_PG_US_TS(col) "('epoch'::timestamptz + " col " * interval '1 microsecond')"
-
 /* --- array parameters ------------------------------------------------------ */
 
 /* Array parameters are built as text literals, "{a,\"b c\",NULL}"; an empty
@@ -26,7 +23,7 @@ vsPgArrayNext(GString *a)
     g_string_append_c(a, a->len == 0 ? '{' : ',');
 }
 
-static void
+void
 vsPgArrayText(GString *a, const char *v)
 {
     g_autofree char *valid = NULL;
@@ -49,7 +46,7 @@ vsPgArrayText(GString *a, const char *v)
 }
 
 /* NaN and infinities are unknown: NULL. */
-static void
+void
 vsPgArrayDouble(GString *a, double v)
 {
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
@@ -61,14 +58,14 @@ vsPgArrayDouble(GString *a, double v)
         g_string_append(a, g_ascii_dtostr(buf, sizeof(buf), v));
 }
 
-static void
+void
 vsPgArrayInt(GString *a, gint64 v)
 {
     vsPgArrayNext(a);
     g_string_append_printf(a, "%" G_GINT64_FORMAT, v);
 }
 
-static const char *
+const char *
 vsPgArrayEnd(GString *a)
 {
     if (a->len == 0)
@@ -78,7 +75,7 @@ vsPgArrayEnd(GString *a)
 }
 
 /* @n empty arrays, freed by vsPgArraysFree. */
-static GString **
+GString **
 vsPgArraysNew(guint n)
 {
     GString **cols = g_new0(GString *, n + 1);
@@ -88,7 +85,7 @@ vsPgArraysNew(guint n)
     return cols;
 }
 
-static void
+void
 vsPgArraysFree(GString **cols)
 {
     for (GString **c = cols; c && *c; c++)
@@ -96,11 +93,8 @@ vsPgArraysFree(GString **cols)
     g_free(cols);
 }
 
-typedef GString **vsPgArrays;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC(vsPgArrays, vsPgArraysFree, NULL)
-
 /* The UUID of a row to write; the same message as for samples. */
-static gboolean
+gboolean
 vsPgCheckUuid(const char *uuid, GError **error)
 {
     if (g_uuid_string_is_valid(uuid))
@@ -109,7 +103,7 @@ vsPgCheckUuid(const char *uuid, GError **error)
     return FALSE;
 }
 
-static gboolean
+gboolean
 vsPgCheckResource(vsResourceKind resource, const char *name, GError **error)
 {
     if (vsStoreResourceToString(resource))
@@ -121,7 +115,7 @@ vsPgCheckResource(vsResourceKind resource, const char *name, GError **error)
 
 /* "$uuid" for a domain given as a name or UUID: NULL unless it is a valid
  * UUID, so the SQL can compare it as uuid and fall back to the name. */
-static const char *
+const char *
 vsPgDomainUuid(const char *domain)
 {
     return domain && g_uuid_string_is_valid(domain) ? domain : NULL;
@@ -205,7 +199,7 @@ vsPgWriteForecasts(gpointer priv, const char *host, GArray *records, GError **er
                            PGRES_COMMAND_OK, what, error);
 }
 
-static void
+void
 vsPgResourceFromField(PGresult *res, int row, int col, vsResourceKind *ret)
 {
     /* the CHECK constraint allows nothing else */
@@ -570,6 +564,7 @@ vsPgExpireForecasts(vsPgStore *s, gint64 now_us, guint64 raw_retention_ms,
 
     if (!forecasts && !history)
         return TRUE;
-    return vsPgExecCommand(s, "SELECT vs_forecasts_expire(" VS_PG_TS(1) ", " VS_PG_TS(2) ")",
+    return vsPgExecCommand(s, "SELECT vs_forecasts_expire(" VS_PG_TS(1) ", " VS_PG_TS(2) "),"
+                           " vs_allocator_expire(" VS_PG_TS(2) ")",
                            G_N_ELEMENTS(params), params, PGRES_TUPLES_OK, what, error);
 }
