@@ -31,6 +31,7 @@ static const vsCliCommand *const vsCliFamilies[] = {
     vsCmdTelemetry,
     vsCmdForecast,
     vsCmdInsight,
+    vsCmdAlloc,
     vsCmdGuest,
     vsCmdDb,
 };

@@ -64,6 +64,7 @@ struct _vsCliCommand {
 };
 
 /* Command families (one file each). */
+extern const vsCliCommand vsCmdAlloc[];
 extern const vsCliCommand vsCmdDb[];
 extern const vsCliCommand vsCmdDoctor[];
 extern const vsCliCommand vsCmdDomain[];
