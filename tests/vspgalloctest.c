@@ -524,6 +524,12 @@ tryLock(vsStore *store, const char *uuid)
     return locked;
 }
 
+static gboolean
+lockTaken(gpointer opaque)
+{
+    return tryLock(opaque, UUID_A);
+}
+
 START_TEST(test_domain_lock)
 {
     g_autofree char *db = vsTestPgFreshDatabase(pg, "al_lock");
@@ -553,9 +559,9 @@ START_TEST(test_domain_lock)
                         " (x'c7a5fdbdcdaf9455'::bigint # x'926ad65c16db1809'::bigint)"
                         " AND objsubid = 1", "1");
 
-    /* a closed connection releases its locks */
+    /* a closed connection releases its locks, once its backend is gone */
     g_clear_pointer(&two, vsStoreFree);
-    ck_assert(tryLock(one, UUID_A));
+    ck_assert(vsTestPoll(lockTaken, one, NOTIFY_TIMEOUT_MS, 10));
 
     ck_assert(!vsStoreTryLockDomain(one, "vm1", &locked, &error));
     ck_assert(locked);
