@@ -70,6 +70,16 @@ GString **vsPgArraysNew(guint n);
 void vsPgArraysFree(GString **cols);
 typedef GString **vsPgArrays;
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC(vsPgArrays, vsPgArraysFree, NULL)
+/* Appends one item of a batch to its array columns; FALSE (with @error)
+ * refuses the whole batch. */
+typedef gboolean (*vsPgAppendFunc)(GString **cols, gconstpointer item, GError **error);
+/* Write @items (a GArray) in one statement @sql: $1..$@nfixed are @fixed,
+ * then come the @ncols array columns @append fills from every item.  An
+ * item refused sends nothing; an empty batch is nothing to do.  Errors
+ * read "@what: ...". */
+gboolean vsPgWriteBatch(vsPgStore *s, const char *sql, const char *const *fixed, guint nfixed,
+                        GArray *items, guint ncols, vsPgAppendFunc append, const char *what,
+                        GError **error);
 /* An element of array parameter @col, as Unix microseconds, as a timestamptz. */
 #define VS_PG_US_TS(col) "('epoch'::timestamptz + " col " * interval '1 microsecond')"
 

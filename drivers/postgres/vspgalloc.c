@@ -68,8 +68,10 @@ vsPgDecisionCheck(const vsDecision *d, GError **error)
 }
 
 static gboolean
-vsPgDecisionAppend(GString **cols, const vsDecision *d, GError **error)
+vsPgDecisionAppend(GString **cols, gconstpointer item, GError **error)
 {
+    const vsDecision *d = item;
+
     if (!vsPgDecisionCheck(d, error))
         return FALSE;
     vsPgArrayInt(cols[VS_PG_DE_AT], d->at_us);
@@ -96,24 +98,8 @@ vsPgDecisionAppend(GString **cols, const vsDecision *d, GError **error)
 gboolean
 vsPgRecordDecisions(gpointer priv, const char *host, GArray *decisions, GError **error)
 {
-    vsPgStore *s = priv;
-    g_auto(vsPgArrays) cols = NULL;
-    const char *params[1 + VS_PG_DE_NCOLS];
-
-    if (!decisions || decisions->len == 0)
-        return TRUE;
-    cols = vsPgArraysNew(VS_PG_DE_NCOLS);
-    for (guint i = 0; i < decisions->len; i++) {
-        if (!vsPgDecisionAppend(cols, &g_array_index(decisions, vsDecision, i), error))
-            return FALSE;
-    }
-    params[0] = host;
-    for (guint c = 0; c < VS_PG_DE_NCOLS; c++)
-        params[1 + c] = vsPgArrayEnd(cols[c]);
-    if (!vsPgCheckConnection(s, error))
-        return FALSE;
-    return vsPgExecCommand(s, VS_PG_INSERT_DECISIONS, G_N_ELEMENTS(params), params,
-                           PGRES_COMMAND_OK, "cannot record decisions", error);
+    return vsPgWriteBatch(priv, VS_PG_INSERT_DECISIONS, &host, 1, decisions, VS_PG_DE_NCOLS,
+                          vsPgDecisionAppend, "cannot record decisions", error);
 }
 
 static void

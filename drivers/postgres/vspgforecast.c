@@ -93,6 +93,33 @@ vsPgArraysFree(GString **cols)
     g_free(cols);
 }
 
+gboolean
+vsPgWriteBatch(vsPgStore *s, const char *sql, const char *const *fixed, guint nfixed,
+               GArray *items, guint ncols, vsPgAppendFunc append, const char *what,
+               GError **error)
+{
+    g_auto(vsPgArrays) cols = NULL;
+    g_autofree const char **params = NULL;
+    gsize size;
+
+    if (!items || items->len == 0)
+        return TRUE;
+    size = g_array_get_element_size(items);
+    cols = vsPgArraysNew(ncols);
+    for (guint i = 0; i < items->len; i++) {
+        if (!append(cols, items->data + i * size, error))
+            return FALSE;
+    }
+    params = g_new(const char *, nfixed + ncols);
+    for (guint p = 0; p < nfixed; p++)
+        params[p] = fixed[p];
+    for (guint c = 0; c < ncols; c++)
+        params[nfixed + c] = vsPgArrayEnd(cols[c]);
+    if (!vsPgCheckConnection(s, error))
+        return FALSE;
+    return vsPgExecCommand(s, sql, nfixed + ncols, params, PGRES_COMMAND_OK, what, error);
+}
+
 /* The UUID of a row to write; the same message as for samples. */
 gboolean
 vsPgCheckUuid(const char *uuid, GError **error)
@@ -150,8 +177,10 @@ enum {
     " WHERE f.actual IS NULL"
 
 static gboolean
-vsPgForecastAppend(GString **cols, const vsForecastRecord *r, GError **error)
+vsPgForecastAppend(GString **cols, gconstpointer item, GError **error)
 {
+    const vsForecastRecord *r = item;
+
     if (!vsPgCheckUuid(r->uuid, error) || !vsPgCheckResource(r->resource, r->name, error))
         return FALSE;
     if (!isfinite(r->point)) {
@@ -178,25 +207,8 @@ vsPgForecastAppend(GString **cols, const vsForecastRecord *r, GError **error)
 gboolean
 vsPgWriteForecasts(gpointer priv, const char *host, GArray *records, GError **error)
 {
-    vsPgStore *s = priv;
-    g_auto(vsPgArrays) cols = NULL;
-    const char *params[1 + VS_PG_FC_NCOLS];
-    const char *what = "cannot store forecasts";
-
-    if (!records || records->len == 0)
-        return TRUE;
-    cols = vsPgArraysNew(VS_PG_FC_NCOLS);
-    for (guint i = 0; i < records->len; i++) {
-        if (!vsPgForecastAppend(cols, &g_array_index(records, vsForecastRecord, i), error))
-            return FALSE;
-    }
-    params[0] = host;
-    for (guint c = 0; c < VS_PG_FC_NCOLS; c++)
-        params[1 + c] = vsPgArrayEnd(cols[c]);
-    if (!vsPgCheckConnection(s, error))
-        return FALSE;
-    return vsPgExecCommand(s, VS_PG_UPSERT_FORECASTS, G_N_ELEMENTS(params), params,
-                           PGRES_COMMAND_OK, what, error);
+    return vsPgWriteBatch(priv, VS_PG_UPSERT_FORECASTS, &host, 1, records, VS_PG_FC_NCOLS,
+                          vsPgForecastAppend, "cannot store forecasts", error);
 }
 
 void
@@ -279,8 +291,10 @@ enum {
     " updated_at = EXCLUDED.updated_at"
 
 static gboolean
-vsPgErrorAppend(GString **cols, const vsForecastError *e, GError **error)
+vsPgErrorAppend(GString **cols, gconstpointer item, GError **error)
 {
+    const vsForecastError *e = item;
+
     if (!vsPgCheckUuid(e->uuid, error) || !vsPgCheckResource(e->resource, e->name, error))
         return FALSE;
     vsPgArrayText(cols[VS_PG_FE_UUID], e->uuid);
@@ -298,23 +312,8 @@ vsPgErrorAppend(GString **cols, const vsForecastError *e, GError **error)
 gboolean
 vsPgSetForecastErrors(gpointer priv, GArray *errors, GError **error)
 {
-    vsPgStore *s = priv;
-    g_auto(vsPgArrays) cols = NULL;
-    const char *params[VS_PG_FE_NCOLS];
-
-    if (!errors || errors->len == 0)
-        return TRUE;
-    cols = vsPgArraysNew(VS_PG_FE_NCOLS);
-    for (guint i = 0; i < errors->len; i++) {
-        if (!vsPgErrorAppend(cols, &g_array_index(errors, vsForecastError, i), error))
-            return FALSE;
-    }
-    for (guint c = 0; c < VS_PG_FE_NCOLS; c++)
-        params[c] = vsPgArrayEnd(cols[c]);
-    if (!vsPgCheckConnection(s, error))
-        return FALSE;
-    return vsPgExecCommand(s, VS_PG_UPSERT_ERRORS, G_N_ELEMENTS(params), params,
-                           PGRES_COMMAND_OK, "cannot store forecast errors", error);
+    return vsPgWriteBatch(priv, VS_PG_UPSERT_ERRORS, NULL, 0, errors, VS_PG_FE_NCOLS,
+                          vsPgErrorAppend, "cannot store forecast errors", error);
 }
 
 static void
@@ -378,8 +377,10 @@ enum {
     " ON CONFLICT (domain_uuid, at, resource) DO NOTHING"
 
 static gboolean
-vsPgAnomalyAppend(GString **cols, const vsAnomaly *a, GError **error)
+vsPgAnomalyAppend(GString **cols, gconstpointer item, GError **error)
 {
+    const vsAnomaly *a = item;
+
     if (!vsPgCheckUuid(a->uuid, error) || !vsPgCheckResource(a->resource, a->name, error))
         return FALSE;
     if (!isfinite(a->value) || !isfinite(a->lower99) || !isfinite(a->upper99)) {
@@ -402,24 +403,8 @@ vsPgAnomalyAppend(GString **cols, const vsAnomaly *a, GError **error)
 gboolean
 vsPgRecordAnomalies(gpointer priv, const char *host, GArray *anomalies, GError **error)
 {
-    vsPgStore *s = priv;
-    g_auto(vsPgArrays) cols = NULL;
-    const char *params[1 + VS_PG_AN_NCOLS];
-
-    if (!anomalies || anomalies->len == 0)
-        return TRUE;
-    cols = vsPgArraysNew(VS_PG_AN_NCOLS);
-    for (guint i = 0; i < anomalies->len; i++) {
-        if (!vsPgAnomalyAppend(cols, &g_array_index(anomalies, vsAnomaly, i), error))
-            return FALSE;
-    }
-    params[0] = host;
-    for (guint c = 0; c < VS_PG_AN_NCOLS; c++)
-        params[1 + c] = vsPgArrayEnd(cols[c]);
-    if (!vsPgCheckConnection(s, error))
-        return FALSE;
-    return vsPgExecCommand(s, VS_PG_INSERT_ANOMALIES, G_N_ELEMENTS(params), params,
-                           PGRES_COMMAND_OK, "cannot record anomalies", error);
+    return vsPgWriteBatch(priv, VS_PG_INSERT_ANOMALIES, &host, 1, anomalies, VS_PG_AN_NCOLS,
+                          vsPgAnomalyAppend, "cannot record anomalies", error);
 }
 
 static void

@@ -136,16 +136,6 @@ vsAllocParseMemory(const char *text, guint64 *ret_kib, GError **error)
     return TRUE;
 }
 
-static vsStore *
-vsAllocStore(vsCli *cli, GError **error)
-{
-    vsStore *store = vsCliGetStore(cli, TRUE, error);
-
-    if (!store || !vsStoreCheckSchema(store, error))
-        return NULL;
-    return store;
-}
-
 /* --- domains ------------------------------------------------------------------- */
 
 /* Lookups below: TRUE when found; FALSE with @error set on failure, or
@@ -224,24 +214,6 @@ vsAllocResolveDomain(vsCli *cli, vsStore *store, const char *domain, char **ret_
 
 /* --- formatting ---------------------------------------------------------------- */
 
-static char *
-vsAllocTime(gint64 us)
-{
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
-
-    return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%SZ") : g_strdup("?");
-}
-
-static void
-vsAllocJsonTime(vsJsonWriter *w, const char *key, gint64 us)
-{
-    g_autofree char *text = vsAllocTime(us);
-    g_autofree char *key_us = g_strconcat(key, "_us", NULL);
-
-    vsJsonWriterMemberString(w, key, text);
-    vsJsonWriterMemberInt(w, key_us, us);
-}
-
 /* "4 vCPUs", "2 GiB"; "?" when unknown. */
 static char *
 vsAllocAmount(vsResourceKind resource, double v)
@@ -311,10 +283,10 @@ vsHintJson(vsJsonWriter *w, const vsHint *h)
         vsJsonWriterMemberInt(w, "memory_kib", (gint64)h->memory_kib);
     else
         vsJsonWriterMemberString(w, "memory_kib", NULL);
-    vsAllocJsonTime(w, "start", h->start_us);
-    vsAllocJsonTime(w, "end", h->end_us);
+    vsCliJsonMemberTime(w, "start", h->start_us);
+    vsCliJsonMemberTime(w, "end", h->end_us);
     vsJsonWriterMemberString(w, "reason", h->reason);
-    vsAllocJsonTime(w, "created", h->created_us);
+    vsCliJsonMemberTime(w, "created", h->created_us);
     vsJsonWriterMemberBool(w, "cancelled", h->cancelled);
     vsJsonWriterEndObject(w);
 }
@@ -328,7 +300,7 @@ vsCmdHintAdd(vsCli *cli, const vsCliArgs *args, GError **error)
     gboolean ok = FALSE;
 
     vsHintInit(&hint);
-    if (!vsHintFromArgs(args, &hint, error) || !(store = vsAllocStore(cli, error)) ||
+    if (!vsHintFromArgs(args, &hint, error) || !(store = vsCliGetCheckedStore(cli, error)) ||
         !vsAllocResolveDomain(cli, store, vsCliArgsPositional(args, 0), &uuid, &hint.name,
                               error))
         goto cleanup;
@@ -345,8 +317,8 @@ vsCmdHintAdd(vsCli *cli, const vsCliArgs *args, GError **error)
         vsCliPrint(cli, "%" G_GINT64_FORMAT "\n", hint.id);
     } else {
         g_autofree char *demand = vsHintDemand(&hint);
-        g_autofree char *from = vsAllocTime(hint.start_us);
-        g_autofree char *until = vsAllocTime(hint.end_us);
+        g_autofree char *from = vsCliFormatTime(hint.start_us);
+        g_autofree char *until = vsCliFormatTime(hint.end_us);
 
         vsCliPrint(cli, "Hint %" G_GINT64_FORMAT " added: domain '%s' needs %s from %s until %s\n",
                    hint.id, hint.name, demand, from, until);
@@ -378,8 +350,8 @@ vsHintTable(vsCli *cli, GArray *hints, gint64 now_us)
         g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, h->id);
         g_autofree char *vcpus = h->vcpus ? g_strdup_printf("%u", h->vcpus) : g_strdup("-");
         g_autofree char *mem = h->memory_kib ? vsFormatKiB(h->memory_kib) : g_strdup("-");
-        g_autofree char *from = vsAllocTime(h->start_us);
-        g_autofree char *until = vsAllocTime(h->end_us);
+        g_autofree char *from = vsCliFormatTime(h->start_us);
+        g_autofree char *until = vsCliFormatTime(h->end_us);
 
         vsCliTableAddRow(t, id, h->name, vcpus, mem, from, until, vsHintState(h, now_us),
                          h->reason ? h->reason : "", NULL);
@@ -398,7 +370,7 @@ vsCmdHintList(vsCli *cli, const vsCliArgs *args, GError **error)
     g_autoptr(GArray) hints = NULL;
     vsStore *store;
 
-    if (!(store = vsAllocStore(cli, error)) ||
+    if (!(store = vsCliGetCheckedStore(cli, error)) ||
         (domain && !vsAllocResolveDomain(cli, store, domain, &uuid, &name, error)) ||
         !vsStoreListHints(store, uuid, all ? 0 : now, all, &hints, error))
         return FALSE;
@@ -431,7 +403,7 @@ vsCmdHintCancel(vsCli *cli, const vsCliArgs *args, GError **error)
                     "invalid hint ID '%s' (expected the number 'hint list' shows)", text);
         return FALSE;
     }
-    if (!(store = vsAllocStore(cli, error)) || !vsStoreCancelHint(store, (gint64)id, error))
+    if (!(store = vsCliGetCheckedStore(cli, error)) || !vsStoreCancelHint(store, (gint64)id, error))
         return FALSE;
     vsCliInfo(cli, "Hint %" G_GUINT64_FORMAT " cancelled\n", id);
     return TRUE;
@@ -502,7 +474,7 @@ vsExplainInputs(const vsDecision *d)
 static void
 vsExplainText(vsCli *cli, const char *name, GArray *decisions, gint64 since_us)
 {
-    g_autofree char *since = vsAllocTime(since_us);
+    g_autofree char *since = vsCliFormatTime(since_us);
 
     if (decisions->len == 0) {
         vsCliPrint(cli, "No decisions recorded for domain '%s' since %s\n", name, since);
@@ -511,7 +483,7 @@ vsExplainText(vsCli *cli, const char *name, GArray *decisions, gint64 since_us)
     vsCliPrint(cli, "Decisions for domain '%s' since %s, oldest first:\n", name, since);
     for (guint i = 0; i < decisions->len; i++) {
         const vsDecision *d = &g_array_index(decisions, vsDecision, i);
-        g_autofree char *when = vsAllocTime(d->at_us);
+        g_autofree char *when = vsCliFormatTime(d->at_us);
         g_autofree char *what = vsExplainWhat(d);
         g_autofree char *inputs = vsExplainInputs(d);
 
@@ -529,7 +501,7 @@ vsExplainJsonDecision(vsJsonWriter *w, const vsDecision *d)
     g_autofree char *what = vsExplainWhat(d);
 
     vsJsonWriterBeginObject(w);
-    vsAllocJsonTime(w, "time", d->at_us);
+    vsCliJsonMemberTime(w, "time", d->at_us);
     vsJsonWriterMemberString(w, "resource", vsStoreResourceToString(d->resource));
     vsJsonWriterMemberString(w, "unit", d->resource == VS_RESOURCE_CPU ? "vcpus" : "kib");
     vsJsonWriterMemberString(w, "action", vsActionToString(d->action));
@@ -559,7 +531,7 @@ vsExplainJson(vsCli *cli, const char *name, const char *uuid, GArray *decisions,
     vsJsonWriterBeginObject(w);
     vsJsonWriterMemberString(w, "domain", name);
     vsJsonWriterMemberString(w, "uuid", uuid);
-    vsAllocJsonTime(w, "since", since_us);
+    vsCliJsonMemberTime(w, "since", since_us);
     vsJsonWriterKey(w, "decisions");
     vsJsonWriterBeginArray(w);
     for (guint i = 0; i < decisions->len; i++)
@@ -573,24 +545,19 @@ static gboolean
 vsCmdExplain(vsCli *cli, const vsCliArgs *args, GError **error)
 {
     const char *since = vsCliArgsGet(args, "since");
-    const char *limit_text = vsCliArgsGet(args, "limit");
-    guint64 limit = 500;
+    guint limit;
     gint64 since_us;
     g_autofree char *uuid = NULL;
     g_autofree char *name = NULL;
     g_autoptr(GArray) decisions = NULL;
     vsStore *store;
 
-    if (!vsAllocParseSince(since ? since : "24h", g_get_real_time(), &since_us, error))
+    if (!vsAllocParseSince(since ? since : "24h", g_get_real_time(), &since_us, error) ||
+        !vsCliGetLimit(args, 500, &limit, error))
         return FALSE;
-    if (limit_text && !g_ascii_string_to_unsigned(limit_text, 10, 1, G_MAXINT, &limit, NULL)) {
-        g_set_error(error, VS_ERROR, VS_ERROR_USAGE,
-                    "invalid limit '%s' (expected a positive number)", limit_text);
-        return FALSE;
-    }
-    if (!(store = vsAllocStore(cli, error)) ||
+    if (!(store = vsCliGetCheckedStore(cli, error)) ||
         !vsAllocResolveDomain(cli, store, vsCliArgsPositional(args, 0), &uuid, &name, error) ||
-        !vsStoreQueryDecisions(store, uuid, since_us, (guint)limit, &decisions, error))
+        !vsStoreQueryDecisions(store, uuid, since_us, limit, &decisions, error))
         return FALSE;
     if (vsCliWantJson(cli))
         vsExplainJson(cli, name, uuid, decisions, since_us);
