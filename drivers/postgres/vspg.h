@@ -89,6 +89,11 @@ gboolean vsPgCheckUuid(const char *uuid, GError **error);
 gboolean vsPgCheckResource(vsResourceKind resource, const char *name, GError **error);
 /* @domain (a name or UUID) as a UUID parameter: NULL unless it is one. */
 const char *vsPgDomainUuid(const char *domain);
+/* The UUID and name in the first row @sql returns for $1 @domain (a name)
+ * and $2 (@domain as a UUID, or NULL); VS_ERROR_NOT_FOUND "no @kinds are
+ * stored for it" when none.  Nothing is written on failure. */
+gboolean vsPgFindDomain(vsPgStore *s, const char *sql, const char *domain, const char *kinds,
+                        char **ret_uuid, char **ret_name, GError **error);
 /* A resource column ("cpu", "memory") of @res. */
 void vsPgResourceFromField(PGresult *res, int row, int col, vsResourceKind *ret);
 

@@ -316,26 +316,8 @@ gboolean
 vsPgFindAllocDomain(gpointer priv, const char *domain, char **ret_uuid, char **ret_name,
                     GError **error)
 {
-    vsPgStore *s = priv;
-    g_autofree char *what = g_strdup_printf("cannot look up domain '%s'", domain);
-    const char *params[] = { domain, vsPgDomainUuid(domain) };
-    g_autoptr(vsPgResult) res = NULL;
-
-    if (!vsPgCheckConnection(s, error))
-        return FALSE;
-    if (!(res = vsPgExec(s, VS_PG_FIND_ALLOC_DOMAIN, G_N_ELEMENTS(params), params,
-                         PGRES_TUPLES_OK, what, error)))
-        return FALSE;
-    if (PQntuples(res) == 0) {
-        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
-                    "unknown domain '%s': no decisions or hints are stored for it", domain);
-        return FALSE;
-    }
-    if (ret_uuid)
-        *ret_uuid = g_strdup(PQgetvalue(res, 0, 0));
-    if (ret_name)
-        *ret_name = g_strdup(PQgetvalue(res, 0, 1));
-    return TRUE;
+    return vsPgFindDomain(priv, VS_PG_FIND_ALLOC_DOMAIN, domain, "decisions or hints",
+                          ret_uuid, ret_name, error);
 }
 
 /* --- notifications ------------------------------------------------------------------ */

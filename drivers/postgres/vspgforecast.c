@@ -474,23 +474,20 @@ vsPgQueryAnomalies(gpointer priv, const char *domain, gint64 since_us, guint lim
     ") d ORDER BY (u = $2::uuid) IS TRUE DESC, seen DESC LIMIT 1"
 
 gboolean
-vsPgFindForecastDomain(gpointer priv, const char *domain, char **ret_uuid, char **ret_name,
-                       GError **error)
+vsPgFindDomain(vsPgStore *s, const char *sql, const char *domain, const char *kinds,
+               char **ret_uuid, char **ret_name, GError **error)
 {
-    vsPgStore *s = priv;
     g_autofree char *what = g_strdup_printf("cannot look up domain '%s'", domain);
     const char *params[] = { domain, vsPgDomainUuid(domain) };
     g_autoptr(vsPgResult) res = NULL;
 
     if (!vsPgCheckConnection(s, error))
         return FALSE;
-    if (!(res = vsPgExec(s, VS_PG_FIND_DOMAIN, G_N_ELEMENTS(params), params,
-                         PGRES_TUPLES_OK, what, error)))
+    if (!(res = vsPgExec(s, sql, G_N_ELEMENTS(params), params, PGRES_TUPLES_OK, what, error)))
         return FALSE;
     if (PQntuples(res) == 0) {
         g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
-                    "unknown domain '%s': no forecasts, forecast errors or anomalies are stored for it",
-                    domain);
+                    "unknown domain '%s': no %s are stored for it", domain, kinds);
         return FALSE;
     }
     if (ret_uuid)
@@ -498,6 +495,14 @@ vsPgFindForecastDomain(gpointer priv, const char *domain, char **ret_uuid, char 
     if (ret_name)
         *ret_name = g_strdup(PQgetvalue(res, 0, 1));
     return TRUE;
+}
+
+gboolean
+vsPgFindForecastDomain(gpointer priv, const char *domain, char **ret_uuid, char **ret_name,
+                       GError **error)
+{
+    return vsPgFindDomain(priv, VS_PG_FIND_DOMAIN, domain,
+                          "forecasts, forecast errors or anomalies", ret_uuid, ret_name, error);
 }
 
 /* The 5-minute rollups (bucket >= $2) of domain $1, by its primary key.
