@@ -396,6 +396,9 @@ vsPgNextNotification(gpointer priv, char **ret_channel, char **ret_payload, GErr
     vsPgStore *s = priv;
     PGnotify *n;
 
+    /* after a loss, reconnect (and listen again) before reading */
+    if (PQstatus(s->conn) != CONNECTION_OK && !vsPgCheckConnection(s, error))
+        return FALSE;
     /* a FATAL from a shutting-down server arrives as input, then EOF */
     if (!PQconsumeInput(s->conn) || PQstatus(s->conn) != CONNECTION_OK) {
         g_autofree char *msg = vsPgFirstLine(PQerrorMessage(s->conn));

@@ -273,7 +273,8 @@ struct _vsStoreDriver {
     /* Read what has arrived without blocking and hand out the oldest
      * notification not handed out yet: TRUE with @ret_channel and
      * @ret_payload; FALSE when none is pending, or with @error set
-     * (VS_ERROR_CONNECT when the connection is gone). */
+     * (VS_ERROR_CONNECT when the connection is gone: the next call tries
+     * to reconnect, and listens again). */
     gboolean (*nextNotification)(gpointer priv, char **ret_channel, char **ret_payload,
                                  GError **error);
 
