@@ -27,6 +27,8 @@ vs_check "--for 0 exits 2" vs_run 2 vs hint web1 --vcpus 2 --at +1m --for 0
 vs_check "bad --vcpus exits 2" vs_run 2 vs hint web1 --vcpus -1 --at +1m --for 1m
 vs_check "bad --memory exits 2" vs_run 2 vs hint web1 --memory lots --at +1m --for 1m
 vs_check "bad --memory is named" vs_contains "$err" "'lots'"
+vs_check "a hint that is over exits 2" vs_run 2 vs hint web1 --vcpus 2 --at 2020-01-01T00:00:00Z --for 1h
+vs_check "the hint that is over is named" vs_contains "$err" "hint from '2020-01-01T00:00:00Z' for '1h' is already over"
 vs_check "a hint needs a demand" vs_run 2 vs hint web1 --at +1m --for 1m
 vs_check "a hint needs --at" vs_run 2 vs hint web1 --vcpus 2 --for 1m
 vs_check "bad hint ID exits 2" vs_run 2 vs hint cancel first

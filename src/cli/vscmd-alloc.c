@@ -18,6 +18,9 @@
 
 /* --- options ------------------------------------------------------------------- */
 
+/* Longer durations are typing errors, and would overflow microseconds. */
+#define VS_ALLOC_MAX_MS (G_GUINT64_CONSTANT(100) * 366 * 24 * 3600 * 1000)
+
 /* @error from a parser (VS_ERROR_INVALID, naming the value) as a usage
  * error, which exits 2. */
 static gboolean
@@ -61,7 +64,7 @@ vsAllocParseAt(const char *text, gint64 now_us, gint64 *ret_us, GError **error)
         return TRUE;
     }
     if (text[0] == '+') {
-        if (!vsParseDuration(text + 1, &ms, NULL))
+        if (!vsParseDuration(text + 1, &ms, NULL) || ms > VS_ALLOC_MAX_MS)
             return vsAllocBadTime("at", text, expected, error);
         *ret_us = now_us + (gint64)ms * 1000;
         return TRUE;
@@ -95,9 +98,10 @@ vsAllocParseFor(const char *text, gint64 *ret_us, GError **error)
 
     if (!vsParseDuration(text, &ms, &local))
         return vsAllocUsage(local, error);
-    if (ms == 0) {
+    if (ms == 0 || ms > VS_ALLOC_MAX_MS) {
         g_set_error(error, VS_ERROR, VS_ERROR_USAGE,
-                    "invalid duration '%s' for --for (expected more than nothing)", text);
+                    "invalid duration '%s' for --for (expected more than nothing, at most 100 years)",
+                    text);
         return FALSE;
     }
     *ret_us = (gint64)ms * 1000;
@@ -234,6 +238,7 @@ vsHintFromArgs(const vsCliArgs *args, vsHint *hint, GError **error)
     const char *memory = vsCliArgsGet(args, "memory");
     const char *at = vsCliArgsGet(args, "at");
     const char *duration = vsCliArgsGet(args, "for");
+    gint64 now = g_get_real_time();
     gint64 length_us;
 
     if (!vcpus && !memory) {
@@ -248,10 +253,15 @@ vsHintFromArgs(const vsCliArgs *args, vsHint *hint, GError **error)
     }
     if ((vcpus && !vsAllocParseVcpus(vcpus, &hint->vcpus, error)) ||
         (memory && !vsAllocParseMemory(memory, &hint->memory_kib, error)) ||
-        !vsAllocParseAt(at, g_get_real_time(), &hint->start_us, error) ||
+        !vsAllocParseAt(at, now, &hint->start_us, error) ||
         !vsAllocParseFor(duration, &length_us, error))
         return FALSE;
     hint->end_us = hint->start_us + length_us;
+    if (hint->end_us <= now) {
+        g_set_error(error, VS_ERROR, VS_ERROR_USAGE,
+                    "hint from '%s' for '%s' is already over", at, duration);
+        return FALSE;
+    }
     hint->reason = g_strdup(vsCliArgsGet(args, "reason"));
     return TRUE;
 }
