@@ -39,16 +39,6 @@ pgTeardown(void)
 }
 
 static void
-assertDouble(double got, double expect, const char *what)
-{
-    if (isnan(expect)) {
-        ck_assert_msg(isnan(got), "%s: got %.17g, expected unknown", what, got);
-        return;
-    }
-    ck_assert_msg(got == expect, "%s: got %.17g, expected %.17g", what, got, expect);
-}
-
-static void
 assertStrOrNull(const char *got, const char *expect, const char *what)
 {
     if (!expect) {
@@ -102,13 +92,13 @@ assertDecisionEqual(const vsDecision *got, const vsDecision *expect)
     ck_assert_str_eq(got->uuid, expect->uuid);
     ck_assert_str_eq(got->name, expect->name);
     ck_assert_int_eq(got->resource, expect->resource);
-    assertDouble(got->current, expect->current, "current");
-    assertDouble(got->wanted, expect->wanted, "wanted");
-    assertDouble(got->target, expect->target, "target");
-    assertDouble(got->forecast, expect->forecast, "forecast");
-    assertDouble(got->upper, expect->upper, "upper");
+    vsTestAssertDouble(got->current, expect->current, "current");
+    vsTestAssertDouble(got->wanted, expect->wanted, "wanted");
+    vsTestAssertDouble(got->target, expect->target, "target");
+    vsTestAssertDouble(got->forecast, expect->forecast, "forecast");
+    vsTestAssertDouble(got->upper, expect->upper, "upper");
     assertStrOrNull(got->model, expect->model, "model");
-    assertDouble(got->confidence, expect->confidence, "confidence");
+    vsTestAssertDouble(got->confidence, expect->confidence, "confidence");
     ck_assert_int_eq(got->reactive, expect->reactive);
     ck_assert_int_eq(got->hinted, expect->hinted);
     ck_assert_int_eq(got->action, expect->action);
