@@ -32,6 +32,9 @@ typedef gboolean (*vsTestCondition)(gpointer opaque);
 gboolean vsTestPoll(vsTestCondition cond, gpointer opaque, guint timeout_ms,
                     guint interval_ms);
 
+/* @got is exactly @expect (a float8 round-trips); NaN equals NaN. */
+void vsTestAssertDouble(double got, double expect, const char *what);
+
 /* Run a Check suite with the fork mode chosen by CK_FORK; returns an exit code. */
 int vsTestRunSuite(Suite *s);
 
