@@ -13,6 +13,7 @@
 
 #include "vscli.h"
 #include "conf/vspolicy.h"
+#include "store/vsstore.h"
 #include "util/vserror.h"
 #include "util/vsutil.h"
 
@@ -209,6 +210,20 @@ vsPolicyWarnHeadroom(vsHypervisor *hv, const vsDomainInfo *info, const vsPolicy 
                 "as its policy asks until this is fixed\n", info->name);
 }
 
+/* Tell a running virt-shadowd (NOTIFY vs_policy).  Best effort: the
+ * policy is written already, and the daemon also rereads policies on its
+ * own every few minutes. */
+static void
+vsPolicyNotify(vsCli *cli, const vsDomainInfo *info)
+{
+    g_autoptr(GError) error = NULL;
+    vsStore *store = vsCliGetStore(cli, FALSE, &error);
+
+    if (!store || !vsStoreNotifyPolicy(store, info->uuid, &error))
+        g_printerr("note: cannot tell virt-shadowd at once (%s); it rereads policies within %d "
+                   "minutes\n", error->message, VS_POLICY_REREAD_S / 60);
+}
+
 static gboolean
 vsCmdPolicySet(vsCli *cli, const vsCliArgs *args, GError **error)
 {
@@ -245,7 +260,7 @@ vsCmdPolicySet(vsCli *cli, const vsCliArgs *args, GError **error)
     if ((live && !vsHypervisorSetMetadata(hv, info->uuid, live, VS_AFFECT_LIVE, error)) ||
         (config && !vsHypervisorSetMetadata(hv, info->uuid, config, VS_AFFECT_CONFIG, error)))
         return FALSE;
-    /* TODO(allocstore): NOTIFY vs_policy */
+    vsPolicyNotify(cli, info);
     vsCliInfo(cli, "policy of domain '%s' set (%s)\n", info->name,
               live && config ? "live and config" : live ? "live" : "config");
     if (policy.mode != VS_POLICY_MODE_OFF)

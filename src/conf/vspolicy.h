@@ -37,6 +37,10 @@ typedef enum {
 const char *vsPolicyModeToString(vsPolicyMode mode);
 gboolean vsPolicyModeFromString(const char *text, vsPolicyMode *ret_mode);
 
+/* virt-shadowd rereads every domain's policy at least this often: a
+ * change made with virsh sends no notification. */
+#define VS_POLICY_REREAD_S 300
+
 /* Tiers run from 1 (served first) to 9; the default is in the middle. */
 #define VS_POLICY_TIER_MIN 1
 #define VS_POLICY_TIER_MAX 9
