@@ -60,6 +60,30 @@ vs_check "unreachable libvirt exits 1" vs_run 1 vs -c "qemu:///system?socket=$VS
 vs_check "unreachable libvirt names the URI" vs_contains "$err" "$VS_TMP/none"
 vs_check "one error line" test "$(printf '%s\n' "$err" | wc -l)" -eq 1
 
+# policy: each process gets a fresh test:///default, so the set-then-show
+# round trip and "keeps the previous policy" are in tests/vspolicyclitest.c.
+vs_check "policy show exits 0" vs_run 0 vs -c test:///default policy show test --json
+vs_check "policy show --json parses" vs_json "$out"
+vs_check "a domain without a policy shows the defaults" vs_contains "$out" '"present": false'
+vs_check "policy show text exits 0" vs_run 0 vs -c test:///default policy show test
+vs_check "policy show marks defaults" vs_contains "$out" "tier:                    5 (default)"
+vs_check "policy show gives units" vs_contains "$out" "memory floor:            128 MiB (131072 KiB) (default)"
+vs_check "policy set exits 0" vs_run 0 vs -c test:///default policy set test --mode auto --max-vcpus 4 --min-memory 512M --memory-headroom 20% --lead 2m
+vs_check "policy set says where it wrote" vs_contains "$out" "policy of domain 'test' set (live and config)"
+vs_check "policy set warns that vCPUs cannot grow" vs_contains "$err" \
+    "warning: domain 'test': vCPUs: <vcpu current='2'>2</vcpu> leaves no room to grow; fix: set <vcpu placement='static' current='2'>4</vcpu> (virsh edit test), then restart the domain"
+vs_check "policy set says the allocator cannot grow it" vs_contains "$err" "the allocator cannot grow domain 'test'"
+vs_check "an out-of-range value exits 1" vs_run 1 vs -c test:///default policy set test --tier 12
+vs_check "with the schema's message" vs_contains "$err" "invalid virt-shadow metadata: Invalid attribute tier for element policy"
+vs_check "min above max exits 1" vs_run 1 vs -c test:///default policy set test --min-vcpus 3 --max-vcpus 2
+vs_check "min above max is named" vs_contains "$err" "policy min vCPUs 3 is above max vCPUs 2"
+vs_check "a non-number exits 2" vs_run 2 vs -c test:///default policy set test --tier many
+vs_check "the non-number is named" vs_contains "$err" "invalid value 'many' for --tier"
+vs_check "a bad mode exits 2" vs_run 2 vs -c test:///default policy set test --mode sometimes
+vs_check "a bad size exits 2" vs_run 2 vs -c test:///default policy set test --max-memory lots
+vs_check "policy of an unknown domain exits 1" vs_run 1 vs -c test:///default policy show nosuch
+vs_check "policy set needs a domain" vs_run 2 vs -c test:///default policy set
+
 # Database: unreachable gives one line naming the host, never the password.
 dburl=postgresql://vs:s3cret@127.0.0.1:1/x
 vs_check "unreachable database exits 1" vs_run 1 env VIRT_SHADOW_DATABASE=$dburl "$VS" --config "$cfg" db status

@@ -27,7 +27,9 @@ START_TEST(test_full_file)
     g_autoptr(vsConfig) cfg = vsConfigLoadData(
         "# comment\n[main]\nstate_dir = /srv/vs\ndatabase = postgresql://db/x\n"
         "log_level = debug\n[libvirt]\nuri = qemu+ssh://h/system\ndomain_type = kvm\n"
-        "[daemon]\npid_file = /run/x.pid\nheartbeat_interval = 2m\n", "t.conf", &error);
+        "[daemon]\npid_file = /run/x.pid\nheartbeat_interval = 2m\n"
+        "[allocator]\ninterval = 30s\ncpu_overcommit = 2.5\nhost_cpus = 8\nhost_memory = 16G\n",
+        "t.conf", &error);
 
     ck_assert_msg(cfg != NULL, "%s", error ? error->message : "");
     ck_assert_str_eq(cfg->state_dir, "/srv/vs");
@@ -37,6 +39,11 @@ START_TEST(test_full_file)
     ck_assert_str_eq(cfg->domain_type, "kvm");
     ck_assert_str_eq(cfg->pid_file, "/run/x.pid");
     ck_assert_uint_eq(cfg->heartbeat_interval_ms, 120000);
+    ck_assert_uint_eq(cfg->allocator_interval_ms, 30000);
+    ck_assert_double_eq(cfg->cpu_overcommit, 2.5);
+    ck_assert_double_eq(cfg->memory_overcommit, 1);
+    ck_assert_double_eq(cfg->host_cpus, 8);
+    ck_assert_uint_eq(cfg->host_memory_bytes, G_GUINT64_CONSTANT(16) << 30);
     ck_assert_str_eq(cfg->path, "t.conf");
 }
 END_TEST
@@ -64,6 +71,9 @@ static const vsBadConfig vsBadConfigs[] = {
     { "[libvirt]\ndomain_type = xen\n", "invalid domain type 'xen'" },
     { "[main]\nstate_dir = relative/dir\n", "path 'relative/dir' is not absolute" },
     { "[daemon]\nheartbeat_interval = soon\n", "[daemon] heartbeat_interval: invalid duration 'soon'" },
+    { "[allocator]\ncpu_overcommit = lots\n", "[allocator] cpu_overcommit: invalid number 'lots'" },
+    { "[allocator]\nhost_cpus = -2\n", "invalid number '-2'" },
+    { "[allocator]\nmemory_overcommit = 0\n", "memory_overcommit must be above 0" },
 };
 
 START_TEST(test_bad_config)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "allocator/vsactuate.h"
 #include "hypervisor/vsguest.h"
 #include "hypervisor/vshypervisor.h"
 #include "store/vsstore.h"
@@ -281,6 +282,44 @@ START_TEST(test_balloon)
 }
 END_TEST
 
+/* The allocator's resizes on a real guest: vCPUs offlined and onlined
+ * again through the agent (never unplugged), the balloon moved, each read
+ * back before it counts as done. */
+START_TEST(test_actuate)
+{
+    g_autoptr(vsHypervisor) hv = vsOpen();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *online = NULL;
+    vsActuateOptions opts;
+    vsDomainResources res = { 0 };
+
+    vsActuateOptionsDefaults(&opts);
+    opts.vcpu_timeout_ms = opts.memory_timeout_ms = VS_GUEST_CHANGE_TIMEOUT_MS;
+    ck_assert_msg(vsActuateVcpus(hv, VS_GUEST_NAME, 1, &opts, &res, &error), "%s",
+                  error ? error->message : "");
+    ck_assert_int_eq(res.guest_vcpus, 1);
+    ck_assert_uint_eq(res.vcpus, 2);
+    online = vsGuestOutput(hv, (const char *const[]){ "/bin/cat", "/sys/devices/system/cpu/online", NULL });
+    ck_assert_str_eq(g_strstrip(online), "0");
+    g_clear_pointer(&online, g_free);
+
+    ck_assert_msg(vsActuateVcpus(hv, VS_GUEST_NAME, 2, &opts, &res, &error), "%s",
+                  error ? error->message : "");
+    ck_assert_int_eq(res.guest_vcpus, 2);
+    online = vsGuestOutput(hv, (const char *const[]){ "/bin/cat", "/sys/devices/system/cpu/online", NULL });
+    ck_assert_str_eq(g_strstrip(online), "0-1");
+
+    ck_assert_msg(vsActuateMemory(hv, VS_GUEST_NAME, VS_GUEST_MEMORY_KIB - 16384, &opts, &res, &error),
+                  "%s", error ? error->message : "");
+    ck_assert_uint_le(res.memory_kib, VS_GUEST_MEMORY_KIB - 16384 + 2600);
+    ck_assert_uint_gt(res.used_kib, 0);
+    ck_assert_uint_lt(res.used_kib, res.memory_kib);
+    /* back where the telemetry test expects it */
+    ck_assert_msg(vsActuateMemory(hv, VS_GUEST_NAME, VS_GUEST_BALLOON_KIB, &opts, &res, &error),
+                  "%s", error ? error->message : "");
+}
+END_TEST
+
 static void
 vsCycle(vsSampler *s, vsHypervisor *hv, vsStore *store)
 {
@@ -421,6 +460,7 @@ main(void)
     tcase_add_test(tc, test_guest_exec);
     tcase_add_test(tc, test_vcpu_hotplug);
     tcase_add_test(tc, test_balloon);
+    tcase_add_test(tc, test_actuate);
     tcase_add_test(tc, test_telemetry);
     tcase_add_test(tc, test_destroy);
     suite_add_tcase(s, tc);

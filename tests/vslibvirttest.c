@@ -11,6 +11,7 @@
 #include <libvirt/libvirt.h>
 
 #include "vstestutils.h"
+#include "allocator/vsactuate.h"
 #include "hypervisor/vshypervisor.h"
 #include "hypervisor/vsguest.h"
 #include "libvirt/vslibvirt.h"
@@ -307,6 +308,68 @@ START_TEST(test_resize)
 
     ck_assert(!vsHypervisorSetMemory(hv, "nosuch", 524288, VS_AFFECT_LIVE, &error));
     ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+}
+END_TEST
+
+/* What the allocator reads back after a resize: the live sizes, with the
+ * agent's and the balloon's answers unknown on the test driver. */
+START_TEST(test_resources)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    vsDomainResources res = { 0 };
+
+    ck_assert(vsHypervisorSetVcpus(hv, "web1", 2, VS_AFFECT_LIVE, NULL));
+    ck_assert(vsHypervisorSetMemory(hv, "web1", 524288, VS_AFFECT_LIVE, NULL));
+    ck_assert_msg(vsHypervisorGetResources(hv, "web1", &res, &error), "%s",
+                  error ? error->message : "?");
+    ck_assert_uint_eq(res.vcpus, 2);
+    ck_assert_uint_gt(res.max_vcpus, 2);
+    ck_assert_int_eq(res.guest_vcpus, -1);
+    ck_assert_uint_eq(vsDomainResourcesVcpus(&res), 2);
+    ck_assert_uint_eq(res.memory_kib, 524288);
+    ck_assert_uint_gt(res.max_memory_kib, 524288);
+
+    ck_assert(vsHypervisorDestroyDomain(hv, "web1", NULL));
+    ck_assert(!vsHypervisorGetResources(hv, "web1", &res, &error));
+    ck_assert_msg(strstr(error->message, "'web1' is not running"), "%s", error->message);
+}
+END_TEST
+
+/* A resize is carried out and read back; one the domain cannot take is
+ * refused before anything is changed. */
+START_TEST(test_actuate)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    vsActuateOptions opts;
+    vsDomainResources res = { 0 };
+
+    vsActuateOptionsDefaults(&opts);
+    ck_assert_msg(vsActuateVcpus(hv, "web1", 3, &opts, &res, &error), "%s",
+                  error ? error->message : "?");
+    ck_assert_uint_eq(res.vcpus, 3);
+    /* no agent: shrinking unplugs */
+    ck_assert_msg(vsActuateVcpus(hv, "web1", 1, &opts, &res, &error), "%s",
+                  error ? error->message : "?");
+    ck_assert_uint_eq(res.vcpus, 1);
+    ck_assert_msg(vsActuateMemory(hv, "web1", 300000, &opts, &res, &error), "%s",
+                  error ? error->message : "?");
+    ck_assert_uint_eq(res.memory_kib, 300000);
+
+    ck_assert(!vsActuateVcpus(hv, "web1", res.max_vcpus + 1, &opts, NULL, &error));
+    ck_assert_msg(strstr(error->message, "its maximum is"), "%s", error->message);
+    g_clear_error(&error);
+    ck_assert(!vsActuateMemory(hv, "web1", res.max_memory_kib + 1, &opts, NULL, &error));
+    ck_assert_msg(strstr(error->message, "its maximum is"), "%s", error->message);
+    g_clear_error(&error);
+    ck_assert(vsHypervisorGetResources(hv, "web1", &res, NULL));
+    ck_assert_uint_eq(res.vcpus, 1);
+    ck_assert_uint_eq(res.memory_kib, 300000);
+
+    ck_assert(vsHypervisorDestroyDomain(hv, "web1", NULL));
+    ck_assert(!vsActuateMemory(hv, "web1", 300000, &opts, NULL, &error));
+    ck_assert_msg(strstr(error->message, "'web1' is not running"), "%s", error->message);
 }
 END_TEST
 
@@ -718,6 +781,8 @@ libvirtSuite(void)
     tcase_add_test(tc, test_metadata);
     tcase_add_test(tc, test_capabilities);
     tcase_add_test(tc, test_resize);
+    tcase_add_test(tc, test_resources);
+    tcase_add_test(tc, test_actuate);
     tcase_add_test(tc, test_agent_unsupported);
     tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_collect_counters);

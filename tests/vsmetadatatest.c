@@ -7,16 +7,6 @@
 #include "util/vserror.h"
 #include "vstestutils.h"
 
-static char *
-vsFixture(const char *name)
-{
-    g_autofree char *path = g_build_filename(vsTestSrcDir(), "tests", "vsmetadatadata", name, NULL);
-    char *data = NULL;
-
-    ck_assert_msg(g_file_get_contents(path, &data, NULL, NULL), "cannot read %s", path);
-    return data;
-}
-
 /* Every fixture validates, except those named *-invalid.xml. */
 START_TEST(test_fixtures_against_schema)
 {
@@ -27,7 +17,7 @@ START_TEST(test_fixtures_against_schema)
 
     ck_assert_ptr_nonnull(d);
     while ((name = g_dir_read_name(d))) {
-        g_autofree char *xml = vsFixture(name);
+        g_autofree char *xml = vsTestFixture("vsmetadatadata", name);
         g_autofree char *labels = NULL;
         g_autoptr(GError) error = NULL;
         gboolean ok = vsMetadataParseLabels(xml, &labels, &error);
@@ -46,7 +36,7 @@ END_TEST
 
 START_TEST(test_labels)
 {
-    g_autofree char *xml = vsFixture("labels.xml");
+    g_autofree char *xml = vsTestFixture("vsmetadatadata", "labels.xml");
     g_autofree char *labels = NULL;
 
     ck_assert(vsMetadataParseLabels(xml, &labels, NULL));
@@ -56,8 +46,8 @@ END_TEST
 
 START_TEST(test_no_labels_and_future_elements)
 {
-    g_autofree char *empty = vsFixture("empty.xml");
-    g_autofree char *future = vsFixture("future.xml");
+    g_autofree char *empty = vsTestFixture("vsmetadatadata", "empty.xml");
+    g_autofree char *future = vsTestFixture("vsmetadatadata", "future.xml");
     g_autofree char *a = NULL;
     g_autofree char *b = NULL;
 
@@ -71,7 +61,7 @@ END_TEST
 /* what "virsh metadata --set '<domain><labels>...'" leaves: children in no namespace */
 START_TEST(test_unprefixed_children)
 {
-    g_autofree char *xml = vsFixture("virsh-set.xml");
+    g_autofree char *xml = vsTestFixture("vsmetadatadata", "virsh-set.xml");
     g_autofree char *labels = NULL;
 
     ck_assert(vsMetadataParseLabels(xml, &labels, NULL));

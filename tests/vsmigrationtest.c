@@ -254,6 +254,38 @@ START_TEST(test_builtin)
 }
 END_TEST
 
+/* Every file in sql/ is compiled in, as it is, and versions have no gaps:
+ * a migration left out of vsresources.gresource.xml fails here. */
+START_TEST(test_builtin_matches_sql_dir)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) list = vsMigrationsBuiltin(&error);
+    g_autofree char *dir = g_build_filename(vsTestSrcDir(), "sql", NULL);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, &error);
+    guint files = 0;
+    const char *file;
+
+    ck_assert_msg(list && d, "%s", error ? error->message : "");
+    for (guint i = 0; i < list->len; i++)
+        ck_assert_int_eq(((vsMigration *)g_ptr_array_index(list, i))->version, (int)i + 1);
+    while ((file = g_dir_read_name(d))) {
+        g_autofree char *path = g_build_filename(dir, file, NULL);
+        g_autofree char *contents = NULL;
+        g_autofree char *name = NULL;
+        int version;
+
+        if (!g_str_has_suffix(file, ".sql"))
+            continue;
+        files++;
+        ck_assert_msg(vsMigrationParseFileName(file, &version, &name, NULL), "%s", file);
+        ck_assert_msg(version >= 1 && (guint)version <= list->len, "'%s' is not compiled in", file);
+        ck_assert(g_file_get_contents(path, &contents, NULL, NULL));
+        ck_assert_str_eq(((vsMigration *)g_ptr_array_index(list, version - 1))->sql, contents);
+    }
+    ck_assert_uint_eq(files, list->len);
+}
+END_TEST
+
 static Suite *
 migrationSuite(void)
 {
@@ -269,6 +301,7 @@ migrationSuite(void)
     tcase_add_test(tc, test_newer_database);
     tcase_add_test(tc, test_state_strings);
     tcase_add_test(tc, test_builtin);
+    tcase_add_test(tc, test_builtin_matches_sql_dir);
     suite_add_tcase(s, tc);
     return s;
 }

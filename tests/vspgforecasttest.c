@@ -43,17 +43,6 @@ pgTeardown(void)
     pg = NULL;
 }
 
-/* Exact (float8 round-trips); NaN equals NaN. */
-static void
-assertDouble(double got, double expect, const char *what)
-{
-    if (isnan(expect)) {
-        ck_assert_msg(isnan(got), "%s: got %.17g, expected unknown", what, got);
-        return;
-    }
-    ck_assert_msg(got == expect, "%s: got %.17g, expected %.17g", what, got, expect);
-}
-
 static GArray *
 forecastArray(void)
 {
@@ -114,12 +103,12 @@ assertForecastEqual(const vsForecastRecord *got, const vsForecastRecord *expect)
     ck_assert_int_eq(got->at_us, expect->at_us);
     ck_assert_int_eq(got->made_at_us, expect->made_at_us);
     ck_assert_str_eq(got->model, expect->model);
-    assertDouble(got->point, expect->point, "point");
-    assertDouble(got->lower90, expect->lower90, "lower90");
-    assertDouble(got->upper90, expect->upper90, "upper90");
-    assertDouble(got->lower99, expect->lower99, "lower99");
-    assertDouble(got->upper99, expect->upper99, "upper99");
-    assertDouble(got->actual, expect->actual, "actual");
+    vsTestAssertDouble(got->point, expect->point, "point");
+    vsTestAssertDouble(got->lower90, expect->lower90, "lower90");
+    vsTestAssertDouble(got->upper90, expect->upper90, "upper90");
+    vsTestAssertDouble(got->lower99, expect->lower99, "lower99");
+    vsTestAssertDouble(got->upper99, expect->upper99, "upper99");
+    vsTestAssertDouble(got->actual, expect->actual, "actual");
 }
 
 START_TEST(test_forecast_roundtrip)
@@ -188,7 +177,7 @@ START_TEST(test_forecast_upsert)
     writeForecasts(store, in);
     got = queryForecasts(store, UUID_A, 0);
     ck_assert_uint_eq(got->len, 2);
-    assertDouble(g_array_index(got, vsForecastRecord, 0).point, 2.0, "re-forecast point");
+    vsTestAssertDouble(g_array_index(got, vsForecastRecord, 0).point, 2.0, "re-forecast point");
     ck_assert_str_eq(g_array_index(got, vsForecastRecord, 0).model, "ar");
     g_clear_pointer(&got, g_array_unref);
 
@@ -207,10 +196,10 @@ START_TEST(test_forecast_upsert)
 
     got = queryForecasts(store, UUID_A, 0);
     ck_assert_uint_eq(got->len, 2);
-    assertDouble(g_array_index(got, vsForecastRecord, 0).actual, 2.25, "actual kept");
-    assertDouble(g_array_index(got, vsForecastRecord, 0).point, 2.0, "scored point kept");
+    vsTestAssertDouble(g_array_index(got, vsForecastRecord, 0).actual, 2.25, "actual kept");
+    vsTestAssertDouble(g_array_index(got, vsForecastRecord, 0).point, 2.0, "scored point kept");
     ck_assert_str_eq(g_array_index(got, vsForecastRecord, 0).name, "vm1");
-    assertDouble(g_array_index(got, vsForecastRecord, 1).point, 1.75, "open slot updated");
+    vsTestAssertDouble(g_array_index(got, vsForecastRecord, 1).point, 1.75, "open slot updated");
     ck_assert_str_eq(g_array_index(got, vsForecastRecord, 1).name, "vm1-renamed");
     g_clear_pointer(&got, g_array_unref);
 
@@ -223,9 +212,9 @@ START_TEST(test_forecast_upsert)
     writeForecasts(store, in);
     got = queryForecasts(store, UUID_B, 0);
     ck_assert_uint_eq(got->len, 2);
-    assertDouble(g_array_index(got, vsForecastRecord, 0).point, 200, "last duplicate");
-    assertDouble(g_array_index(got, vsForecastRecord, 1).actual, 310, "observed duplicate");
-    assertDouble(g_array_index(got, vsForecastRecord, 1).point, 300, "observed duplicate");
+    vsTestAssertDouble(g_array_index(got, vsForecastRecord, 0).point, 200, "last duplicate");
+    vsTestAssertDouble(g_array_index(got, vsForecastRecord, 1).actual, 310, "observed duplicate");
+    vsTestAssertDouble(g_array_index(got, vsForecastRecord, 1).point, 300, "observed duplicate");
 }
 END_TEST
 
@@ -287,7 +276,7 @@ START_TEST(test_forecast_large_batch)
     vsTestPgAssertQuery(db, "SELECT count(*) FROM forecasts", "12000");
     got = queryForecasts(store, "vm499", 0);
     ck_assert_uint_eq(got->len, 24);
-    assertDouble(g_array_index(got, vsForecastRecord, 22).point, 499.11, "cpu point");
+    vsTestAssertDouble(g_array_index(got, vsForecastRecord, 22).point, 499.11, "cpu point");
 }
 END_TEST
 
@@ -352,9 +341,9 @@ START_TEST(test_forecast_errors)
     ck_assert_str_eq(e->name, "vm1");
     ck_assert_int_eq(e->resource, VS_RESOURCE_CPU);
     ck_assert_str_eq(e->model, "ewma");
-    assertDouble(e->mae, 0.125, "mae");
-    assertDouble(e->mase, NAN, "mase");
-    assertDouble(e->coverage90, 0.9, "coverage90");
+    vsTestAssertDouble(e->mae, 0.125, "mae");
+    vsTestAssertDouble(e->mase, NAN, "mase");
+    vsTestAssertDouble(e->coverage90, 0.9, "coverage90");
     ck_assert_uint_eq(e->n, 12);
     ck_assert_int_eq(e->updated_us, DAY0_US);
     ck_assert_int_eq(g_array_index(got, vsForecastError, 1).resource, VS_RESOURCE_MEMORY);
@@ -369,8 +358,8 @@ START_TEST(test_forecast_errors)
     ck_assert_uint_eq(got->len, 2);
     e = &g_array_index(got, vsForecastError, 0);
     ck_assert_str_eq(e->model, "holt-winters");
-    assertDouble(e->mae, 0.5, "mae");
-    assertDouble(e->mase, 0.25, "mase");
+    vsTestAssertDouble(e->mae, 0.5, "mae");
+    vsTestAssertDouble(e->mase, 0.25, "mase");
     ck_assert_uint_eq(e->n, 13);
     ck_assert_msg(llabs(e->updated_us - g_get_real_time()) < 60 * G_USEC_PER_SEC,
                   "updated %" G_GINT64_FORMAT, e->updated_us);
@@ -459,9 +448,9 @@ START_TEST(test_anomalies)
     ck_assert_str_eq(a->host, "h1");
     ck_assert_int_eq(a->resource, VS_RESOURCE_CPU);
     ck_assert_int_eq(a->at_us, DAY0_US + 3 * SLOT_US);
-    assertDouble(a->value, 4.0, "value");
-    assertDouble(a->lower99, 0.5, "lower99");
-    assertDouble(a->upper99, 1.5, "upper99");
+    vsTestAssertDouble(a->value, 4.0, "value");
+    vsTestAssertDouble(a->lower99, 0.5, "lower99");
+    vsTestAssertDouble(a->upper99, 1.5, "upper99");
     ck_assert_str_eq(a->model, "ewma");
     ck_assert_msg(a->recorded_us >= before - 60 * G_USEC_PER_SEC, "recorded");
     ck_assert_str_eq(g_array_index(got, vsAnomaly, 1).name, "vm2");
@@ -574,7 +563,7 @@ assertPoint(GArray *h, guint i, gint64 at_us, double cpu, double mem_mib)
         ck_assert(isnan(p->cpu));
     else
         ck_assert_msg(fabs(p->cpu - cpu) < 1e-6, "cpu %g, expected %g", p->cpu, cpu);
-    assertDouble(p->mem_mib, mem_mib, "mem_mib");
+    vsTestAssertDouble(p->mem_mib, mem_mib, "mem_mib");
 }
 
 START_TEST(test_history)

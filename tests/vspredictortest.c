@@ -136,6 +136,38 @@ START_TEST(test_warm_from_history)
 }
 END_TEST
 
+/* What the allocator reads: an allocation that covers the open slot and
+ * the next on a regular series, and the forecast's quality. */
+START_TEST(test_lookup)
+{
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, DAY);
+    gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
+    guint slots = 4 * DAY;
+    vsPredictorView v;
+
+    for (guint slot = 0; slot < slots; slot++) {
+        g_autoptr(vsPredictorOutput) out = NULL;
+
+        addSample(p, t0 + slot * STEP_US + STEP_US / 2, cpuAt(slot), 1024);
+        out = vsPredictorAdvance(p, t0 + (slot + 1) * STEP_US);
+    }
+    ck_assert(!vsPredictorLookup(p, "00000000-0000-0000-0000-000000000000",
+                                 VS_RESOURCE_CPU, &v));
+    ck_assert(vsPredictorLookup(p, UUID, VS_RESOURCE_CPU, &v));
+    ck_assert_uint_eq(v.slots, slots);
+    ck_assert_ptr_nonnull(v.model);
+    ck_assert_double_eq_tol(v.last, cpuAt(slots - 1), 1e-6);
+    /* noise-free: the allocation is the forecast, within rounding */
+    ck_assert_msg(v.allocation >= 0.999 * MAX(cpuAt(slots), cpuAt(slots + 1)),
+                  "allocation %g for %g then %g", v.allocation, cpuAt(slots), cpuAt(slots + 1));
+    ck_assert_msg(v.allocation < 1.5 * MAX(cpuAt(slots), cpuAt(slots + 1)),
+                  "allocation %g for %g then %g", v.allocation, cpuAt(slots), cpuAt(slots + 1));
+    ck_assert_msg(v.mase < 1, "MASE %g", v.mase);
+    /* noise-free: no interval to speak of */
+    ck_assert(isnan(v.lower90) || (v.lower90 <= v.point && v.point <= v.upper90));
+}
+END_TEST
+
 /* Numeric labels are the domain's workload inputs, averaged per slot and
  * fed to the forecasters (the regression among them) along with demand:
  * forecasts keep following demand.  (Without announced future inputs the
@@ -176,6 +208,7 @@ main(void)
 
     tcase_add_test(tc, test_feedback_and_anomaly);
     tcase_add_test(tc, test_warm_from_history);
+    tcase_add_test(tc, test_lookup);
     tcase_add_test(tc, test_labels_as_inputs);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);

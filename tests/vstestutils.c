@@ -5,6 +5,7 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "vstestutils.h"
@@ -15,6 +16,16 @@ vsTestSrcDir(void)
     const char *dir = g_getenv("VS_TEST_SRCDIR");
 
     return dir ? dir : VS_TEST_SRCDIR;
+}
+
+char *
+vsTestFixture(const char *dir, const char *name)
+{
+    g_autofree char *path = g_build_filename(vsTestSrcDir(), "tests", dir, name, NULL);
+    char *data = NULL;
+
+    ck_assert_msg(g_file_get_contents(path, &data, NULL, NULL), "cannot read %s", path);
+    return data;
 }
 
 const char *
@@ -73,6 +84,16 @@ vsTestPoll(vsTestCondition cond, gpointer opaque, guint timeout_ms, guint interv
             return FALSE;
         g_usleep((gulong)interval_ms * 1000);
     }
+}
+
+void
+vsTestAssertDouble(double got, double expect, const char *what)
+{
+    if (isnan(expect)) {
+        ck_assert_msg(isnan(got), "%s: got %.17g, expected unknown", what, got);
+        return;
+    }
+    ck_assert_msg(got == expect, "%s: got %.17g, expected %.17g", what, got, expect);
 }
 
 int

@@ -19,6 +19,10 @@ G_BEGIN_DECLS
 const char *vsTestSrcDir(void);
 const char *vsTestBuildDir(void);
 
+/* The contents of tests/@dir/@name in the source tree; the test fails when
+ * it cannot be read. */
+char *vsTestFixture(const char *dir, const char *name);
+
 /* A fresh private temp directory, removed by vsTestRemoveTree(). */
 char *vsTestMakeTempDir(const char *tmpl);
 void vsTestRemoveTree(const char *path);
@@ -27,6 +31,9 @@ void vsTestRemoveTree(const char *path);
 typedef gboolean (*vsTestCondition)(gpointer opaque);
 gboolean vsTestPoll(vsTestCondition cond, gpointer opaque, guint timeout_ms,
                     guint interval_ms);
+
+/* @got is exactly @expect (a float8 round-trips); NaN equals NaN. */
+void vsTestAssertDouble(double got, double expect, const char *what);
 
 /* Run a Check suite with the fork mode chosen by CK_FORK; returns an exit code. */
 int vsTestRunSuite(Suite *s);

@@ -851,6 +851,118 @@ vsVirDriverSetMemory(gpointer opaque, const char *domain, guint64 kib,
     return TRUE;
 }
 
+/* The number of CPUs in a list such as "0-1,3"; -1 when malformed. */
+static int
+vsVirCountCpuList(const char *list)
+{
+    g_auto(GStrv) parts = g_strsplit(list, ",", -1);
+    int count = 0;
+
+    for (guint i = 0; parts[i]; i++) {
+        guint64 lo, hi;
+        char *end;
+
+        if (!*parts[i])
+            continue;
+        lo = hi = g_ascii_strtoull(parts[i], &end, 10);
+        if (end == parts[i])
+            return -1;
+        if (*end == '-') {
+            const char *from = end + 1;
+
+            hi = g_ascii_strtoull(from, &end, 10);
+            if (end == from || hi < lo)
+                return -1;
+        }
+        if (*end)
+            return -1;
+        count += (int)(hi - lo + 1);
+    }
+    return count;
+}
+
+/* Online vCPUs in the guest as its agent reports them; -1 when there is
+ * no agent to ask. */
+static int
+vsVirGuestVcpus(virDomainPtr dom)
+{
+    virTypedParameterPtr params = NULL;
+    unsigned int n = 0;
+    const char *online = NULL;
+    int count;
+
+    if (virDomainGetGuestVcpus(dom, &params, &n, 0) < 0) {
+        virResetLastError();
+        return -1;
+    }
+    if (virTypedParamsGetString(params, (int)n, "online", &online) <= 0)
+        online = NULL;
+    count = online ? vsVirCountCpuList(online) : -1;
+    virTypedParamsFree(params, (int)n);
+    return count;
+}
+
+/* Memory the guest uses: what it has less what it could give back at
+ * once (caches included when the balloon reports "usable"); 0 unknown. */
+static guint64
+vsVirUsedMemory(virDomainPtr dom)
+{
+    virDomainMemoryStatStruct stats[VIR_DOMAIN_MEMORY_STAT_NR];
+    guint64 available = 0, usable = 0, unused = 0;
+    int n = virDomainMemoryStats(dom, stats, VIR_DOMAIN_MEMORY_STAT_NR, 0);
+
+    if (n < 0) {
+        virResetLastError();
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (stats[i].tag == VIR_DOMAIN_MEMORY_STAT_AVAILABLE)
+            available = stats[i].val;
+        else if (stats[i].tag == VIR_DOMAIN_MEMORY_STAT_USABLE)
+            usable = stats[i].val;
+        else if (stats[i].tag == VIR_DOMAIN_MEMORY_STAT_UNUSED)
+            unused = stats[i].val;
+    }
+    if (!available || (!usable && !unused))
+        return 0;
+    return available - MIN(available, usable ? usable : unused);
+}
+
+static gboolean
+vsVirDriverGetResources(gpointer opaque, const char *domain, vsDomainResources *ret,
+                        GError **error)
+{
+    g_autoptr(vsVirDomain) dom = vsVirLookup(opaque, domain, error);
+    virDomainInfo info;
+    int max_vcpus;
+
+    if (!dom)
+        return FALSE;
+    if (virDomainGetInfo(dom, &info) < 0) {
+        vsVirSetError(error, -1, "cannot get the state of domain '%s'", domain);
+        return FALSE;
+    }
+    if (info.state != VIR_DOMAIN_RUNNING && info.state != VIR_DOMAIN_PAUSED &&
+        info.state != VIR_DOMAIN_BLOCKED) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "domain '%s' is not running", domain);
+        return FALSE;
+    }
+    max_vcpus = virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_VCPU_MAXIMUM);
+    if (max_vcpus < 0) {
+        vsVirSetError(error, -1, "cannot get the vCPUs of domain '%s'", domain);
+        return FALSE;
+    }
+    *ret = (vsDomainResources){
+        .vcpus = info.nrVirtCpu,
+        .max_vcpus = (guint)max_vcpus,
+        .guest_vcpus = vsVirGuestVcpus(dom),
+        .memory_kib = info.memory,
+        .max_memory_kib = info.maxMem,
+        .used_kib = vsVirUsedMemory(dom),
+    };
+    return TRUE;
+}
+
 static gboolean
 vsVirDriverSetMemoryStatsPeriod(gpointer opaque, const char *domain, int period_s,
                                 vsAffectFlags flags, GError **error)
@@ -1223,6 +1335,7 @@ const vsHypervisorDriver vsLibvirtHypervisorDriver = {
     .agentCommand = vsVirDriverAgentCommand,
     .setVcpus = vsVirDriverSetVcpus,
     .setMemory = vsVirDriverSetMemory,
+    .getResources = vsVirDriverGetResources,
     .setMemoryStatsPeriod = vsVirDriverSetMemoryStatsPeriod,
     .getAllDomainStats = vsVirDriverGetAllDomainStats,
     .collectCounters = vsVirDriverCollectCounters,

@@ -29,6 +29,7 @@ struct _vsPgStore {
     char *where;            /* "socket '/x/run'" or "host 'h:5432'" */
     gboolean heartbeatSent;
     GHashTable *labelSets;  /* labels JSON -> sample_label_sets.id */
+    GPtrArray *channels;    /* LISTENed, quoted: again after a reset */
 };
 
 /* FALSE with VS_ERROR_CONNECT when the connection is gone and one reset
@@ -57,6 +58,45 @@ gint64 vsPgGetUs(PGresult *res, int row, int col, gint64 fallback);
 /* Field (@row, @col) of @res as a double, NaN when NULL. */
 double vsPgGetDouble(PGresult *res, int row, int col);
 
+/* Array parameters (vspgforecast.c): a batch goes out as one statement,
+ * each column one array parameter unnested server-side.  The literals are
+ * built in GStrings, "{a,\"b c\",NULL}"; vsPgArrayEnd closes one. */
+void vsPgArrayText(GString *a, const char *v);          /* NULL: NULL */
+void vsPgArrayDouble(GString *a, double v);             /* NaN, inf: NULL */
+void vsPgArrayInt(GString *a, gint64 v);
+const char *vsPgArrayEnd(GString *a);
+/* @n empty columns, NULL-terminated. */
+GString **vsPgArraysNew(guint n);
+void vsPgArraysFree(GString **cols);
+typedef GString **vsPgArrays;
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(vsPgArrays, vsPgArraysFree, NULL)
+/* Appends one item of a batch to its array columns; FALSE (with @error)
+ * refuses the whole batch. */
+typedef gboolean (*vsPgAppendFunc)(GString **cols, gconstpointer item, GError **error);
+/* Write @items (a GArray) in one statement @sql: $1..$@nfixed are @fixed,
+ * then come the @ncols array columns @append fills from every item.  An
+ * item refused sends nothing; an empty batch is nothing to do.  Errors
+ * read "@what: ...". */
+gboolean vsPgWriteBatch(vsPgStore *s, const char *sql, const char *const *fixed, guint nfixed,
+                        GArray *items, guint ncols, vsPgAppendFunc append, const char *what,
+                        GError **error);
+/* An element of array parameter @col, as Unix microseconds, as a timestamptz. */
+#define VS_PG_US_TS(col) "('epoch'::timestamptz + " col " * interval '1 microsecond')"
+
+/* VS_ERROR_INVALID naming @uuid unless it is a valid UUID. */
+gboolean vsPgCheckUuid(const char *uuid, GError **error);
+/* VS_ERROR_INVALID naming domain @name unless @resource is cpu or memory. */
+gboolean vsPgCheckResource(vsResourceKind resource, const char *name, GError **error);
+/* @domain (a name or UUID) as a UUID parameter: NULL unless it is one. */
+const char *vsPgDomainUuid(const char *domain);
+/* The UUID and name in the first row @sql returns for $1 @domain (a name)
+ * and $2 (@domain as a UUID, or NULL); VS_ERROR_NOT_FOUND "no @kinds are
+ * stored for it" when none.  Nothing is written on failure. */
+gboolean vsPgFindDomain(vsPgStore *s, const char *sql, const char *domain, const char *kinds,
+                        char **ret_uuid, char **ret_name, GError **error);
+/* A resource column ("cpu", "memory") of @res. */
+void vsPgResourceFromField(PGresult *res, int row, int col, vsResourceKind *ret);
+
 /* Samples and labels (vspgsamples.c): the vsStoreDriver callbacks. */
 gboolean vsPgWriteSamples(gpointer priv, const char *host, const vsSampleBatch *batch,
                           GError **error);
@@ -84,12 +124,35 @@ GArray *vsPgQueryForecastErrors(gpointer priv, const char *domain, GError **erro
 GArray *vsPgQueryAnomalies(gpointer priv, const char *domain, gint64 since_us,
                            guint limit, GError **error);
 GArray *vsPgQueryHistory(gpointer priv, const char *uuid, gint64 since_us, GError **error);
-/* Retention of forecasts (@raw_retention_ms), forecast errors and
- * anomalies (@rollup_retention_ms) as of @now_us; 0 keeps.  Part of
+/* Retention of forecasts (@raw_retention_ms), forecast errors, anomalies,
+ * decisions and hints (@rollup_retention_ms) as of @now_us; 0 keeps.  Part of
  * vsPgMaintainSamples; errors read "@what: ...". */
 gboolean vsPgExpireForecasts(vsPgStore *s, gint64 now_us, guint64 raw_retention_ms,
                              guint64 rollup_retention_ms, const char *what,
                              GError **error);
+
+/* Decisions, hints, notifications and domain locks (vspgalloc.c): the
+ * vsStoreDriver callbacks. */
+gboolean vsPgRecordDecisions(gpointer priv, const char *host, GArray *decisions,
+                             GError **error);
+gboolean vsPgQueryDecisions(gpointer priv, const char *uuid, gint64 since_us, guint limit,
+                            GArray **ret_decisions, GError **error);
+gboolean vsPgAddHint(gpointer priv, vsHint *hint, GError **error);
+gboolean vsPgListHints(gpointer priv, const char *uuid, gint64 ending_after_us,
+                       gboolean include_cancelled, GArray **ret_hints, GError **error);
+gboolean vsPgCancelHint(gpointer priv, gint64 id, GError **error);
+gboolean vsPgFindAllocDomain(gpointer priv, const char *domain, char **ret_uuid,
+                             char **ret_name, GError **error);
+gboolean vsPgNotifyPolicy(gpointer priv, const char *uuid, GError **error);
+gboolean vsPgListen(gpointer priv, const char *channel, GError **error);
+int vsPgGetSocket(gpointer priv);
+gboolean vsPgNextNotification(gpointer priv, char **ret_channel, char **ret_payload,
+                              GError **error);
+gboolean vsPgTryLockDomain(gpointer priv, const char *uuid, gboolean *ret_locked,
+                           GError **error);
+gboolean vsPgUnlockDomain(gpointer priv, const char *uuid, GError **error);
+/* After a reset: LISTEN again on every channel of @s (best effort). */
+void vsPgListenAgain(vsPgStore *s);
 
 /* The role and database of the embedded cluster. */
 #define VS_PG_EMBEDDED_USER "virtshadow"

@@ -32,6 +32,7 @@ vsPgStoreFree(vsPgStore *s)
         PQfinish(s->conn);
     g_free(s->where);
     g_hash_table_unref(s->labelSets);
+    g_ptr_array_unref(s->channels);
     g_free(s);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPgStore, vsPgStoreFree)
@@ -150,6 +151,7 @@ vsPgOpen(const vsStoreTarget *target, gboolean autostart, GError **error)
     g_autofree char *conninfo = NULL;
 
     s->labelSets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s->channels = g_ptr_array_new_with_free_func(g_free);
 
     if (target && target->url) {
         if (!(s->where = vsPgDescribeUrl(target->url, error)))
@@ -222,6 +224,7 @@ vsPgCheckConnection(vsPgStore *s, GError **error)
     PQreset(s->conn);
     if (PQstatus(s->conn) == CONNECTION_OK) {
         PQsetNoticeProcessor(s->conn, vsPgNoticeIgnore, NULL);
+        vsPgListenAgain(s);
         return TRUE;
     }
     {
@@ -525,6 +528,18 @@ const vsStoreDriver vsPgStoreDriver = {
     .queryForecastErrors = vsPgQueryForecastErrors,
     .queryAnomalies = vsPgQueryAnomalies,
     .queryHistory = vsPgQueryHistory,
+    .recordDecisions = vsPgRecordDecisions,
+    .queryDecisions = vsPgQueryDecisions,
+    .addHint = vsPgAddHint,
+    .listHints = vsPgListHints,
+    .cancelHint = vsPgCancelHint,
+    .findAllocDomain = vsPgFindAllocDomain,
+    .notifyPolicy = vsPgNotifyPolicy,
+    .listen = vsPgListen,
+    .getSocket = vsPgGetSocket,
+    .nextNotification = vsPgNextNotification,
+    .tryLockDomain = vsPgTryLockDomain,
+    .unlockDomain = vsPgUnlockDomain,
     .embeddedState = vsPgClusterState,
     .embeddedStart = vsPgClusterStart,
     .embeddedStop = vsPgClusterStop,

@@ -13,9 +13,6 @@
 #include "vspg.h"
 #include "util/vserror.h"
 
-/* An element of array parameter @col, as Unix microseconds, as a timestamptz. */
-#define VS_PG_US_TS(col) "('epoch'::timestamptz + " col " * interval '1 microsecond')"
-
 /* --- array parameters ------------------------------------------------------ */
 
 /* Array parameters are built as text literals, "{a,\"b c\",NULL}"; an empty
@@ -26,7 +23,7 @@ vsPgArrayNext(GString *a)
     g_string_append_c(a, a->len == 0 ? '{' : ',');
 }
 
-static void
+void
 vsPgArrayText(GString *a, const char *v)
 {
     g_autofree char *valid = NULL;
@@ -49,7 +46,7 @@ vsPgArrayText(GString *a, const char *v)
 }
 
 /* NaN and infinities are unknown: NULL. */
-static void
+void
 vsPgArrayDouble(GString *a, double v)
 {
     char buf[G_ASCII_DTOSTR_BUF_SIZE];
@@ -61,14 +58,14 @@ vsPgArrayDouble(GString *a, double v)
         g_string_append(a, g_ascii_dtostr(buf, sizeof(buf), v));
 }
 
-static void
+void
 vsPgArrayInt(GString *a, gint64 v)
 {
     vsPgArrayNext(a);
     g_string_append_printf(a, "%" G_GINT64_FORMAT, v);
 }
 
-static const char *
+const char *
 vsPgArrayEnd(GString *a)
 {
     if (a->len == 0)
@@ -78,7 +75,7 @@ vsPgArrayEnd(GString *a)
 }
 
 /* @n empty arrays, freed by vsPgArraysFree. */
-static GString **
+GString **
 vsPgArraysNew(guint n)
 {
     GString **cols = g_new0(GString *, n + 1);
@@ -88,7 +85,7 @@ vsPgArraysNew(guint n)
     return cols;
 }
 
-static void
+void
 vsPgArraysFree(GString **cols)
 {
     for (GString **c = cols; c && *c; c++)
@@ -96,11 +93,35 @@ vsPgArraysFree(GString **cols)
     g_free(cols);
 }
 
-typedef GString **vsPgArrays;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC(vsPgArrays, vsPgArraysFree, NULL)
+gboolean
+vsPgWriteBatch(vsPgStore *s, const char *sql, const char *const *fixed, guint nfixed,
+               GArray *items, guint ncols, vsPgAppendFunc append, const char *what,
+               GError **error)
+{
+    g_auto(vsPgArrays) cols = NULL;
+    g_autofree const char **params = NULL;
+    gsize size;
+
+    if (!items || items->len == 0)
+        return TRUE;
+    size = g_array_get_element_size(items);
+    cols = vsPgArraysNew(ncols);
+    for (guint i = 0; i < items->len; i++) {
+        if (!append(cols, items->data + i * size, error))
+            return FALSE;
+    }
+    params = g_new(const char *, nfixed + ncols);
+    for (guint p = 0; p < nfixed; p++)
+        params[p] = fixed[p];
+    for (guint c = 0; c < ncols; c++)
+        params[nfixed + c] = vsPgArrayEnd(cols[c]);
+    if (!vsPgCheckConnection(s, error))
+        return FALSE;
+    return vsPgExecCommand(s, sql, nfixed + ncols, params, PGRES_COMMAND_OK, what, error);
+}
 
 /* The UUID of a row to write; the same message as for samples. */
-static gboolean
+gboolean
 vsPgCheckUuid(const char *uuid, GError **error)
 {
     if (g_uuid_string_is_valid(uuid))
@@ -109,7 +130,7 @@ vsPgCheckUuid(const char *uuid, GError **error)
     return FALSE;
 }
 
-static gboolean
+gboolean
 vsPgCheckResource(vsResourceKind resource, const char *name, GError **error)
 {
     if (vsStoreResourceToString(resource))
@@ -121,7 +142,7 @@ vsPgCheckResource(vsResourceKind resource, const char *name, GError **error)
 
 /* "$uuid" for a domain given as a name or UUID: NULL unless it is a valid
  * UUID, so the SQL can compare it as uuid and fall back to the name. */
-static const char *
+const char *
 vsPgDomainUuid(const char *domain)
 {
     return domain && g_uuid_string_is_valid(domain) ? domain : NULL;
@@ -156,8 +177,10 @@ enum {
     " WHERE f.actual IS NULL"
 
 static gboolean
-vsPgForecastAppend(GString **cols, const vsForecastRecord *r, GError **error)
+vsPgForecastAppend(GString **cols, gconstpointer item, GError **error)
 {
+    const vsForecastRecord *r = item;
+
     if (!vsPgCheckUuid(r->uuid, error) || !vsPgCheckResource(r->resource, r->name, error))
         return FALSE;
     if (!isfinite(r->point)) {
@@ -184,28 +207,11 @@ vsPgForecastAppend(GString **cols, const vsForecastRecord *r, GError **error)
 gboolean
 vsPgWriteForecasts(gpointer priv, const char *host, GArray *records, GError **error)
 {
-    vsPgStore *s = priv;
-    g_auto(vsPgArrays) cols = NULL;
-    const char *params[1 + VS_PG_FC_NCOLS];
-    const char *what = "cannot store forecasts";
-
-    if (!records || records->len == 0)
-        return TRUE;
-    cols = vsPgArraysNew(VS_PG_FC_NCOLS);
-    for (guint i = 0; i < records->len; i++) {
-        if (!vsPgForecastAppend(cols, &g_array_index(records, vsForecastRecord, i), error))
-            return FALSE;
-    }
-    params[0] = host;
-    for (guint c = 0; c < VS_PG_FC_NCOLS; c++)
-        params[1 + c] = vsPgArrayEnd(cols[c]);
-    if (!vsPgCheckConnection(s, error))
-        return FALSE;
-    return vsPgExecCommand(s, VS_PG_UPSERT_FORECASTS, G_N_ELEMENTS(params), params,
-                           PGRES_COMMAND_OK, what, error);
+    return vsPgWriteBatch(priv, VS_PG_UPSERT_FORECASTS, &host, 1, records, VS_PG_FC_NCOLS,
+                          vsPgForecastAppend, "cannot store forecasts", error);
 }
 
-static void
+void
 vsPgResourceFromField(PGresult *res, int row, int col, vsResourceKind *ret)
 {
     /* the CHECK constraint allows nothing else */
@@ -285,8 +291,10 @@ enum {
     " updated_at = EXCLUDED.updated_at"
 
 static gboolean
-vsPgErrorAppend(GString **cols, const vsForecastError *e, GError **error)
+vsPgErrorAppend(GString **cols, gconstpointer item, GError **error)
 {
+    const vsForecastError *e = item;
+
     if (!vsPgCheckUuid(e->uuid, error) || !vsPgCheckResource(e->resource, e->name, error))
         return FALSE;
     vsPgArrayText(cols[VS_PG_FE_UUID], e->uuid);
@@ -304,23 +312,8 @@ vsPgErrorAppend(GString **cols, const vsForecastError *e, GError **error)
 gboolean
 vsPgSetForecastErrors(gpointer priv, GArray *errors, GError **error)
 {
-    vsPgStore *s = priv;
-    g_auto(vsPgArrays) cols = NULL;
-    const char *params[VS_PG_FE_NCOLS];
-
-    if (!errors || errors->len == 0)
-        return TRUE;
-    cols = vsPgArraysNew(VS_PG_FE_NCOLS);
-    for (guint i = 0; i < errors->len; i++) {
-        if (!vsPgErrorAppend(cols, &g_array_index(errors, vsForecastError, i), error))
-            return FALSE;
-    }
-    for (guint c = 0; c < VS_PG_FE_NCOLS; c++)
-        params[c] = vsPgArrayEnd(cols[c]);
-    if (!vsPgCheckConnection(s, error))
-        return FALSE;
-    return vsPgExecCommand(s, VS_PG_UPSERT_ERRORS, G_N_ELEMENTS(params), params,
-                           PGRES_COMMAND_OK, "cannot store forecast errors", error);
+    return vsPgWriteBatch(priv, VS_PG_UPSERT_ERRORS, NULL, 0, errors, VS_PG_FE_NCOLS,
+                          vsPgErrorAppend, "cannot store forecast errors", error);
 }
 
 static void
@@ -384,8 +377,10 @@ enum {
     " ON CONFLICT (domain_uuid, at, resource) DO NOTHING"
 
 static gboolean
-vsPgAnomalyAppend(GString **cols, const vsAnomaly *a, GError **error)
+vsPgAnomalyAppend(GString **cols, gconstpointer item, GError **error)
 {
+    const vsAnomaly *a = item;
+
     if (!vsPgCheckUuid(a->uuid, error) || !vsPgCheckResource(a->resource, a->name, error))
         return FALSE;
     if (!isfinite(a->value) || !isfinite(a->lower99) || !isfinite(a->upper99)) {
@@ -408,24 +403,8 @@ vsPgAnomalyAppend(GString **cols, const vsAnomaly *a, GError **error)
 gboolean
 vsPgRecordAnomalies(gpointer priv, const char *host, GArray *anomalies, GError **error)
 {
-    vsPgStore *s = priv;
-    g_auto(vsPgArrays) cols = NULL;
-    const char *params[1 + VS_PG_AN_NCOLS];
-
-    if (!anomalies || anomalies->len == 0)
-        return TRUE;
-    cols = vsPgArraysNew(VS_PG_AN_NCOLS);
-    for (guint i = 0; i < anomalies->len; i++) {
-        if (!vsPgAnomalyAppend(cols, &g_array_index(anomalies, vsAnomaly, i), error))
-            return FALSE;
-    }
-    params[0] = host;
-    for (guint c = 0; c < VS_PG_AN_NCOLS; c++)
-        params[1 + c] = vsPgArrayEnd(cols[c]);
-    if (!vsPgCheckConnection(s, error))
-        return FALSE;
-    return vsPgExecCommand(s, VS_PG_INSERT_ANOMALIES, G_N_ELEMENTS(params), params,
-                           PGRES_COMMAND_OK, "cannot record anomalies", error);
+    return vsPgWriteBatch(priv, VS_PG_INSERT_ANOMALIES, &host, 1, anomalies, VS_PG_AN_NCOLS,
+                          vsPgAnomalyAppend, "cannot record anomalies", error);
 }
 
 static void
@@ -495,23 +474,20 @@ vsPgQueryAnomalies(gpointer priv, const char *domain, gint64 since_us, guint lim
     ") d ORDER BY (u = $2::uuid) IS TRUE DESC, seen DESC LIMIT 1"
 
 gboolean
-vsPgFindForecastDomain(gpointer priv, const char *domain, char **ret_uuid, char **ret_name,
-                       GError **error)
+vsPgFindDomain(vsPgStore *s, const char *sql, const char *domain, const char *kinds,
+               char **ret_uuid, char **ret_name, GError **error)
 {
-    vsPgStore *s = priv;
     g_autofree char *what = g_strdup_printf("cannot look up domain '%s'", domain);
     const char *params[] = { domain, vsPgDomainUuid(domain) };
     g_autoptr(vsPgResult) res = NULL;
 
     if (!vsPgCheckConnection(s, error))
         return FALSE;
-    if (!(res = vsPgExec(s, VS_PG_FIND_DOMAIN, G_N_ELEMENTS(params), params,
-                         PGRES_TUPLES_OK, what, error)))
+    if (!(res = vsPgExec(s, sql, G_N_ELEMENTS(params), params, PGRES_TUPLES_OK, what, error)))
         return FALSE;
     if (PQntuples(res) == 0) {
         g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
-                    "unknown domain '%s': no forecasts, forecast errors or anomalies are stored for it",
-                    domain);
+                    "unknown domain '%s': no %s are stored for it", domain, kinds);
         return FALSE;
     }
     if (ret_uuid)
@@ -519,6 +495,14 @@ vsPgFindForecastDomain(gpointer priv, const char *domain, char **ret_uuid, char 
     if (ret_name)
         *ret_name = g_strdup(PQgetvalue(res, 0, 1));
     return TRUE;
+}
+
+gboolean
+vsPgFindForecastDomain(gpointer priv, const char *domain, char **ret_uuid, char **ret_name,
+                       GError **error)
+{
+    return vsPgFindDomain(priv, VS_PG_FIND_DOMAIN, domain,
+                          "forecasts, forecast errors or anomalies", ret_uuid, ret_name, error);
 }
 
 /* The 5-minute rollups (bucket >= $2) of domain $1, by its primary key.
@@ -570,6 +554,7 @@ vsPgExpireForecasts(vsPgStore *s, gint64 now_us, guint64 raw_retention_ms,
 
     if (!forecasts && !history)
         return TRUE;
-    return vsPgExecCommand(s, "SELECT vs_forecasts_expire(" VS_PG_TS(1) ", " VS_PG_TS(2) ")",
+    return vsPgExecCommand(s, "SELECT vs_forecasts_expire(" VS_PG_TS(1) ", " VS_PG_TS(2) "),"
+                           " vs_allocator_expire(" VS_PG_TS(2) ")",
                            G_N_ELEMENTS(params), params, PGRES_TUPLES_OK, what, error);
 }

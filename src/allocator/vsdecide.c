@@ -79,6 +79,8 @@ vsDecisionInit(vsDecision *d)
 void
 vsDecisionClear(vsDecision *d)
 {
+    if (!d)
+        return;
     g_clear_pointer(&d->name, g_free);
     g_clear_pointer(&d->model, g_free);
     g_clear_pointer(&d->clause, g_free);

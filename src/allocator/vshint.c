@@ -16,6 +16,8 @@ vsHintInit(vsHint *hint)
 void
 vsHintClear(vsHint *hint)
 {
+    if (!hint)
+        return;
     g_clear_pointer(&hint->name, g_free);
     g_clear_pointer(&hint->reason, g_free);
 }

@@ -28,9 +28,11 @@ static const vsCliCommand *const vsCliFamilies[] = {
     vsCmdBuiltin,
     vsCmdDoctor,
     vsCmdDomain,
+    vsCmdPolicy,
     vsCmdTelemetry,
     vsCmdForecast,
     vsCmdInsight,
+    vsCmdAlloc,
     vsCmdGuest,
     vsCmdDb,
 };
@@ -425,6 +427,49 @@ vsCliGetStore(vsCli *cli, gboolean autostart, GError **error)
     if (!cli->store)
         cli->store = vsStoreOpen(&cli->target, autostart, error);
     return cli->store;
+}
+
+vsStore *
+vsCliGetCheckedStore(vsCli *cli, GError **error)
+{
+    vsStore *store = vsCliGetStore(cli, TRUE, error);
+
+    if (!store || !vsStoreCheckSchema(store, error))
+        return NULL;
+    return store;
+}
+
+gboolean
+vsCliGetLimit(const vsCliArgs *args, guint fallback, guint *ret_limit, GError **error)
+{
+    const char *text = vsCliArgsGet(args, "limit");
+    guint64 limit = fallback;
+
+    if (text && !g_ascii_string_to_unsigned(text, 10, 1, G_MAXINT, &limit, NULL)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_USAGE,
+                    "invalid limit '%s' (expected a positive number)", text);
+        return FALSE;
+    }
+    *ret_limit = (guint)limit;
+    return TRUE;
+}
+
+char *
+vsCliFormatTime(gint64 us)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
+
+    return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%SZ") : g_strdup("?");
+}
+
+void
+vsCliJsonMemberTime(vsJsonWriter *w, const char *key, gint64 us)
+{
+    g_autofree char *text = vsCliFormatTime(us);
+    g_autofree char *key_us = g_strconcat(key, "_us", NULL);
+
+    vsJsonWriterMemberString(w, key, text);
+    vsJsonWriterMemberInt(w, key_us, us);
 }
 
 void

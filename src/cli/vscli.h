@@ -64,12 +64,14 @@ struct _vsCliCommand {
 };
 
 /* Command families (one file each). */
+extern const vsCliCommand vsCmdAlloc[];
 extern const vsCliCommand vsCmdDb[];
 extern const vsCliCommand vsCmdDoctor[];
 extern const vsCliCommand vsCmdDomain[];
 extern const vsCliCommand vsCmdForecast[];
 extern const vsCliCommand vsCmdGuest[];
 extern const vsCliCommand vsCmdInsight[];
+extern const vsCliCommand vsCmdPolicy[];
 extern const vsCliCommand vsCmdTelemetry[];
 
 /* Parse @argv against @options.  Options and positionals may mix; "--"
@@ -93,6 +95,18 @@ vsHypervisor *vsCliGetHypervisor(vsCli *cli, GError **error);
 const vsStoreTarget *vsCliGetStoreTarget(vsCli *cli);
 /* Open (once) the store; @autostart starts the embedded cluster. */
 vsStore *vsCliGetStore(vsCli *cli, gboolean autostart, GError **error);
+
+/* The store, opened (autostarted) once and its schema checked: what a
+ * command that reads or writes rows needs. */
+vsStore *vsCliGetCheckedStore(vsCli *cli, GError **error);
+/* --limit as a positive number, @fallback when absent; a bad one is a
+ * usage error naming it. */
+gboolean vsCliGetLimit(const vsCliArgs *args, guint fallback, guint *ret_limit, GError **error);
+
+/* "2024-03-10 14:05:00Z" (UTC, to the second) for Unix microseconds @us. */
+char *vsCliFormatTime(gint64 us);
+/* Members @key (as vsCliFormatTime writes it) and @key "_us" (the number). */
+void vsCliJsonMemberTime(vsJsonWriter *w, const char *key, gint64 us);
 
 /* Output: results go to stdout; -q silences vsCliInfo only. */
 void vsCliPrint(vsCli *cli, const char *format, ...) G_GNUC_PRINTF(2, 3);

@@ -9,6 +9,7 @@
 #include "vscli.h"
 #include "conf/vscapabilities.h"
 #include "conf/vsdomainxml.h"
+#include "conf/vspolicy.h"
 #include "store/vsmigration.h"
 #include "util/vserror.h"
 #include "util/vsutil.h"
@@ -167,6 +168,68 @@ vsDoctorAgents(vsHypervisor *hv, GPtrArray *checks)
                     "all %u domains have an agent channel", domains->len);
 }
 
+/* One domain's policy: an invalid one fails; one in advise or auto mode on
+ * a domain without room to grow warns, with the fix.  Returns TRUE when the
+ * domain has an active policy. */
+static gboolean
+vsDoctorPolicy(vsHypervisor *hv, const vsDomainInfo *info, GPtrArray *checks)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *xml = NULL;
+    g_autoptr(GPtrArray) problems = NULL;
+    vsPolicy policy;
+    gboolean present;
+
+    if (!vsPolicyLoad(hv, info, &policy, &present, &error)) {
+        g_autofree char *fix = g_strdup_printf("replace it: virt-shadow policy set %s --reset "
+                                               "[options], or correct it with virsh edit %s",
+                                               info->name, info->name);
+
+        vsDoctorAdd(checks, "policy", VS_CHECK_FAIL, fix, "%s", error->message);
+        return FALSE;
+    }
+    if (!present || policy.mode == VS_POLICY_MODE_OFF)
+        return FALSE;
+    if (!(xml = vsHypervisorGetDomainXML(hv, info->uuid, info->id < 0, &error)) ||
+        !(problems = vsPolicyHeadroomProblems(xml, &policy, &error))) {
+        vsDoctorAdd(checks, "policy", VS_CHECK_WARN, NULL, "domain '%s': %s", info->name,
+                    error->message);
+        return TRUE;
+    }
+    for (guint i = 0; i < problems->len; i++) {
+        vsPolicyProblem *p = g_ptr_array_index(problems, i);
+
+        vsDoctorAdd(checks, "policy", VS_CHECK_WARN, p->fix,
+                    "domain '%s' (mode %s): %s, so the allocator cannot grow it", info->name,
+                    vsPolicyModeToString(policy.mode), p->problem);
+    }
+    return TRUE;
+}
+
+static void
+vsDoctorPolicies(vsHypervisor *hv, GPtrArray *checks)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) domains = vsHypervisorListDomains(hv, &error);
+    guint before = checks->len;
+    guint active = 0;
+
+    if (!domains) {
+        vsDoctorAdd(checks, "policy", VS_CHECK_FAIL, NULL, "%s", error->message);
+        return;
+    }
+    for (guint i = 0; i < domains->len; i++)
+        active += vsDoctorPolicy(hv, g_ptr_array_index(domains, i), checks);
+    if (checks->len > before)
+        return;
+    if (active == 0)
+        vsDoctorAdd(checks, "policy", VS_CHECK_OK, NULL, "no domain has a policy in mode advise or auto");
+    else
+        vsDoctorAdd(checks, "policy", VS_CHECK_OK, NULL,
+                    "%u domain%s with a policy in mode advise or auto, all with room to grow",
+                    active, active == 1 ? "" : "s");
+}
+
 static void
 vsDoctorLibvirt(vsCli *cli, GPtrArray *checks)
 {
@@ -185,6 +248,7 @@ vsDoctorLibvirt(vsCli *cli, GPtrArray *checks)
     vsDoctorAdd(checks, "libvirt", VS_CHECK_OK, NULL, "connected to '%s'", uri);
     vsDoctorDomainType(cli, hv, checks);
     vsDoctorAgents(hv, checks);
+    vsDoctorPolicies(hv, checks);
 }
 
 static void
@@ -308,9 +372,10 @@ vsCmdDoctorRun(vsCli *cli, const vsCliArgs *args, GError **error)
 const vsCliCommand vsCmdDoctor[] = {
     { "doctor", NULL, "check libvirt, the database and the domains, and say how to fix problems",
       "Checks the config file, the state directory, the libvirt connection, the\n"
-      "domain type (kvm or qemu/TCG), guest agent channels on domains, the\n"
-      "database and its migrations.  Only looks: it starts nothing.  Exits 1\n"
-      "when a check fails.",
+      "domain type (kvm or qemu/TCG), guest agent channels on domains, domain\n"
+      "policies (invalid ones, and room to grow for those in advise or auto\n"
+      "mode), the database and its migrations.  Only looks: it starts\n"
+      "nothing.  Exits 1 when a check fails.",
       NULL, 0, 0, vsCmdDoctorRun },
     { NULL }
 };

@@ -115,14 +115,6 @@ vsCmdList(vsCli *cli, const vsCliArgs *args, GError **error)
     return TRUE;
 }
 
-static char *
-vsCmdEventsTime(gint64 when_us)
-{
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(when_us / G_USEC_PER_SEC);
-
-    return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%SZ") : g_strdup("?");
-}
-
 static void
 vsCmdEventsJson(vsCli *cli, GPtrArray *events)
 {
@@ -131,7 +123,7 @@ vsCmdEventsJson(vsCli *cli, GPtrArray *events)
     vsJsonWriterBeginArray(w);
     for (guint i = 0; i < events->len; i++) {
         vsDomainEventRecord *ev = g_ptr_array_index(events, i);
-        g_autofree char *when = vsCmdEventsTime(ev->when_us);
+        g_autofree char *when = vsCliFormatTime(ev->when_us);
 
         vsJsonWriterBeginObject(w);
         vsJsonWriterMemberString(w, "time", when);
@@ -154,7 +146,7 @@ vsCmdEventsTable(vsCli *cli, GPtrArray *events)
 
     for (guint i = 0; i < events->len; i++) {
         vsDomainEventRecord *ev = g_ptr_array_index(events, i);
-        g_autofree char *when = vsCmdEventsTime(ev->when_us);
+        g_autofree char *when = vsCliFormatTime(ev->when_us);
 
         vsCliTableAddRow(t, when, ev->host, ev->name, ev->event, NULL);
     }
@@ -165,24 +157,18 @@ static gboolean
 vsCmdEvents(vsCli *cli, const vsCliArgs *args, GError **error)
 {
     const char *since = vsCliArgsGet(args, "since");
-    const char *limit_text = vsCliArgsGet(args, "limit");
     guint64 since_ms = 0;
-    guint64 limit = 50;
+    guint limit;
     vsStore *store;
     g_autoptr(GPtrArray) events = NULL;
 
     if (since && !vsParseDuration(since, &since_ms, error))
         return FALSE;
-    if (limit_text && (!g_ascii_string_to_unsigned(limit_text, 10, 1, G_MAXINT, &limit, NULL))) {
-        g_set_error(error, VS_ERROR, VS_ERROR_USAGE, "invalid limit '%s' (expected a positive number)",
-                    limit_text);
-        return FALSE;
-    }
-    if (!(store = vsCliGetStore(cli, TRUE, error)) || !vsStoreCheckSchema(store, error))
+    if (!vsCliGetLimit(args, 50, &limit, error) || !(store = vsCliGetCheckedStore(cli, error)))
         return FALSE;
     events = vsStoreListDomainEvents(store, vsCliArgsPositional(args, 0),
                                      since ? g_get_real_time() - (gint64)since_ms * 1000 : 0,
-                                     (guint)limit, error);
+                                     limit, error);
     if (!events)
         return FALSE;
     if (vsCliWantJson(cli))

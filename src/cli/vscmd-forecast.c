@@ -153,7 +153,7 @@ typedef struct {
 } vsBacktestSummary;
 
 static void
-vsBacktestSummarize(GArray *jobs, vsPolicy policy, vsResourceKind resource,
+vsBacktestSummarize(GArray *jobs, vsBacktestPolicy policy, vsResourceKind resource,
                     vsBacktestSummary *sum)
 {
     g_autofree double *slack = g_new(double, jobs->len);
@@ -229,7 +229,7 @@ vsBacktestJsonSeries(vsJsonWriter *w, const vsBacktestJob *job)
     vsJsonWriterKey(w, "policies");
     vsJsonWriterBeginObject(w);
     for (guint p = 0; p < VS_POLICY_N; p++) {
-        vsJsonWriterKey(w, vsPolicyToString(p));
+        vsJsonWriterKey(w, vsBacktestPolicyToString(p));
         vsBacktestJsonScore(w, &job->result.score[p], p == VS_POLICY_VIRT_SHADOW);
     }
     vsJsonWriterEndObject(w);
@@ -260,7 +260,7 @@ vsBacktestPrintJson(vsCli *cli, GArray *jobs, const gboolean *resources, guint s
 
             vsBacktestSummarize(jobs, p, r, &sum);
             vsJsonWriterBeginObject(w);
-            vsJsonWriterMemberString(w, "name", vsPolicyToString(p));
+            vsJsonWriterMemberString(w, "name", vsBacktestPolicyToString(p));
             vsJsonWriterMemberString(w, "resource", vsResourceName(r));
             vsJsonWriterMemberInt(w, "series", sum.series);
             vsJsonWriterMemberDouble(w, "median_slack", vsRound6(sum.median_slack));
@@ -322,7 +322,7 @@ vsBacktestPrintTable(vsCli *cli, GArray *jobs, const gboolean *resources, guint 
             mase = vsFixed(s.median_mase, 2);
             cov = vsPercent(s.coverage90);
             rpd = vsFixed(s.resizes, 2);
-            vsCliTableAddRow(t, vsPolicyToString(p), vsResourceName(r), n, s50, s90, u50, u90,
+            vsCliTableAddRow(t, vsBacktestPolicyToString(p), vsResourceName(r), n, s50, s90, u50, u90,
                              mase, cov, rpd, NULL);
         }
     }

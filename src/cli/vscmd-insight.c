@@ -61,24 +61,6 @@ vsInsightWithUnit(vsResourceKind resource, char *text)
     return g_strdup_printf("%s %s", owned, vsInsightUnit(resource));
 }
 
-static char *
-vsInsightTime(gint64 us)
-{
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(us / G_USEC_PER_SEC);
-
-    return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%SZ") : g_strdup("?");
-}
-
-static void
-vsInsightJsonTime(vsJsonWriter *w, const char *key, gint64 us)
-{
-    g_autofree char *text = vsInsightTime(us);
-    g_autofree char *key_us = g_strconcat(key, "_us", NULL);
-
-    vsJsonWriterMemberString(w, key, text);
-    vsJsonWriterMemberInt(w, key_us, us);
-}
-
 /* --- options ------------------------------------------------------------------ */
 
 /* --since (or @fallback) as a time: a bad duration is a usage error. */
@@ -100,31 +82,6 @@ vsInsightSince(const vsCliArgs *args, const char *fallback, gint64 *ret_since_us
     return TRUE;
 }
 
-static gboolean
-vsInsightLimit(const vsCliArgs *args, guint fallback, guint *ret_limit, GError **error)
-{
-    const char *text = vsCliArgsGet(args, "limit");
-    guint64 limit = fallback;
-
-    if (text && !g_ascii_string_to_unsigned(text, 10, 1, G_MAXINT, &limit, NULL)) {
-        g_set_error(error, VS_ERROR, VS_ERROR_USAGE,
-                    "invalid limit '%s' (expected a positive number)", text);
-        return FALSE;
-    }
-    *ret_limit = (guint)limit;
-    return TRUE;
-}
-
-static vsStore *
-vsInsightStore(vsCli *cli, GError **error)
-{
-    vsStore *store = vsCliGetStore(cli, TRUE, error);
-
-    if (!store || !vsStoreCheckSchema(store, error))
-        return NULL;
-    return store;
-}
-
 /* --- anomalies ---------------------------------------------------------------- */
 
 static void
@@ -137,7 +94,7 @@ vsCmdAnomaliesJson(vsCli *cli, GArray *anomalies)
         const vsAnomaly *a = &g_array_index(anomalies, vsAnomaly, i);
 
         vsJsonWriterBeginObject(w);
-        vsInsightJsonTime(w, "time", a->at_us);
+        vsCliJsonMemberTime(w, "time", a->at_us);
         vsJsonWriterMemberString(w, "domain", a->name);
         vsJsonWriterMemberString(w, "uuid", a->uuid);
         vsJsonWriterMemberString(w, "host", a->host);
@@ -147,7 +104,7 @@ vsCmdAnomaliesJson(vsCli *cli, GArray *anomalies)
         vsJsonWriterMemberDouble(w, "lower99", a->lower99);
         vsJsonWriterMemberDouble(w, "upper99", a->upper99);
         vsJsonWriterMemberString(w, "model", a->model);
-        vsInsightJsonTime(w, "recorded", a->recorded_us);
+        vsCliJsonMemberTime(w, "recorded", a->recorded_us);
         vsJsonWriterEndObject(w);
     }
     vsJsonWriterEndArray(w);
@@ -162,7 +119,7 @@ vsCmdAnomaliesTable(vsCli *cli, GArray *anomalies)
 
     for (guint i = 0; i < anomalies->len; i++) {
         const vsAnomaly *a = &g_array_index(anomalies, vsAnomaly, i);
-        g_autofree char *when = vsInsightTime(a->at_us);
+        g_autofree char *when = vsCliFormatTime(a->at_us);
         g_autofree char *value = vsInsightWithUnit(a->resource,
                                                    vsInsightValue(a->resource, a->value));
         g_autofree char *range = vsInsightWithUnit(a->resource,
@@ -186,9 +143,9 @@ vsCmdAnomalies(vsCli *cli, const vsCliArgs *args, GError **error)
     guint limit;
 
     if (!vsInsightSince(args, "24h", &since_us, error) ||
-        !vsInsightLimit(args, 100, &limit, error))
+        !vsCliGetLimit(args, 100, &limit, error))
         return FALSE;
-    if (!(store = vsInsightStore(cli, error)))
+    if (!(store = vsCliGetCheckedStore(cli, error)))
         return FALSE;
     /* a domain the forecasts never saw is an error, not an empty list */
     if (domain && !vsStoreFindForecastDomain(store, domain, &uuid, NULL, error))
@@ -217,7 +174,7 @@ vsCmdForecastJsonRecords(vsJsonWriter *w, GArray *forecasts)
         const vsForecastRecord *r = &g_array_index(forecasts, vsForecastRecord, i);
 
         vsJsonWriterBeginObject(w);
-        vsInsightJsonTime(w, "slot", r->at_us);
+        vsCliJsonMemberTime(w, "slot", r->at_us);
         vsJsonWriterMemberString(w, "resource", vsStoreResourceToString(r->resource));
         vsJsonWriterMemberString(w, "unit", vsInsightJsonUnit(r->resource));
         vsJsonWriterMemberDouble(w, "point", r->point);
@@ -227,7 +184,7 @@ vsCmdForecastJsonRecords(vsJsonWriter *w, GArray *forecasts)
         vsJsonWriterMemberDouble(w, "upper99", r->upper99);
         vsJsonWriterMemberDouble(w, "actual", r->actual);
         vsJsonWriterMemberString(w, "model", r->model);
-        vsInsightJsonTime(w, "made_at", r->made_at_us);
+        vsCliJsonMemberTime(w, "made_at", r->made_at_us);
         vsJsonWriterEndObject(w);
     }
     vsJsonWriterEndArray(w);
@@ -249,7 +206,7 @@ vsCmdForecastJsonErrors(vsJsonWriter *w, GArray *errors)
         vsJsonWriterMemberDouble(w, "mase", e->mase);
         vsJsonWriterMemberDouble(w, "coverage90", e->coverage90);
         vsJsonWriterMemberInt(w, "n", e->n);
-        vsInsightJsonTime(w, "updated", e->updated_us);
+        vsCliJsonMemberTime(w, "updated", e->updated_us);
         vsJsonWriterEndObject(w);
     }
     vsJsonWriterEndArray(w);
@@ -273,7 +230,7 @@ vsCmdForecastTable(vsCli *cli, GArray *forecasts, vsResourceKind resource)
 
         if (r->resource != resource)
             continue;
-        slot = vsInsightTime(r->at_us);
+        slot = vsCliFormatTime(r->at_us);
         point = vsInsightValue(resource, r->point);
         r90 = vsInsightRange(resource, r->lower90, r->upper90);
         r99 = vsInsightRange(resource, r->lower99, r->upper99);
@@ -305,7 +262,7 @@ vsCmdForecastErrorsTable(vsCli *cli, GArray *errors)
         g_autofree char *cov = isnan(e->coverage90) ? g_strdup("-") :
             g_strdup_printf("%.1f%%", e->coverage90 * 100);
         g_autofree char *n = g_strdup_printf("%u", e->n);
-        g_autofree char *updated = vsInsightTime(e->updated_us);
+        g_autofree char *updated = vsCliFormatTime(e->updated_us);
 
         vsCliTableAddRow(t, vsStoreResourceToString(e->resource), e->model, mae, mase, cov, n,
                          updated, NULL);
@@ -326,7 +283,7 @@ vsCmdForecastShow(vsCli *cli, const vsCliArgs *args, GError **error)
 
     if (!vsInsightSince(args, "1h", &since_us, error))
         return FALSE;
-    if (!(store = vsInsightStore(cli, error)))
+    if (!(store = vsCliGetCheckedStore(cli, error)))
         return FALSE;
     /* by UUID from here on: a name may have been reused by a new domain */
     if (!vsStoreFindForecastDomain(store, vsCliArgsPositional(args, 0), &uuid, &name, error) ||

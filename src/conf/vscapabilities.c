@@ -16,6 +16,17 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsCapsDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsCapsXPathContext, xmlXPathFreeContext)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsCapsXPathObject, xmlXPathFreeObject)
 
+static vsCapsDoc *
+vsCapabilitiesRead(const char *caps_xml, GError **error)
+{
+    vsCapsDoc *doc = xmlReadMemory(caps_xml, (int)strlen(caps_xml), "capabilities.xml", NULL,
+                                   XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+
+    if (!doc)
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "malformed capabilities XML");
+    return doc;
+}
+
 GStrv
 vsCapabilitiesDomainTypes(const char *caps_xml, GError **error)
 {
@@ -25,12 +36,8 @@ vsCapabilitiesDomainTypes(const char *caps_xml, GError **error)
     g_autoptr(GStrvBuilder) types = g_strv_builder_new();
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
-    doc = xmlReadMemory(caps_xml, (int)strlen(caps_xml), "capabilities.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!doc) {
-        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "malformed capabilities XML");
+    if (!(doc = vsCapabilitiesRead(caps_xml, error)))
         return NULL;
-    }
     ctx = xmlXPathNewContext(doc);
     /* guests of the host's own architecture: the ones we would create */
     obj = xmlXPathEvalExpression(BAD_CAST "/capabilities/guest[arch/@name="
@@ -45,4 +52,31 @@ vsCapabilitiesDomainTypes(const char *caps_xml, GError **error)
         xmlFree(type);
     }
     return g_strv_builder_end(types);
+}
+
+gboolean
+vsCapabilitiesHostSize(const char *caps_xml, double *ret_cpus, double *ret_memory_kib,
+                       GError **error)
+{
+    g_autoptr(vsCapsDoc) doc = NULL;
+    g_autoptr(vsCapsXPathContext) ctx = NULL;
+    g_autoptr(vsCapsXPathObject) cpus = NULL;
+    g_autoptr(vsCapsXPathObject) memory = NULL;
+
+    if (!(doc = vsCapabilitiesRead(caps_xml, error)))
+        return FALSE;
+    ctx = xmlXPathNewContext(doc);
+    cpus = xmlXPathEvalExpression(BAD_CAST "count(/capabilities/host/topology/cells/cell/cpus/cpu)",
+                                  ctx);
+    /* libvirt reports cell memory in KiB */
+    memory = xmlXPathEvalExpression(BAD_CAST "sum(/capabilities/host/topology/cells/cell/memory)",
+                                    ctx);
+    if (!cpus || !memory || !(cpus->floatval > 0) || !(memory->floatval > 0)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "capabilities XML gives no host topology (CPUs and memory)");
+        return FALSE;
+    }
+    *ret_cpus = cpus->floatval;
+    *ret_memory_kib = memory->floatval;
+    return TRUE;
 }

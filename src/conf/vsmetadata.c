@@ -3,48 +3,113 @@
  */
 #include <config.h>
 
+#include <string.h>
+
 #include <libxml/parser.h>
+#include <libxml/xmlIO.h>
 #include <libxml/relaxng.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
 #include "vsmetadata.h"
+#include "vsmetadatapriv.h"
 #include "hypervisor/vshypervisor.h"
 #include "util/vserror.h"
 #include "util/vsjson.h"
 #include "util/vsutil.h"
 
-#define VS_METADATA_SCHEMA "/org/virt-shadow/schemas/domain-metadata.rng"
+/* The schemas are compiled in; the include in domain-metadata.rng is
+ * resolved through an input callback serving this URI prefix from the
+ * resources, so there is one source per grammar and nothing on disk. */
+#define VS_SCHEMA_URI "resource:///org/virt-shadow/schemas/"
 
-typedef xmlDoc vsMetaDoc;
-typedef xmlXPathContext vsMetaXPathContext;
-typedef xmlXPathObject vsMetaXPathObject;
 typedef xmlRelaxNGValidCtxt vsMetaValidCtxt;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsMetaDoc, xmlFreeDoc)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsMetaXPathContext, xmlXPathFreeContext)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsMetaXPathObject, xmlXPathFreeObject)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsMetaValidCtxt, xmlRelaxNGFreeValidCtxt)
 
-/* Compiled once; the schema is part of the binary, so failing to compile
- * it is a build bug. */
+typedef struct {
+    GBytes *bytes;
+    gsize pos;
+} vsSchemaInput;
+
+static int
+vsSchemaMatch(const char *uri)
+{
+    return uri && g_str_has_prefix(uri, VS_SCHEMA_URI);
+}
+
+static void *
+vsSchemaOpen(const char *uri)
+{
+    /* "resource:///org/..." names the resource "/org/..." */
+    GBytes *bytes = g_resource_lookup_data(vsResources(), uri + strlen("resource://"),
+                                           G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+    vsSchemaInput *in;
+
+    if (!bytes)
+        return NULL;
+    in = g_new0(vsSchemaInput, 1);
+    in->bytes = bytes;
+    return in;
+}
+
+static int
+vsSchemaRead(void *opaque, char *buf, int len)
+{
+    vsSchemaInput *in = opaque;
+    gsize size = 0;
+    const char *data = g_bytes_get_data(in->bytes, &size);
+    gsize n = MIN((gsize)MAX(len, 0), size - in->pos);
+
+    memcpy(buf, data + in->pos, n);
+    in->pos += n;
+    return (int)n;
+}
+
+static int
+vsSchemaClose(void *opaque)
+{
+    vsSchemaInput *in = opaque;
+
+    g_bytes_unref(in->bytes);
+    g_free(in);
+    return 0;
+}
+
 static xmlRelaxNGPtr
-vsMetadataSchema(void)
+vsSchemaCompile(const char *name)
+{
+    g_autofree char *uri = g_strconcat(VS_SCHEMA_URI, name, NULL);
+    xmlRelaxNGParserCtxtPtr pctxt = xmlRelaxNGNewParserCtxt(uri);
+    xmlRelaxNGPtr schema = pctxt ? xmlRelaxNGParse(pctxt) : NULL;
+
+    xmlRelaxNGFreeParserCtxt(pctxt);
+    return schema;
+}
+
+typedef enum {
+    VS_SCHEMA_DOMAIN,       /* the whole element */
+    VS_SCHEMA_POLICY,       /* a bare <policy>, for a precise message */
+    VS_SCHEMA_LAST
+} vsSchemaId;
+
+/* Compiled once; the schemas are part of the binary, so failing to compile
+ * them is a build bug. */
+static xmlRelaxNGPtr
+vsMetadataSchema(vsSchemaId id)
 {
     static gsize once;
-    static xmlRelaxNGPtr schema;
+    static xmlRelaxNGPtr schemas[VS_SCHEMA_LAST];
 
     if (g_once_init_enter(&once)) {
-        g_autoptr(GBytes) rng = g_resource_lookup_data(vsResources(), VS_METADATA_SCHEMA,
-                                                       G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
-        gsize len = 0;
-        const char *data = rng ? g_bytes_get_data(rng, &len) : NULL;
-        xmlRelaxNGParserCtxtPtr pctxt = data ? xmlRelaxNGNewMemParserCtxt(data, (int)len) : NULL;
-
-        schema = pctxt ? xmlRelaxNGParse(pctxt) : NULL;
-        xmlRelaxNGFreeParserCtxt(pctxt);
+        /* after xmlInitParser, or its catch-all file callback would win */
+        xmlInitParser();
+        xmlRegisterInputCallbacks(vsSchemaMatch, vsSchemaOpen, vsSchemaRead, vsSchemaClose);
+        schemas[VS_SCHEMA_DOMAIN] = vsSchemaCompile("domain-metadata.rng");
+        schemas[VS_SCHEMA_POLICY] = vsSchemaCompile("policy.rng");
         g_once_init_leave(&once, 1);
     }
-    return schema;
+    g_assert(schemas[id]);
+    return schemas[id];
 }
 
 /* Keep the first problem libxml2 reports, for one clear message. */
@@ -59,6 +124,59 @@ vsMetadataCollectError(void *opaque, const xmlError *err)
         return;
     message = g_strstrip(g_strdup(err->message));
     *first = g_strdup_printf("%s (line %d)", message, err->line);
+}
+
+/* NULL when @doc is valid, else the schema's first complaint. */
+static char *
+vsMetadataProblem(vsSchemaId id, vsMetaDoc *doc)
+{
+    g_autoptr(vsMetaValidCtxt) vctxt = xmlRelaxNGNewValidCtxt(vsMetadataSchema(id));
+    char *problem = NULL;
+
+    xmlRelaxNGSetValidStructuredErrors(vctxt, (xmlStructuredErrorFunc)vsMetadataCollectError,
+                                       &problem);
+    if (xmlRelaxNGValidateDoc(vctxt, doc) == 0) {
+        g_free(problem);
+        return NULL;
+    }
+    return problem ? problem : g_strdup("it does not match the schema");
+}
+
+/* libxml2 reports a bad element inside an <interleave> only as "extra
+ * element", so a <policy> is also checked alone, where its message names
+ * the attribute. */
+static char *
+vsMetadataPolicyProblem(xmlNodePtr policy)
+{
+    g_autoptr(vsMetaDoc) doc = xmlNewDoc(BAD_CAST "1.0");
+
+    xmlDocSetRootElement(doc, xmlDocCopyNode(policy, doc, 1));
+    return vsMetadataProblem(VS_SCHEMA_POLICY, doc);
+}
+
+/* @node itself or its first following sibling that is our @name */
+static xmlNodePtr
+vsMetadataFind(xmlNodePtr node, const char *name)
+{
+    for (; node; node = node->next) {
+        if (node->type == XML_ELEMENT_NODE && node->ns &&
+            xmlStrEqual(node->ns->href, BAD_CAST VS_METADATA_NS) &&
+            xmlStrEqual(node->name, BAD_CAST name))
+            return node;
+    }
+    return NULL;
+}
+
+xmlNodePtr
+vsMetadataChild(xmlNodePtr parent, const char *name)
+{
+    return parent ? vsMetadataFind(parent->children, name) : NULL;
+}
+
+xmlNodePtr
+vsMetadataNext(xmlNodePtr node, const char *name)
+{
+    return vsMetadataFind(node->next, name);
 }
 
 /* virDomainGetMetadata hands the element back without its namespace, and
@@ -76,42 +194,128 @@ vsMetadataAdoptChildren(xmlNodePtr node, xmlNsPtr ns)
     }
 }
 
-static vsMetaDoc *
-vsMetadataParse(const char *xml, GError **error)
+vsMetaDoc *
+vsMetadataReadDoc(const char *xml, GError **error)
 {
-    g_autoptr(vsMetaValidCtxt) vctxt = NULL;
-    g_autofree char *problem = NULL;
     g_autoptr(vsMetaDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "metadata.xml", NULL,
                                              XML_PARSE_NONET | XML_PARSE_NOERROR |
                                              XML_PARSE_NOWARNING);
-    xmlRelaxNGPtr schema = vsMetadataSchema();
-    xmlNodePtr root;
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
 
-    if (!doc) {
+    if (!root) {
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "malformed virt-shadow metadata XML");
         return NULL;
     }
-    g_assert(schema);
-    root = xmlDocGetRootElement(doc);
-    if (root && !root->ns)
+    if (!root->ns)
         xmlSetNs(root, xmlNewNs(root, BAD_CAST VS_METADATA_NS, NULL));
-    if (root && xmlStrEqual(root->ns->href, BAD_CAST VS_METADATA_NS))
+    if (xmlStrEqual(root->ns->href, BAD_CAST VS_METADATA_NS))
         vsMetadataAdoptChildren(root, root->ns);
-    vctxt = xmlRelaxNGNewValidCtxt(schema);
-    xmlRelaxNGSetValidStructuredErrors(vctxt, (xmlStructuredErrorFunc)vsMetadataCollectError,
-                                       &problem);
-    if (xmlRelaxNGValidateDoc(vctxt, doc) != 0) {
-        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "invalid virt-shadow metadata: %s",
-                    problem ? problem : "it does not match the schema");
-        return NULL;
+    return g_steal_pointer(&doc);
+}
+
+gboolean
+vsMetadataValidateDoc(vsMetaDoc *doc, GError **error)
+{
+    g_autofree char *problem = vsMetadataProblem(VS_SCHEMA_DOMAIN, doc);
+    xmlNodePtr policy;
+
+    if (!problem)
+        return TRUE;
+    policy = vsMetadataChild(xmlDocGetRootElement(doc), "policy");
+    if (policy) {
+        char *precise = vsMetadataPolicyProblem(policy);
+
+        if (precise) {
+            g_free(problem);
+            problem = precise;
+        }
     }
+    g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "invalid virt-shadow metadata: %s", problem);
+    return FALSE;
+}
+
+static gboolean
+vsMetadataIsOurs(xmlNsPtr ns)
+{
+    return ns && xmlStrEqual(ns->href, BAD_CAST VS_METADATA_NS);
+}
+
+/* Point every element and attribute of ours at @ours. */
+static void
+vsMetadataUseNs(xmlNodePtr node, xmlNsPtr ours)
+{
+    if (vsMetadataIsOurs(node->ns))
+        xmlSetNs(node, ours);
+    for (xmlAttrPtr attr = node->properties; attr; attr = attr->next) {
+        if (vsMetadataIsOurs(attr->ns))
+            attr->ns = NULL;    /* a default namespace never applies to attributes */
+    }
+    for (xmlNodePtr child = node->children; child; child = child->next) {
+        if (child->type == XML_ELEMENT_NODE)
+            vsMetadataUseNs(child, ours);
+    }
+}
+
+/* Then drop the other declarations of our namespace: nothing uses them. */
+static void
+vsMetadataDropNs(xmlNodePtr node, xmlNsPtr ours)
+{
+    xmlNsPtr *link = &node->nsDef;
+
+    while (*link) {
+        xmlNsPtr ns = *link;
+
+        if (ns != ours && vsMetadataIsOurs(ns)) {
+            *link = ns->next;
+            ns->next = NULL;
+            xmlFreeNs(ns);
+        } else {
+            link = &ns->next;
+        }
+    }
+    for (xmlNodePtr child = node->children; child; child = child->next) {
+        if (child->type == XML_ELEMENT_NODE)
+            vsMetadataDropNs(child, ours);
+    }
+}
+
+char *
+vsMetadataDumpDoc(vsMetaDoc *doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlBufferPtr buf = xmlBufferCreate();
+    xmlNsPtr ours = xmlSearchNs(doc, root, NULL);
+    char *text;
+
+    /* libvirt declares its own prefix on the root when it stores the
+     * element, and fails when the root already declares that prefix: write
+     * ours as the default namespace */
+    if (!ours)
+        ours = xmlNewNs(root, BAD_CAST VS_METADATA_NS, NULL);
+    if (vsMetadataIsOurs(ours)) {
+        vsMetadataUseNs(root, ours);
+        vsMetadataDropNs(root, ours);
+    }
+    xmlNodeDump(buf, doc, root, 0, 0);
+    text = g_strndup((const char *)xmlBufferContent(buf), xmlBufferLength(buf));
+    xmlBufferFree(buf);
+    return text;
+}
+
+vsMetaDoc *
+vsMetadataParseDoc(const char *xml, GError **error)
+{
+    g_autoptr(vsMetaDoc) doc = vsMetadataReadDoc(xml, error);
+
+    if (!doc || !vsMetadataValidateDoc(doc, error))
+        return NULL;
     return g_steal_pointer(&doc);
 }
 
 gboolean
 vsMetadataParseLabels(const char *xml, char **ret_labels, GError **error)
 {
-    g_autoptr(vsMetaDoc) doc = vsMetadataParse(xml, error);
+    g_autoptr(vsMetaDoc) doc = vsMetadataParseDoc(xml, error);
     g_autoptr(vsMetaXPathContext) ctx = NULL;
     g_autoptr(vsMetaXPathObject) obj = NULL;
     g_autoptr(vsJsonWriter) w = vsJsonWriterNew(FALSE);

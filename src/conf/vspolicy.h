@@ -23,6 +23,8 @@
 
 #include <glib.h>
 
+#include "hypervisor/vshypervisor.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -34,6 +36,10 @@ typedef enum {
 
 const char *vsPolicyModeToString(vsPolicyMode mode);
 gboolean vsPolicyModeFromString(const char *text, vsPolicyMode *ret_mode);
+
+/* virt-shadowd rereads every domain's policy at least this often: a
+ * change made with virsh sends no notification. */
+#define VS_POLICY_REREAD_S 300
 
 /* Tiers run from 1 (served first) to 9; the default is in the middle. */
 #define VS_POLICY_TIER_MIN 1
@@ -60,3 +66,53 @@ struct _vsPolicy {
 
 /* The defaults above. */
 void vsPolicyInitDefaults(vsPolicy *policy);
+
+/* Read the policy from @metadata_xml, our whole metadata element (it may
+ * hold <labels> too; NULL means the domain has none).  The element is
+ * validated against the schema first: VS_ERROR_INVALID carries the
+ * schema's message, naming the attribute.  Omitted attributes take the
+ * defaults; without a <policy>, @ret_present is FALSE and @ret_policy the
+ * defaults.  Nothing is written on failure. */
+gboolean vsPolicyParse(const char *metadata_xml, vsPolicy *ret_policy,
+                       gboolean *ret_present, GError **error);
+
+/* The rules the schema cannot express (min <= max for vCPUs and memory),
+ * and, for policies built in code, the ranges of mode, fractions, tier and
+ * steps. */
+gboolean vsPolicyCheck(const vsPolicy *policy, GError **error);
+
+/* @metadata_xml (NULL: an empty element) with its <policy> replaced by
+ * @policy; labels and unknown children are kept.  Only the mode and the
+ * attributes that differ from the defaults are written.  The result is
+ * validated like vsPolicyParse() input, so what is returned always reads
+ * back as @policy. */
+char *vsPolicyFormat(const char *metadata_xml, const vsPolicy *policy,
+                     GError **error);
+
+/* Our metadata element of @info in @scope (VS_AFFECT_LIVE or _CONFIG), or
+ * NULL in @ret_xml when the domain has none. */
+gboolean vsPolicyGetMetadata(vsHypervisor *hv, const vsDomainInfo *info, vsAffectFlags scope,
+                             char **ret_xml, GError **error);
+
+/* The policy of @info: from the live domain when it runs, else from its
+ * config.  Errors name the domain. */
+gboolean vsPolicyLoad(vsHypervisor *hv, const vsDomainInfo *info, vsPolicy *ret_policy,
+                      gboolean *ret_present, GError **error);
+
+/* A reason the allocator cannot do what a policy asks, with the exact
+ * change the admin must make. */
+typedef struct _vsPolicyProblem vsPolicyProblem;
+struct _vsPolicyProblem {
+    char *problem;      /* "vCPUs: <vcpu current='2'>2</vcpu> leaves no room to grow" */
+    char *fix;          /* "set <vcpu placement='static' current='2'>4</vcpu> (virsh edit web1), ..." */
+};
+
+void vsPolicyProblemFree(vsPolicyProblem *problem);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPolicyProblem, vsPolicyProblemFree)
+
+/* Check @domain_xml for headroom: current vCPUs below <vcpu> and
+ * <currentMemory> below <memory>, since neither maximum can be raised
+ * live; and, when @policy is given, its maxima within the domain's.
+ * Returns a GPtrArray of vsPolicyProblem, empty when all is well. */
+GPtrArray *vsPolicyHeadroomProblems(const char *domain_xml, const vsPolicy *policy,
+                                    GError **error);

@@ -85,15 +85,6 @@ vsWorkerConfigSet(vsWorkerConfig *cfg, const vsStoreWorkerConfig *from)
     cfg->rollup_retention_ms = from->rollup_retention_ms;
 }
 
-static void
-vsStoreTargetCopy(vsStoreTarget *dst, const vsStoreTarget *src)
-{
-    vsStoreTargetClear(dst);
-    dst->url = g_strdup(src->url);
-    dst->state_dir = g_strdup(src->state_dir);
-    dst->pg_user = g_strdup(src->pg_user);
-}
-
 /* --- thread: connection ----------------------------------------------------- */
 
 static void vsWorkerScheduleRetry(vsStoreWorker *w);

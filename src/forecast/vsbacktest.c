@@ -18,7 +18,7 @@ static const char *const vsPolicyNames[VS_POLICY_N] = {
 };
 
 const char *
-vsPolicyToString(vsPolicy p)
+vsBacktestPolicyToString(vsBacktestPolicy p)
 {
     return p < VS_POLICY_N ? vsPolicyNames[p] : NULL;
 }

@@ -22,9 +22,9 @@ typedef enum {
     VS_POLICY_PEAK24H,      /* the largest use of the last 24 h */
     VS_POLICY_VPA,          /* the Kubernetes VPA recommender's target */
     VS_POLICY_N,
-} vsPolicy;
+} vsBacktestPolicy;
 
-const char *vsPolicyToString(vsPolicy p);
+const char *vsBacktestPolicyToString(vsBacktestPolicy p);
 
 typedef struct _vsBacktestOptions vsBacktestOptions;
 struct _vsBacktestOptions {

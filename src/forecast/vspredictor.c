@@ -191,8 +191,10 @@ vsDomainStateNew(vsPredictor *p, const vsSample *x, gint64 slot_us)
         vsSelectorConfig cfg;
 
         vsSelectorConfigDefaults(&cfg, r, p->step_s);
-        /* the next slot: what the allocator acts on */
+        /* the open slot is forecast; the allocator covers it and the
+         * next, since it acts a lead time (up to a slot) ahead */
         cfg.lead_steps = 0;
+        cfg.window_steps = 2;
         cfg.error_window = p->error_window;
         cfg.model.n_inputs = d->n_inputs;
         d->res[r].sel = vsSelectorNew(&cfg, NULL);
@@ -490,4 +492,29 @@ void
 vsPredictorExpire(vsPredictor *p, gint64 cutoff_us)
 {
     g_hash_table_foreach_remove(p->domains, vsDomainStateIdle, &cutoff_us);
+}
+
+gboolean
+vsPredictorLookup(vsPredictor *p, const char *uuid, vsResourceKind resource,
+                  vsPredictorView *ret)
+{
+    vsDomainState *d = g_hash_table_lookup(p->domains, uuid);
+    vsResourceState *s;
+    double alloc;
+
+    if (!d || (guint)resource >= VS_RESOURCES)
+        return FALSE;
+    s = &d->res[resource];
+    *ret = (vsPredictorView){
+        .point = s->have ? s->point : NAN,
+        .lower90 = s->have ? s->lower90 : NAN,
+        .upper90 = s->have ? s->upper90 : NAN,
+        .allocation = vsSelectorAllocate(s->sel, &alloc) ? alloc : NAN,
+        .last = vsSelectorAgo(s->sel, 1),
+        .mase = s->scored && s->ew_naive > 0 ? s->ew_abs / s->ew_naive : NAN,
+        .coverage90 = s->scored ? s->ew_cover : NAN,
+        .slots = vsSelectorSeen(s->sel),
+        .model = s->model,
+    };
+    return TRUE;
 }

@@ -51,4 +51,24 @@ void vsPredictorExpire(vsPredictor *p, gint64 cutoff_us);
 
 guint vsPredictorDomains(vsPredictor *p);
 
+/* What the predictor expects of one domain's resource now, for the
+ * allocator.  CPU in vCPU-equivalents, memory in MiB. */
+typedef struct _vsPredictorView vsPredictorView;
+struct _vsPredictorView {
+    double point;               /* the open slot's forecast */
+    double lower90, upper90;    /* its 90 % interval; NaN: not calibrated yet */
+    double allocation;          /* what to allocate for the open slot and the
+                                 * next: the selected model's bound at the
+                                 * level its backtest chose; NaN: none yet */
+    double last;                /* the last closed slot's use; NaN: unknown */
+    double mase;                /* rolling; NaN: not scored yet */
+    double coverage90;          /* rolling; NaN: not scored yet */
+    guint64 slots;              /* slots seen, warm-up history included */
+    const char *model;          /* owned by the predictor; NULL: none */
+};
+
+/* The view of @uuid's @resource; FALSE when the domain is not tracked. */
+gboolean vsPredictorLookup(vsPredictor *p, const char *uuid, vsResourceKind resource,
+                           vsPredictorView *ret);
+
 G_END_DECLS

@@ -571,6 +571,12 @@ vsSelectorAgo(vsSelector *s, guint k)
     return s->y[(s->seen - k) % s->cfg.history_steps];
 }
 
+guint64
+vsSelectorSeen(vsSelector *s)
+{
+    return s->seen;
+}
+
 guint
 vsSelectorSwitches(vsSelector *s)
 {

@@ -86,6 +86,8 @@ double vsSelectorLevel(vsSelector *s);
 gboolean vsSelectorBurst(vsSelector *s);
 /* The value observed @k steps ago (1: the last), NaN when not kept. */
 double vsSelectorAgo(vsSelector *s, guint k);
+/* Observations seen so far. */
+guint64 vsSelectorSeen(vsSelector *s);
 /* How often the choice changed. */
 guint vsSelectorSwitches(vsSelector *s);
 /* Season length found at the last fit, in steps; 0 when none. */

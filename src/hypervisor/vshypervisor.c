@@ -221,6 +221,19 @@ vsHypervisorSetVcpus(vsHypervisor *hv, const char *domain, guint count,
     return hv->driver->setVcpus(hv->priv, domain, count, flags, error);
 }
 
+guint
+vsDomainResourcesVcpus(const vsDomainResources *res)
+{
+    return res->guest_vcpus >= 0 ? (guint)res->guest_vcpus : res->vcpus;
+}
+
+gboolean
+vsHypervisorGetResources(vsHypervisor *hv, const char *domain, vsDomainResources *ret,
+                         GError **error)
+{
+    return hv->driver->getResources(hv->priv, domain, ret, error);
+}
+
 gboolean
 vsHypervisorSetMemory(vsHypervisor *hv, const char *domain, guint64 kib,
                       vsAffectFlags flags, GError **error)

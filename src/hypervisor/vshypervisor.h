@@ -100,6 +100,21 @@ gboolean vsDomainStatsGetUInt64(const vsDomainStats *stats, const char *key,
 gboolean vsDomainStatsGetDouble(const vsDomainStats *stats, const char *key,
                                 double *ret);
 
+/* What a running domain has now, as the allocator sees it. */
+typedef struct _vsDomainResources vsDomainResources;
+struct _vsDomainResources {
+    guint vcpus;                /* plugged in (live) */
+    guint max_vcpus;            /* <vcpu>: the most it can get live */
+    int guest_vcpus;            /* online in the guest per its agent; -1: no agent */
+    guint64 memory_kib;         /* the balloon's current size */
+    guint64 max_memory_kib;     /* <memory>: the balloon cannot pass it */
+    guint64 used_kib;           /* in use by the guest; 0: unknown (no stats yet) */
+};
+
+/* The vCPUs the guest can run on: the online ones when the agent says,
+ * else the plugged ones. */
+guint vsDomainResourcesVcpus(const vsDomainResources *res);
+
 typedef struct _vsHypervisor vsHypervisor;
 
 /* Notifications from an open connection; every member is optional. */
@@ -176,6 +191,12 @@ struct _vsHypervisorDriver {
     /* Set the balloon target in KiB (never above the domain's maximum). */
     gboolean (*setMemory)(gpointer priv, const char *domain, guint64 kib,
                           vsAffectFlags flags, GError **error);
+    /* The live vCPUs and memory of a running domain.  Asking the guest
+     * agent (online vCPUs) and the balloon (used memory) is best effort:
+     * what they cannot tell is marked unknown, not an error.  VS_ERROR_INVALID
+     * when the domain is not running. */
+    gboolean (*getResources)(gpointer priv, const char *domain, vsDomainResources *ret,
+                             GError **error);
     /* Enable guest memory stats every @period_s seconds (0 disables). */
     gboolean (*setMemoryStatsPeriod)(gpointer priv, const char *domain,
                                      int period_s, vsAffectFlags flags,
@@ -235,6 +256,8 @@ gboolean vsHypervisorSetVcpus(vsHypervisor *hv, const char *domain, guint count,
                               vsAffectFlags flags, GError **error);
 gboolean vsHypervisorSetMemory(vsHypervisor *hv, const char *domain, guint64 kib,
                                vsAffectFlags flags, GError **error);
+gboolean vsHypervisorGetResources(vsHypervisor *hv, const char *domain,
+                                   vsDomainResources *ret, GError **error);
 gboolean vsHypervisorSetMemoryStatsPeriod(vsHypervisor *hv, const char *domain,
                                           int period_s, vsAffectFlags flags,
                                           GError **error);

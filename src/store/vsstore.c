@@ -22,6 +22,15 @@ static const char *const vsStoreEmbeddedStateNames[] = {
 };
 
 void
+vsStoreTargetCopy(vsStoreTarget *dst, const vsStoreTarget *src)
+{
+    vsStoreTargetClear(dst);
+    dst->url = g_strdup(src->url);
+    dst->state_dir = g_strdup(src->state_dir);
+    dst->pg_user = g_strdup(src->pg_user);
+}
+
+void
 vsStoreTargetClear(vsStoreTarget *target)
 {
     if (!target)
@@ -285,6 +294,84 @@ GArray *
 vsStoreQueryHistory(vsStore *store, const char *uuid, gint64 since_us, GError **error)
 {
     return store->driver->queryHistory(store->priv, uuid, since_us, error);
+}
+
+gboolean
+vsStoreRecordDecisions(vsStore *store, const char *host, GArray *decisions, GError **error)
+{
+    return store->driver->recordDecisions(store->priv, host, decisions, error);
+}
+
+gboolean
+vsStoreQueryDecisions(vsStore *store, const char *uuid, gint64 since_us, guint limit,
+                      GArray **ret_decisions, GError **error)
+{
+    return store->driver->queryDecisions(store->priv, uuid, since_us, limit, ret_decisions,
+                                         error);
+}
+
+gboolean
+vsStoreAddHint(vsStore *store, vsHint *hint, GError **error)
+{
+    return store->driver->addHint(store->priv, hint, error);
+}
+
+gboolean
+vsStoreListHints(vsStore *store, const char *uuid, gint64 ending_after_us,
+                 gboolean include_cancelled, GArray **ret_hints, GError **error)
+{
+    return store->driver->listHints(store->priv, uuid, ending_after_us, include_cancelled,
+                                    ret_hints, error);
+}
+
+gboolean
+vsStoreCancelHint(vsStore *store, gint64 id, GError **error)
+{
+    return store->driver->cancelHint(store->priv, id, error);
+}
+
+gboolean
+vsStoreFindAllocDomain(vsStore *store, const char *domain, char **ret_uuid, char **ret_name,
+                       GError **error)
+{
+    return store->driver->findAllocDomain(store->priv, domain, ret_uuid, ret_name, error);
+}
+
+gboolean
+vsStoreNotifyPolicy(vsStore *store, const char *uuid, GError **error)
+{
+    return store->driver->notifyPolicy(store->priv, uuid, error);
+}
+
+gboolean
+vsStoreListen(vsStore *store, const char *channel, GError **error)
+{
+    return store->driver->listen(store->priv, channel, error);
+}
+
+int
+vsStoreGetSocket(vsStore *store)
+{
+    return store->driver->getSocket(store->priv);
+}
+
+gboolean
+vsStoreNextNotification(vsStore *store, char **ret_channel, char **ret_payload,
+                        GError **error)
+{
+    return store->driver->nextNotification(store->priv, ret_channel, ret_payload, error);
+}
+
+gboolean
+vsStoreTryLockDomain(vsStore *store, const char *uuid, gboolean *ret_locked, GError **error)
+{
+    return store->driver->tryLockDomain(store->priv, uuid, ret_locked, error);
+}
+
+gboolean
+vsStoreUnlockDomain(vsStore *store, const char *uuid, GError **error)
+{
+    return store->driver->unlockDomain(store->priv, uuid, error);
 }
 
 static const char *const vsStoreResourceNames[] = {

@@ -14,6 +14,11 @@
 
 G_BEGIN_DECLS
 
+/* The allocator's records (allocator/vsdecide.h, allocator/vshint.h),
+ * declared here only: the decision header pulls in the policy's. */
+typedef struct _vsDecision vsDecision;
+typedef struct _vsHint vsHint;
+
 /* Where the database lives. */
 typedef struct _vsStoreTarget vsStoreTarget;
 struct _vsStoreTarget {
@@ -23,6 +28,8 @@ struct _vsStoreTarget {
 };
 
 void vsStoreTargetClear(vsStoreTarget *target);
+/* Replace @dst (cleared first) by a copy of @src. */
+void vsStoreTargetCopy(vsStoreTarget *dst, const vsStoreTarget *src);
 
 typedef enum {
     VS_STORE_EMBEDDED_ABSENT,     /* no cluster initialised yet */
@@ -164,8 +171,8 @@ struct _vsStoreDriver {
      * table from yesterday to @days_ahead days ahead, drop raw partitions
      * older than @raw_retention_ms, compute the 5-minute and 1-hour rollups
      * of closed buckets, and delete rollups older than @rollup_retention_ms.
-     * Forecasts follow the raw retention; forecast errors and anomalies the
-     * rollup retention (0 keeps, for both). */
+     * Forecasts follow the raw retention; forecast errors, anomalies,
+     * decisions and hints over the rollup retention (0 keeps, for both). */
     gboolean (*maintainSamples)(gpointer priv, gint64 now_us, guint days_ahead,
                                 guint64 raw_retention_ms, guint64 rollup_retention_ms,
                                 GError **error);
@@ -215,6 +222,77 @@ struct _vsStoreDriver {
      * (buckets maintenance has not rolled up yet, at most the last hour or
      * so, are not there).  A GArray of vsHistoryPoint. */
     GArray *(*queryHistory)(gpointer priv, const char *uuid, gint64 since_us, GError **error);
+
+    /* The allocator's audit trail and hints (vspgalloc.c).  Decisions and
+     * hints name their domain by UUID. */
+
+    /* Append @decisions (vsDecision) made by @host in one statement.  An
+     * invalid UUID, resource, action or outcome fails the whole batch with
+     * VS_ERROR_INVALID before anything is sent.  NaN doubles are stored as
+     * unknown and read back as NaN. */
+    gboolean (*recordDecisions)(gpointer priv, const char *host, GArray *decisions,
+                                GError **error);
+    /* Decisions made at or after @since_us, oldest first (time order, for
+     * "explain"), at most the @limit newest (0: no limit); only those of
+     * domain @uuid unless it is NULL.  @ret_decisions: a GArray of
+     * vsDecision with its clear func. */
+    gboolean (*queryDecisions)(gpointer priv, const char *uuid, gint64 since_us, guint limit,
+                               GArray **ret_decisions, GError **error);
+    /* Store @hint (its id and created time are ignored) and set its id and
+     * created_us.  VS_ERROR_INVALID, nothing stored, when its window is
+     * empty or it asks for neither vCPUs nor memory.  Every insert or
+     * update of a hint NOTIFYs 'vs_hint' with the domain's UUID. */
+    gboolean (*addHint)(gpointer priv, vsHint *hint, GError **error);
+    /* Hints by start, then id; only those of domain @uuid unless it is
+     * NULL; only those whose window ends after @ending_after_us (current
+     * and future ones) unless it is 0; cancelled ones only with
+     * @include_cancelled.  @ret_hints: a GArray of vsHint with its clear
+     * func. */
+    gboolean (*listHints)(gpointer priv, const char *uuid, gint64 ending_after_us,
+                          gboolean include_cancelled, GArray **ret_hints, GError **error);
+    /* Cancel hint @id (cancelling twice is no error); VS_ERROR_NOT_FOUND
+     * naming the id when there is no such hint. */
+    gboolean (*cancelHint)(gpointer priv, gint64 id, GError **error);
+    /* The UUID and latest name of @domain (a name or UUID) among domains
+     * with decisions or hints; VS_ERROR_NOT_FOUND when there is none.
+     * Nothing is written on failure. */
+    gboolean (*findAllocDomain)(gpointer priv, const char *domain, char **ret_uuid,
+                                char **ret_name, GError **error);
+
+    /* Notifications between processes (LISTEN/NOTIFY).  A store that
+     * listens is best owned by one thread, like every store. */
+
+    /* NOTIFY 'vs_policy' with @uuid: the policy of that domain changed. */
+    gboolean (*notifyPolicy)(gpointer priv, const char *uuid, GError **error);
+    /* Subscribe to @channel (an SQL identifier: "vs_hint", "vs_policy").
+     * The subscription survives a reconnect of this store, but what was
+     * sent while it was away is lost. */
+    gboolean (*listen)(gpointer priv, const char *channel, GError **error);
+    /* The connection's socket, for a main loop to watch for G_IO_IN; -1
+     * when not connected.  It may change when the connection is
+     * re-established, after a call failed with VS_ERROR_CONNECT. */
+    int (*getSocket)(gpointer priv);
+    /* Read what has arrived without blocking and hand out the oldest
+     * notification not handed out yet: TRUE with @ret_channel and
+     * @ret_payload; FALSE when none is pending, or with @error set
+     * (VS_ERROR_CONNECT when the connection is gone: the next call tries
+     * to reconnect, and listens again). */
+    gboolean (*nextNotification)(gpointer priv, char **ret_channel, char **ret_payload,
+                                 GError **error);
+
+    /* Per-domain resize locks: session-level PostgreSQL advisory locks,
+     * so two controllers never resize one domain at once.  A lock lives
+     * as long as this store's connection; after a VS_ERROR_CONNECT the
+     * caller must assume it holds none.  Taking a lock this store already
+     * holds succeeds again and needs one more unlock. */
+
+    /* Try to take domain @uuid's lock without waiting: TRUE with
+     * @ret_locked FALSE when another session holds it. */
+    gboolean (*tryLockDomain)(gpointer priv, const char *uuid, gboolean *ret_locked,
+                              GError **error);
+    /* Release domain @uuid's lock; VS_ERROR_NOT_FOUND when this store
+     * does not hold it. */
+    gboolean (*unlockDomain)(gpointer priv, const char *uuid, GError **error);
 
     /* Embedded cluster control (optional: only for drivers that embed). */
     vsStoreEmbeddedState (*embeddedState)(const vsStoreTarget *target);
@@ -276,6 +354,35 @@ GArray *vsStoreQueryAnomalies(vsStore *store, const char *domain, gint64 since_u
                               guint limit, GError **error);
 GArray *vsStoreQueryHistory(vsStore *store, const char *uuid, gint64 since_us,
                             GError **error);
+
+/* The allocator's decisions and hints, notifications and domain locks: see
+ * the driver table above for the contracts.  The domain lock's key is the
+ * XOR of the UUID's two 64-bit halves (big-endian, as a signed bigint) in
+ * PostgreSQL's one-bigint advisory lock space, so an admin can find the
+ * holder in pg_locks. */
+gboolean vsStoreRecordDecisions(vsStore *store, const char *host, GArray *decisions,
+                                GError **error);
+gboolean vsStoreQueryDecisions(vsStore *store, const char *uuid, gint64 since_us, guint limit,
+                               GArray **ret_decisions, GError **error);
+gboolean vsStoreAddHint(vsStore *store, vsHint *hint, GError **error);
+gboolean vsStoreListHints(vsStore *store, const char *uuid, gint64 ending_after_us,
+                          gboolean include_cancelled, GArray **ret_hints, GError **error);
+gboolean vsStoreCancelHint(vsStore *store, gint64 id, GError **error);
+gboolean vsStoreFindAllocDomain(vsStore *store, const char *domain, char **ret_uuid,
+                                char **ret_name, GError **error);
+
+/* Channels: a hint changed (payload: domain UUID), a policy changed (ditto). */
+#define VS_STORE_CHANNEL_HINT "vs_hint"
+#define VS_STORE_CHANNEL_POLICY "vs_policy"
+
+gboolean vsStoreNotifyPolicy(vsStore *store, const char *uuid, GError **error);
+gboolean vsStoreListen(vsStore *store, const char *channel, GError **error);
+int vsStoreGetSocket(vsStore *store);
+gboolean vsStoreNextNotification(vsStore *store, char **ret_channel, char **ret_payload,
+                                 GError **error);
+gboolean vsStoreTryLockDomain(vsStore *store, const char *uuid, gboolean *ret_locked,
+                              GError **error);
+gboolean vsStoreUnlockDomain(vsStore *store, const char *uuid, GError **error);
 
 vsStoreEmbeddedState vsStoreEmbeddedGetState(const vsStoreTarget *target);
 gboolean vsStoreEmbeddedStart(const vsStoreTarget *target, GError **error);

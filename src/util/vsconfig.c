@@ -3,6 +3,8 @@
  */
 #include <config.h>
 
+#include <math.h>
+
 #include "vsconfig.h"
 #include "vserror.h"
 #include "vslog.h"
@@ -12,6 +14,7 @@ typedef enum {
     VS_CONF_STRING,
     VS_CONF_DURATION,
     VS_CONF_SIZE,
+    VS_CONF_NUMBER,         /* a double, >= 0 */
 } vsConfigKeyType;
 
 typedef gboolean (*vsConfigValidator)(const char *value, GError **error);
@@ -51,6 +54,21 @@ vsConfigValidateAbsolute(const char *value, GError **error)
     return FALSE;
 }
 
+static gboolean
+vsConfigParseNumber(const char *value, double *ret, GError **error)
+{
+    char *end = NULL;
+    double v = g_ascii_strtod(value, &end);
+
+    if (end == value || *end || !isfinite(v) || v < 0) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "invalid number '%s' (expected a non-negative number)", value);
+        return FALSE;
+    }
+    *ret = v;
+    return TRUE;
+}
+
 #define VS_CONF(group, key, type, field, validate) \
     { group, key, type, G_STRUCT_OFFSET(vsConfig, field), validate }
 
@@ -71,6 +89,11 @@ static const vsConfigKey vsConfigKeys[] = {
     VS_CONF("telemetry", "raw_retention", VS_CONF_DURATION, raw_retention_ms, NULL),
     VS_CONF("telemetry", "rollup_retention", VS_CONF_DURATION, rollup_retention_ms, NULL),
     VS_CONF("metrics", "listen", VS_CONF_STRING, metrics_listen, NULL),
+    VS_CONF("allocator", "interval", VS_CONF_DURATION, allocator_interval_ms, NULL),
+    VS_CONF("allocator", "cpu_overcommit", VS_CONF_NUMBER, cpu_overcommit, NULL),
+    VS_CONF("allocator", "memory_overcommit", VS_CONF_NUMBER, memory_overcommit, NULL),
+    VS_CONF("allocator", "host_cpus", VS_CONF_NUMBER, host_cpus, NULL),
+    VS_CONF("allocator", "host_memory", VS_CONF_SIZE, host_memory_bytes, NULL),
 };
 
 vsConfig *
@@ -92,6 +115,9 @@ vsConfigNew(void)
     cfg->raw_retention_ms = 14 * 24 * 3600 * 1000ULL;
     cfg->rollup_retention_ms = 365 * 24 * 3600 * 1000ULL;
     cfg->metrics_listen = g_strdup("127.0.0.1:9468");
+    cfg->allocator_interval_ms = 15 * 1000;
+    cfg->cpu_overcommit = 4;
+    cfg->memory_overcommit = 1;
     return cfg;
 }
 
@@ -137,6 +163,8 @@ vsConfigSetKey(vsConfig *cfg, const vsConfigKey *def, const char *value, GError 
         return vsParseDuration(value, &G_STRUCT_MEMBER(guint64, cfg, def->offset), error);
     case VS_CONF_SIZE:
         return vsParseSize(value, 1, &G_STRUCT_MEMBER(guint64, cfg, def->offset), error);
+    case VS_CONF_NUMBER:
+        return vsConfigParseNumber(value, &G_STRUCT_MEMBER(double, cfg, def->offset), error);
     }
     g_assert_not_reached();
 }
@@ -195,6 +223,12 @@ vsConfigFromKeyFile(GKeyFile *kf, const char *name, GError **error)
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
                     "config file '%s': [telemetry] min_interval must be above 0 and at most "
                     "max_interval", name);
+        return NULL;
+    }
+    if (!(cfg->cpu_overcommit > 0) || !(cfg->memory_overcommit > 0)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "config file '%s': [allocator] cpu_overcommit and memory_overcommit must be "
+                    "above 0", name);
         return NULL;
     }
     cfg->path = g_strdup(name);

@@ -39,6 +39,13 @@ struct _vsConfig {
 
     /* [metrics] */
     char *metrics_listen;           /* "127.0.0.1:9468"; NULL: off */
+
+    /* [allocator] */
+    guint64 allocator_interval_ms;  /* 0: the daemon never resizes */
+    double cpu_overcommit;          /* the host grants up to capacity x this */
+    double memory_overcommit;
+    double host_cpus;               /* 0: what the hypervisor reports */
+    guint64 host_memory_bytes;      /* 0: what the hypervisor reports */
 };
 
 vsConfig *vsConfigNew(void);

@@ -169,10 +169,16 @@ vsLogWriter(GLogLevelFlags flags, const GLogField *fields, gsize n_fields,
 void
 vsLogInit(const char *progname, gboolean timestamps)
 {
+    static gsize once;
+
     g_free(vsLog.progname);
     vsLog.progname = g_strdup(progname);
     vsLog.timestamps = timestamps;
-    g_log_set_writer_func(vsLogWriter, NULL, NULL);
+    /* GLib takes one writer per process; vsCliMain() may run twice in a test */
+    if (g_once_init_enter(&once)) {
+        g_log_set_writer_func(vsLogWriter, NULL, NULL);
+        g_once_init_leave(&once, 1);
+    }
 }
 
 gboolean
