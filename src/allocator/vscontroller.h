@@ -18,6 +18,7 @@
 #include "allocator/vsdecide.h"
 #include "allocator/vshint.h"
 #include "allocator/vsledger.h"
+#include "forecast/vspredictor.h"
 #include "hypervisor/vshypervisor.h"
 
 G_BEGIN_DECLS
@@ -47,12 +48,18 @@ struct _vsControllerDomain {
     double vcpus;               /* plugged, from the sample: for the ledger */
     double memory_kib;          /* the balloon, from the sample */
     double cpu_use;             /* newest sample; NaN: none */
+    double memory_used_kib;     /* newest sample, when the balloon cannot say; NaN: none */
     vsDecideForecast cpu;       /* the model names are owned here */
     vsDecideForecast memory;
 };
 
 void vsControllerDomainInit(vsControllerDomain *d);
 void vsControllerDomainClear(vsControllerDomain *d);
+
+/* Fill @d's forecasts from @p's view of its domain (by @d->uuid); left
+ * unknown when @p does not track it.  The interval is the 90 % one; the
+ * domain is sized for the allocation the forecaster's backtest chose. */
+void vsControllerDomainForecasts(vsControllerDomain *d, vsPredictor *p);
 
 /* Serialises resizes of one domain across controllers: @lock returns FALSE
  * when another holds it (the resize is then held back this interval). */
@@ -81,10 +88,11 @@ void vsControllerSeedState(vsController *c, const vsDecision *last);
 
 /* One interval at @now_us over the running @domains (vsControllerDomain).
  * Domains whose policy is off are left alone.  With @dry_run nothing is
- * carried out and mode auto is decided as if advise.  @lock may be NULL.
- * Returns the decisions to record (vsDecision): every one that changes
- * something or is held back, and a hold only when it differs from the
- * last recorded for that domain and resource.  @problems (optional) gets
+ * carried out, mode auto is decided as if advise, and every decision is
+ * returned, "none" included.  @lock may be NULL.  Otherwise returns the
+ * decisions to record (vsDecision): every one that changes something, and
+ * a hold only when it differs from the last recorded for that domain and
+ * resource.  @problems (optional) gets
  * one message per domain that could not be decided (invalid policy,
  * unreadable resources), each only when it is new. */
 GArray *vsControllerRun(vsController *c, vsHypervisor *hv, GArray *domains, gint64 now_us,

@@ -103,11 +103,11 @@ vsDecideConfigDefaults(vsDecideConfig *cfg)
     cfg->full_history = 288;
 }
 
-static void
+void
 vsDecideForecastInit(vsDecideForecast *fc)
 {
     memset(fc, 0, sizeof(*fc));
-    fc->point = fc->lower = fc->upper = fc->mase = fc->coverage = NAN;
+    fc->point = fc->lower = fc->upper = fc->allocation = fc->mase = fc->coverage = NAN;
 }
 
 void
@@ -353,7 +353,8 @@ static double
 vsDecideFromForecast(const vsDecideView *v, GString *why)
 {
     const vsDecideForecast *fc = v->fc;
-    double level = isfinite(fc->upper) ? MAX(fc->upper, fc->point) : fc->point;
+    double bound = isfinite(fc->allocation) ? fc->allocation : fc->upper;
+    double level = isfinite(bound) ? MAX(bound, fc->point) : fc->point;
     double wanted = vsDecideNeed(v, MAX(level, 0));
     char lead[VS_DECIDE_AMOUNT_LEN], amount[VS_DECIDE_AMOUNT_LEN];
 
@@ -628,7 +629,7 @@ vsDecide(const vsDecideInput *in, vsResourceKind resource, vsDecideState *state,
     ret->resource = resource;
     ret->current = ret->wanted = ret->target = v.current;
     ret->forecast = v.fc->point;
-    ret->upper = v.fc->upper;
+    ret->upper = isfinite(v.fc->allocation) ? v.fc->allocation : v.fc->upper;
     ret->model = g_strdup(v.fc->model);
     ret->confidence = vsDecideConfidence(v.fc, v.cfg, &weakest);
 

@@ -118,6 +118,9 @@ struct _vsDecideForecast {
     double point;           /* NaN: no forecast, the reactive rule decides */
     double lower;           /* interval bounds; NaN: unknown (width trust 0) */
     double upper;
+    double allocation;      /* what to size for, when the forecaster says
+                             * better than @upper (the bound its backtest
+                             * chose, over the lead); NaN: @upper */
     double mase;            /* recent mean absolute scaled error; NaN: unknown (trust 0) */
     double coverage;        /* recent share of actuals inside the interval; NaN: unknown */
     guint history;          /* slots of history behind the forecast */
@@ -145,6 +148,8 @@ struct _vsDecideInput {
     gint64 now_us;
 };
 
+/* Every value unknown (NaN), no history, no model. */
+void vsDecideForecastInit(vsDecideForecast *fc);
 void vsDecideInputInit(vsDecideInput *in);
 
 /* What one resource of one domain remembers between intervals.  Plain

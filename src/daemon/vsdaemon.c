@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -13,6 +14,7 @@
 
 #include "vsdaemon.h"
 #include "hypervisor/vshypervisor.h"
+#include "vsallocworker.h"
 #include "vsstoreworker.h"
 #include "telemetry/vssampler.h"
 #include "vsmetrics.h"
@@ -39,6 +41,10 @@ struct _vsDaemon {
 
     vsSampler *sampler;
     vsPredictor *predictor;
+    vsAllocWorker *alloc;
+    vsControllerConfig alloc_cfg;   /* what the allocator thread was started with */
+    char *alloc_uri;
+    guint alloc_id;
     vsMetricsServer *metrics;
     char *metrics_listen;       /* what the server listens on now */
     guint sample_id;
@@ -428,6 +434,100 @@ vsDaemonServeMetrics(vsDaemon *d, GError **error)
     return TRUE;
 }
 
+/* --- allocator ------------------------------------------------------------------- */
+
+/* A sample older than this is of a domain that no longer runs. */
+#define VS_DAEMON_STALE_SAMPLE_INTERVALS 3
+
+/* What the allocator thread gets each interval: every running domain's
+ * newest sample and forecasts. */
+static GArray *
+vsDaemonAllocSnapshot(vsDaemon *d, gint64 now_us)
+{
+    g_autoptr(GPtrArray) latest = vsSamplerLatest(d->sampler);
+    GArray *domains = g_array_sized_new(FALSE, TRUE, sizeof(vsControllerDomain), latest->len);
+    gint64 stale = now_us - VS_DAEMON_STALE_SAMPLE_INTERVALS * 1000 * (gint64)d->cfg->max_interval_ms;
+
+    g_array_set_clear_func(domains, (GDestroyNotify)vsControllerDomainClear);
+    for (guint i = 0; i < latest->len; i++) {
+        const vsSample *x = g_ptr_array_index(latest, i);
+        vsControllerDomain dom;
+
+        if (x->time_us < stale)
+            continue;
+        vsControllerDomainInit(&dom);
+        g_strlcpy(dom.uuid, x->uuid, sizeof(dom.uuid));
+        dom.name = g_strdup(x->name);
+        dom.vcpus = x->vcpus >= 0 ? x->vcpus : NAN;
+        dom.memory_kib = x->mem_current_kib >= 0 ? (double)x->mem_current_kib : NAN;
+        dom.cpu_use = x->cpu_vcpus;
+        dom.memory_used_kib = x->mem_used_kib >= 0 ? (double)x->mem_used_kib : NAN;
+        vsControllerDomainForecasts(&dom, d->predictor);
+        g_array_append_val(domains, dom);
+    }
+    return domains;
+}
+
+static gboolean
+vsDaemonAllocate(gpointer opaque)
+{
+    vsDaemon *d = opaque;
+    gint64 now_us = g_get_real_time();
+
+    if (d->alloc)
+        vsAllocWorkerSubmit(d->alloc, vsDaemonAllocSnapshot(d, now_us), now_us);
+    return G_SOURCE_CONTINUE;
+}
+
+static void
+vsDaemonAllocConfig(const vsConfig *cfg, vsControllerConfig *ret)
+{
+    vsControllerConfigDefaults(ret);
+    ret->interval_s = (guint)MAX(1, cfg->allocator_interval_ms / 1000);
+    ret->cpu_overcommit = cfg->cpu_overcommit;
+    ret->memory_overcommit = cfg->memory_overcommit;
+    ret->host_cpus = cfg->host_cpus;
+    ret->host_memory_kib = (double)(cfg->host_memory_bytes / 1024);
+}
+
+static gboolean
+vsDaemonAllocUnchanged(const vsDaemon *d, const vsControllerConfig *cfg)
+{
+    const vsControllerConfig *cur = &d->alloc_cfg;
+
+    return d->alloc && g_strcmp0(d->alloc_uri, d->uri) == 0 &&
+           cfg->interval_s == cur->interval_s && cfg->cpu_overcommit == cur->cpu_overcommit &&
+           cfg->memory_overcommit == cur->memory_overcommit &&
+           cfg->host_cpus == cur->host_cpus && cfg->host_memory_kib == cur->host_memory_kib;
+}
+
+/* Start, restart (its settings changed: its memory of past resizes goes)
+ * or stop the allocator thread, as the configuration says. */
+static void
+vsDaemonConfigureAllocator(vsDaemon *d)
+{
+    vsAllocWorkerConfig acfg = { .host = d->host, .uri = d->uri };
+
+    vsDaemonAllocConfig(d->cfg, &acfg.controller);
+    if (d->cfg->allocator_interval_ms && vsDaemonAllocUnchanged(d, &acfg.controller))
+        return;
+    g_clear_pointer(&d->alloc, vsAllocWorkerStop);
+    if (d->alloc_id) {
+        g_source_remove(d->alloc_id);
+        d->alloc_id = 0;
+    }
+    if (!d->cfg->allocator_interval_ms) {
+        g_info("the allocator is off ([allocator] interval = 0)");
+        return;
+    }
+    d->alloc_cfg = acfg.controller;
+    g_free(d->alloc_uri);
+    d->alloc_uri = g_strdup(d->uri);
+    d->alloc = vsAllocWorkerStart(&d->target, &acfg);
+    d->alloc_id = g_timeout_add((guint)MIN(d->cfg->allocator_interval_ms, G_MAXUINT),
+                                vsDaemonAllocate, d);
+}
+
 /* --- signals -------------------------------------------------------------------- */
 
 static void
@@ -450,6 +550,7 @@ vsDaemonRestartTimers(vsDaemon *d)
     vsStoreWorkerConfigure(d->store, &d->target, &wcfg);
     vsDaemonSamplerConfig(d->cfg, &scfg);
     vsSamplerSetConfig(d->sampler, &scfg);
+    vsDaemonConfigureAllocator(d);
 }
 
 /* Reconnect what the new configuration points elsewhere; keep the rest. */
@@ -604,6 +705,7 @@ vsDaemonRun(vsDaemon *d, GError **error)
         vsDaemonRedirectStdio();
 
     g_main_loop_run(d->loop);
+    g_clear_pointer(&d->alloc, vsAllocWorkerStop);
     g_clear_pointer(&d->store, vsStoreWorkerStop);
     vsDaemonReleasePidFile(d);
     g_info("stopped");
@@ -623,6 +725,9 @@ vsDaemonFree(vsDaemon *d)
         g_source_remove(d->sample_id);
     if (d->hv_retry_id)
         g_source_remove(d->hv_retry_id);
+    if (d->alloc_id)
+        g_source_remove(d->alloc_id);
+    vsAllocWorkerStop(d->alloc);
     vsHypervisorFree(d->hv);
     vsStoreWorkerStop(d->store);
     vsMetricsServerFree(d->metrics);
@@ -637,6 +742,7 @@ vsDaemonFree(vsDaemon *d)
     vsDaemonOptionsClear(&d->opts);
     g_free(d->host);
     g_free(d->uri);
+    g_free(d->alloc_uri);
     g_free(d->pid_path);
     g_free(d);
 }

@@ -8,6 +8,7 @@
 #include <config.h>
 
 #include "vsstoreworker.h"
+#include "vshookspool.h"
 #include "util/vserror.h"
 #include "util/vslog.h"
 
@@ -168,6 +169,36 @@ vsWorkerRefreshLabels(vsStoreWorker *w)
                                args, vsWorkerLabelsArgsFree);
 }
 
+/* Move what the libvirt hook recorded (the hook may not talk to the
+ * database) into the events table, each file removed once its event is. */
+static void
+vsWorkerIngestHooks(vsStoreWorker *w)
+{
+    g_autofree char *dir = g_build_filename(w->target.state_dir, "hooks", NULL);
+    g_autoptr(vsHookSpoolBatch) batch = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (!vsHookSpoolRead(dir, &batch, &error)) {
+        g_warning("%s", error->message);
+        return;
+    }
+    for (guint i = 0; i < batch->problems->len; i++)
+        g_warning("%s", (const char *)g_ptr_array_index(batch->problems, i));
+    for (guint i = 0; i < batch->events->len; i++) {
+        const vsDomainEventRecord *ev = g_ptr_array_index(batch->events, i);
+
+        if (!vsStoreRecordDomainEvent(w->store, ev->when_us, w->cfg.host, ev->uuid, ev->name,
+                                      ev->event, ev->detail, &error)) {
+            g_warning("cannot record hook event of domain '%s': %s", ev->name, error->message);
+            return;
+        }
+        if (!vsHookSpoolRemove(dir, g_ptr_array_index(batch->files, i), &error)) {
+            g_warning("%s", error->message);
+            return;
+        }
+    }
+}
+
 static gboolean
 vsWorkerHeartbeat(gpointer opaque)
 {
@@ -182,6 +213,7 @@ vsWorkerHeartbeat(gpointer opaque)
         return G_SOURCE_CONTINUE;
     }
     vsWorkerFlushEvents(w);
+    vsWorkerIngestHooks(w);
     vsWorkerRefreshLabels(w);
     return G_SOURCE_CONTINUE;
 }
