@@ -7,6 +7,11 @@
 -- domain's UUID as payload, so running daemons pick it up at once.  Policy
 -- lives in the domain XML, not here: the CLI notifies 'vs_policy' itself.
 
+-- What the allocator sizes a domain for, beside each forecast: the bound
+-- the forecaster's backtest chose (CPU in vCPU-equivalents, memory in
+-- MiB), so "virt-shadow plan" decides as the daemon does.  NULL: none.
+ALTER TABLE forecasts ADD COLUMN allocation double precision;
+
 -- Units: vCPUs as counts, memory in KiB.  NULL doubles are unknown.
 CREATE TABLE decisions (
     id          bigserial PRIMARY KEY,

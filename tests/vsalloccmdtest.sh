@@ -110,4 +110,18 @@ vs_check "hint through libvirt" vs_run 0 vs -c test:///default hint test --vcpus
 vs_check "libvirt gave the UUID" test "$(json_get "$out" 'd["uuid"]')" = "$testuuid"
 vs_check "libvirt gave the name" test "$(json_get "$out" 'd["domain"]')" = test
 vs_check "a domain libvirt lacks is looked up in the database" vs_run 0 vs -c test:///default explain web1
+
+# plan: a dry run of the allocator on a running domain with a policy
+plannode="test://$VS_SRCDIR/tests/vsallocdata/plan-node.xml"
+vs_check "plan exits 0" vs_run 0 vs -c "$plannode" plan
+vs_check "plan brings web back within its policy" vs_contains "$out" "shrink"
+vs_check "and names the clause" vs_contains "$out" "[max-vcpus]"
+vs_check "plan --json" vs_run 0 vs -c "$plannode" plan --json
+vs_check "only the domain with a policy is planned" \
+    test "$(json_get "$out" 'sorted({x["domain"] for x in d["decisions"]})')" = "['web']"
+vs_check "both resources are decided" \
+    test "$(json_get "$out" 'sorted(x["decision"]["resource"] for x in d["decisions"])')" = "['cpu', 'memory']"
+vs_check "the vCPUs shrink to the policy's maximum" \
+    test "$(json_get "$out" '[(x["decision"]["action"], x["decision"]["target"]) for x in d["decisions"] if x["decision"]["resource"] == "cpu"]')" = "[('shrink', 1)]"
+vs_check "nothing was recorded" test "$(psql_db "SELECT count(*) FROM decisions WHERE domain_name = 'web'")" = 0
 vs_done

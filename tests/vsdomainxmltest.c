@@ -116,28 +116,6 @@ START_TEST(test_caps_types)
 }
 END_TEST
 
-/* The host's size for the capacity ledger, summed over NUMA cells. */
-START_TEST(test_caps_host_size)
-{
-    const char *caps =
-        "<capabilities><host><topology><cells num='2'>"
-        "<cell id='0'><memory unit='KiB'>2097152</memory>"
-        "<cpus num='2'><cpu id='0'/><cpu id='1'/></cpus></cell>"
-        "<cell id='1'><memory unit='KiB'>4194304</memory>"
-        "<cpus num='1'><cpu id='2'/></cpus></cell>"
-        "</cells></topology></host></capabilities>";
-    double cpus = 0, memory = 0;
-    g_autoptr(GError) error = NULL;
-
-    ck_assert(vsCapabilitiesHostSize(caps, &cpus, &memory, NULL));
-    ck_assert_double_eq(cpus, 3);
-    ck_assert_double_eq(memory, 6291456);
-    ck_assert(!vsCapabilitiesHostSize("<capabilities><host/></capabilities>", &cpus, &memory,
-                                      &error));
-    ck_assert_msg(strstr(error->message, "no host topology"), "%s", error->message);
-}
-END_TEST
-
 int
 main(void)
 {
@@ -149,7 +127,6 @@ main(void)
     tcase_add_test(tc, test_malformed);
     tcase_add_test(tc, test_bad_values);
     tcase_add_test(tc, test_caps_types);
-    tcase_add_test(tc, test_caps_host_size);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);
 }

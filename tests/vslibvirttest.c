@@ -318,7 +318,12 @@ START_TEST(test_resources)
     g_autoptr(vsHypervisor) hv = openFixture(NULL);
     g_autoptr(GError) error = NULL;
     vsDomainResources res = { 0 };
+    double cpus = 0, memory = 0;
 
+    /* the host's size, for the capacity ledger: the fixture's <node> */
+    ck_assert(vsHypervisorGetHostSize(hv, &cpus, &memory, NULL));
+    ck_assert_double_eq(cpus, 8);
+    ck_assert_double_eq(memory, 8388608);
     ck_assert(vsHypervisorSetVcpus(hv, "web1", 2, VS_AFFECT_LIVE, NULL));
     ck_assert(vsHypervisorSetMemory(hv, "web1", 524288, VS_AFFECT_LIVE, NULL));
     ck_assert_msg(vsHypervisorGetResources(hv, "web1", &res, &error), "%s",

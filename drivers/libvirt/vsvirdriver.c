@@ -791,6 +791,25 @@ vsVirDriverGetDomainCapabilities(gpointer opaque, const char *virttype,
     return ret;
 }
 
+static gboolean
+vsVirDriverGetHostSize(gpointer opaque, double *ret_cpus, double *ret_memory_kib,
+                       GError **error)
+{
+    vsVirConn *priv = opaque;
+    virConnectPtr conn = vsVirGetConn(priv, error);
+    virNodeInfo info;
+
+    if (!conn)
+        return FALSE;
+    if (virNodeGetInfo(conn, &info) < 0) {
+        vsVirSetError(error, -1, "cannot get the host's size from '%s'", priv->display);
+        return FALSE;
+    }
+    *ret_cpus = info.cpus;
+    *ret_memory_kib = (double)info.memory;
+    return TRUE;
+}
+
 static char *
 vsVirDriverAgentCommand(gpointer opaque, const char *domain, const char *json,
                         int timeout_s, GError **error)
@@ -1336,6 +1355,7 @@ const vsHypervisorDriver vsLibvirtHypervisorDriver = {
     .setVcpus = vsVirDriverSetVcpus,
     .setMemory = vsVirDriverSetMemory,
     .getResources = vsVirDriverGetResources,
+    .getHostSize = vsVirDriverGetHostSize,
     .setMemoryStatsPeriod = vsVirDriverSetMemoryStatsPeriod,
     .getAllDomainStats = vsVirDriverGetAllDomainStats,
     .collectCounters = vsVirDriverCollectCounters,

@@ -153,7 +153,7 @@ vsPgDomainUuid(const char *domain)
 enum {
     VS_PG_FC_UUID, VS_PG_FC_RESOURCE, VS_PG_FC_AT, VS_PG_FC_NAME, VS_PG_FC_MADE,
     VS_PG_FC_MODEL, VS_PG_FC_POINT, VS_PG_FC_L90, VS_PG_FC_U90, VS_PG_FC_L99,
-    VS_PG_FC_U99, VS_PG_FC_ACTUAL, VS_PG_FC_NCOLS
+    VS_PG_FC_U99, VS_PG_FC_ACTUAL, VS_PG_FC_ALLOC, VS_PG_FC_NCOLS
 };
 
 /* Duplicates in a batch would make ON CONFLICT update a row twice (an
@@ -161,19 +161,20 @@ enum {
  * row with an actual is history, so the update skips it. */
 #define VS_PG_UPSERT_FORECASTS \
     "INSERT INTO forecasts AS f (domain_uuid, resource, at, domain_name, host, made_at," \
-    " model, point, lower90, upper90, lower99, upper99, actual)" \
+    " model, point, lower90, upper90, lower99, upper99, actual, allocation)" \
     " SELECT DISTINCT ON (u, r, a) u, r, " VS_PG_US_TS("a") ", n, $1, " VS_PG_US_TS("m") "," \
-    " mo, p, l90, u90, l99, u99, act" \
+    " mo, p, l90, u90, l99, u99, act, al" \
     " FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::bigint[], $7::text[]," \
     "             $8::float8[], $9::float8[], $10::float8[], $11::float8[], $12::float8[]," \
-    "             $13::float8[])" \
-    "      WITH ORDINALITY AS x(u, r, a, n, m, mo, p, l90, u90, l99, u99, act, ord)" \
+    "             $13::float8[], $14::float8[])" \
+    "      WITH ORDINALITY AS x(u, r, a, n, m, mo, p, l90, u90, l99, u99, act, al, ord)" \
     " ORDER BY u, r, a, act IS NULL, ord DESC" \
     " ON CONFLICT (domain_uuid, resource, at) DO UPDATE SET" \
     " domain_name = EXCLUDED.domain_name, host = EXCLUDED.host, made_at = EXCLUDED.made_at," \
     " model = EXCLUDED.model, point = EXCLUDED.point," \
     " lower90 = EXCLUDED.lower90, upper90 = EXCLUDED.upper90," \
-    " lower99 = EXCLUDED.lower99, upper99 = EXCLUDED.upper99, actual = EXCLUDED.actual" \
+    " lower99 = EXCLUDED.lower99, upper99 = EXCLUDED.upper99, actual = EXCLUDED.actual," \
+    " allocation = COALESCE(EXCLUDED.allocation, f.allocation)" \
     " WHERE f.actual IS NULL"
 
 static gboolean
@@ -201,6 +202,7 @@ vsPgForecastAppend(GString **cols, gconstpointer item, GError **error)
     vsPgArrayDouble(cols[VS_PG_FC_L99], r->lower99);
     vsPgArrayDouble(cols[VS_PG_FC_U99], r->upper99);
     vsPgArrayDouble(cols[VS_PG_FC_ACTUAL], r->actual);
+    vsPgArrayDouble(cols[VS_PG_FC_ALLOC], r->allocation);
     return TRUE;
 }
 
@@ -235,6 +237,7 @@ vsPgForecastFromRow(PGresult *res, int row, vsForecastRecord *r)
     r->lower99 = vsPgGetDouble(res, row, 9);
     r->upper99 = vsPgGetDouble(res, row, 10);
     r->actual = vsPgGetDouble(res, row, 11);
+    r->allocation = vsPgGetDouble(res, row, 12);
 }
 
 GArray *
@@ -252,7 +255,7 @@ vsPgQueryForecasts(gpointer priv, const char *domain, gint64 since_us, GError **
     res = vsPgExec(s,
                    "SELECT domain_uuid::text, domain_name, resource, " VS_PG_US("at") ","
                    " " VS_PG_US("made_at") ", model, point, lower90, upper90, lower99,"
-                   " upper99, actual"
+                   " upper99, actual, allocation"
                    " FROM forecasts"
                    " WHERE at >= " VS_PG_TS(1)
                    "   AND (domain_uuid = $2::uuid OR domain_name = $3)"

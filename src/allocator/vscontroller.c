@@ -6,7 +6,6 @@
 #include <math.h>
 
 #include "vscontroller.h"
-#include "conf/vscapabilities.h"
 #include "conf/vspolicy.h"
 #include "util/vserror.h"
 
@@ -247,13 +246,11 @@ static gboolean
 vsControllerEnsureLedger(vsController *c, vsHypervisor *hv, GError **error)
 {
     double cpus = c->cfg.host_cpus, memory = c->cfg.host_memory_kib;
-    g_autofree char *caps = NULL;
 
     if (c->ledger)
         return TRUE;
     if (!(cpus > 0 && memory > 0)) {
-        if (!(caps = vsHypervisorGetCapabilities(hv, error)) ||
-            !vsCapabilitiesHostSize(caps, &cpus, &memory, error))
+        if (!vsHypervisorGetHostSize(hv, &cpus, &memory, error))
             return FALSE;
         if (c->cfg.host_cpus > 0)
             cpus = c->cfg.host_cpus;

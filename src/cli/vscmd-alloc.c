@@ -11,6 +11,7 @@
 #include <math.h>
 
 #include "vscli.h"
+#include "allocator/vscontroller.h"
 #include "allocator/vsdecide.h"
 #include "allocator/vshint.h"
 #include "util/vserror.h"
@@ -576,6 +577,177 @@ vsCmdExplain(vsCli *cli, const vsCliArgs *args, GError **error)
     return TRUE;
 }
 
+/* --- plan ------------------------------------------------------------------------- */
+
+/* Decisions of the last day tell when each domain was last resized, so
+ * cooldowns hold as they do in the daemon. */
+#define VS_PLAN_HISTORY_US (G_GINT64_CONSTANT(86400) * G_USEC_PER_SEC)
+/* A stored forecast this old is not the daemon's current one. */
+#define VS_PLAN_FORECAST_AGE_US (G_GINT64_CONSTANT(600) * G_USEC_PER_SEC)
+
+/* The daemon's newest forecast of @dom and its rolling error, from the
+ * store, in the decision's units (memory: MiB to KiB). */
+static gboolean
+vsPlanForecasts(vsStore *store, vsControllerDomain *dom, gint64 now_us, GError **error)
+{
+    g_autoptr(GArray) fcs = vsStoreQueryForecasts(store, dom->uuid, now_us - VS_PLAN_FORECAST_AGE_US,
+                                                  error);
+    g_autoptr(GArray) errs = NULL;
+
+    if (!fcs || !(errs = vsStoreQueryForecastErrors(store, dom->uuid, error)))
+        return FALSE;
+    for (guint i = 0; i < fcs->len; i++) {
+        const vsForecastRecord *r = &g_array_index(fcs, vsForecastRecord, i);
+        vsDecideForecast *f = r->resource == VS_RESOURCE_CPU ? &dom->cpu : &dom->memory;
+        double scale = r->resource == VS_RESOURCE_CPU ? 1 : 1024;
+
+        if (!isnan(r->actual))
+            continue;
+        /* oldest first: the last one left is the newest */
+        f->point = r->point * scale;
+        f->lower = r->lower90 * scale;
+        f->upper = r->upper90 * scale;
+        f->allocation = r->allocation * scale;
+        g_free((char *)f->model);
+        f->model = g_strdup(r->model);
+    }
+    for (guint i = 0; i < errs->len; i++) {
+        const vsForecastError *e = &g_array_index(errs, vsForecastError, i);
+        vsDecideForecast *f = e->resource == VS_RESOURCE_CPU ? &dom->cpu : &dom->memory;
+
+        f->mase = e->mase;
+        f->coverage = e->coverage90;
+        f->history = e->n;
+    }
+    return TRUE;
+}
+
+/* Every running domain as the daemon would see it now. */
+static GArray *
+vsPlanDomains(vsHypervisor *hv, vsStore *store, gint64 now_us, GError **error)
+{
+    g_autoptr(GPtrArray) list = vsHypervisorListDomains(hv, error);
+    g_autoptr(GArray) domains = NULL;
+
+    if (!list)
+        return NULL;
+    domains = g_array_new(FALSE, TRUE, sizeof(vsControllerDomain));
+    g_array_set_clear_func(domains, (GDestroyNotify)vsControllerDomainClear);
+    for (guint i = 0; i < list->len; i++) {
+        const vsDomainInfo *info = g_ptr_array_index(list, i);
+        vsDomainResources res;
+        vsControllerDomain dom;
+
+        if (info->state != VS_DOMAIN_RUNNING || !vsHypervisorGetResources(hv, info->uuid, &res, NULL))
+            continue;
+        vsControllerDomainInit(&dom);
+        g_strlcpy(dom.uuid, info->uuid, sizeof(dom.uuid));
+        dom.name = g_strdup(info->name);
+        dom.vcpus = vsDomainResourcesVcpus(&res);
+        dom.memory_kib = (double)res.memory_kib;
+        g_array_append_val(domains, dom);
+        if (!vsPlanForecasts(store, &g_array_index(domains, vsControllerDomain, domains->len - 1),
+                             now_us, error))
+            return NULL;
+    }
+    return g_steal_pointer(&domains);
+}
+
+/* A controller that knows the hints and the last resizes. */
+static vsController *
+vsPlanController(vsStore *store, gint64 now_us, GError **error)
+{
+    g_autoptr(vsController) c = NULL;
+    g_autoptr(GArray) hints = NULL;
+    g_autoptr(GArray) past = NULL;
+    vsControllerConfig cfg;
+
+    vsControllerConfigDefaults(&cfg);
+    if (!vsStoreListHints(store, NULL, now_us, FALSE, &hints, error) ||
+        !vsStoreQueryDecisions(store, NULL, now_us - VS_PLAN_HISTORY_US, 0, &past, error))
+        return NULL;
+    c = vsControllerNew(&cfg);
+    vsControllerSetHints(c, hints);
+    for (guint i = 0; i < past->len; i++)
+        vsControllerSeedState(c, &g_array_index(past, vsDecision, i));
+    return g_steal_pointer(&c);
+}
+
+static void
+vsPlanText(vsCli *cli, GArray *decisions)
+{
+    if (decisions->len == 0) {
+        vsCliPrint(cli, "No running domain has a policy in mode advise or auto.\n");
+        return;
+    }
+    for (guint i = 0; i < decisions->len; i++) {
+        const vsDecision *d = &g_array_index(decisions, vsDecision, i);
+        g_autofree char *from = vsAllocAmount(d->resource, d->current);
+        g_autofree char *to = vsAllocAmount(d->resource, d->target);
+
+        g_autofree char *clause = d->clause ? g_strdup_printf(" [%s]", d->clause) : NULL;
+
+        vsCliPrint(cli, "%-20s %-6s %-6s %s -> %s\n    %s%s\n", d->name,
+                   vsStoreResourceToString(d->resource), vsActionToString(d->action), from, to,
+                   d->reason ? d->reason : "", clause ? clause : "");
+    }
+}
+
+static void
+vsPlanJson(vsCli *cli, GArray *decisions, GPtrArray *problems)
+{
+    g_autoptr(vsJsonWriter) w = vsJsonWriterNew(TRUE);
+
+    vsJsonWriterBeginObject(w);
+    vsJsonWriterKey(w, "decisions");
+    vsJsonWriterBeginArray(w);
+    for (guint i = 0; i < decisions->len; i++) {
+        const vsDecision *d = &g_array_index(decisions, vsDecision, i);
+
+        vsJsonWriterBeginObject(w);
+        vsJsonWriterMemberString(w, "domain", d->name);
+        vsJsonWriterMemberString(w, "uuid", d->uuid);
+        vsJsonWriterKey(w, "decision");
+        vsExplainJsonDecision(w, d);
+        vsJsonWriterEndObject(w);
+    }
+    vsJsonWriterEndArray(w);
+    vsJsonWriterKey(w, "problems");
+    vsJsonWriterBeginArray(w);
+    for (guint i = 0; i < problems->len; i++)
+        vsJsonWriterString(w, g_ptr_array_index(problems, i));
+    vsJsonWriterEndArray(w);
+    vsJsonWriterEndObject(w);
+    vsCliPrintJson(cli, w);
+}
+
+static gboolean
+vsCmdPlan(vsCli *cli, const vsCliArgs *args, GError **error)
+{
+    gint64 now_us = g_get_real_time();
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(vsController) c = NULL;
+    g_autoptr(GArray) domains = NULL;
+    g_autoptr(GArray) decisions = NULL;
+    vsHypervisor *hv;
+    vsStore *store;
+
+    (void)args;
+    if (!(hv = vsCliGetHypervisor(cli, error)) || !(store = vsCliGetCheckedStore(cli, error)) ||
+        !(c = vsPlanController(store, now_us, error)) ||
+        !(domains = vsPlanDomains(hv, store, now_us, error)))
+        return FALSE;
+    decisions = vsControllerRun(c, hv, domains, now_us, TRUE, NULL, problems);
+    if (vsCliWantJson(cli)) {
+        vsPlanJson(cli, decisions, problems);
+        return TRUE;
+    }
+    for (guint i = 0; i < problems->len; i++)
+        g_printerr("warning: %s\n", (const char *)g_ptr_array_index(problems, i));
+    vsPlanText(cli, decisions);
+    return TRUE;
+}
+
 /* --- table ------------------------------------------------------------------------- */
 
 static const vsCliOption vsCmdHintOptions[] = {
@@ -618,5 +790,13 @@ const vsCliCommand vsCmdAlloc[] = {
       "became of it, the reason in plain words, the policy clause that bound\n"
       "it and the forecast it came from.  Failures show their error.",
       vsCmdExplainOptions, 1, 1, vsCmdExplain },
+    { "plan", NULL, "show what the allocator would do now, as a dry run",
+      "Decides, as virt-shadowd's allocator would at this moment, for every\n"
+      "running domain whose policy is in mode advise or auto: from its live\n"
+      "vCPUs and memory, the daemon's newest stored forecast and its error,\n"
+      "the active hints and the resizes of the last day (for the cooldowns).\n"
+      "Nothing is changed or recorded.  Each line: the domain, the resource,\n"
+      "the action, from what to what, and why.",
+      NULL, 0, 0, vsCmdPlan },
     { NULL }
 };

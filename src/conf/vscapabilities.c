@@ -53,30 +53,3 @@ vsCapabilitiesDomainTypes(const char *caps_xml, GError **error)
     }
     return g_strv_builder_end(types);
 }
-
-gboolean
-vsCapabilitiesHostSize(const char *caps_xml, double *ret_cpus, double *ret_memory_kib,
-                       GError **error)
-{
-    g_autoptr(vsCapsDoc) doc = NULL;
-    g_autoptr(vsCapsXPathContext) ctx = NULL;
-    g_autoptr(vsCapsXPathObject) cpus = NULL;
-    g_autoptr(vsCapsXPathObject) memory = NULL;
-
-    if (!(doc = vsCapabilitiesRead(caps_xml, error)))
-        return FALSE;
-    ctx = xmlXPathNewContext(doc);
-    cpus = xmlXPathEvalExpression(BAD_CAST "count(/capabilities/host/topology/cells/cell/cpus/cpu)",
-                                  ctx);
-    /* libvirt reports cell memory in KiB */
-    memory = xmlXPathEvalExpression(BAD_CAST "sum(/capabilities/host/topology/cells/cell/memory)",
-                                    ctx);
-    if (!cpus || !memory || !(cpus->floatval > 0) || !(memory->floatval > 0)) {
-        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                    "capabilities XML gives no host topology (CPUs and memory)");
-        return FALSE;
-    }
-    *ret_cpus = cpus->floatval;
-    *ret_memory_kib = memory->floatval;
-    return TRUE;
-}

@@ -29,6 +29,7 @@ typedef struct {
     /* the forecast made for the open slot */
     gboolean have;
     double point, lower90, upper90, lower99, upper99;
+    double allocation;          /* the selector's, for the open slot and the next */
     char *model;
     gint64 made_us;
     /* feedback: exponentially weighted, about a day */
@@ -229,6 +230,7 @@ vsPredictorEmitForecast(vsPredictor *p, const vsDomainState *d, vsResourceKind r
     rec.upper90 = s->upper90;
     rec.lower99 = s->lower99;
     rec.upper99 = s->upper99;
+    rec.allocation = isnan(actual) ? s->allocation : NAN;
     rec.actual = actual;
     g_array_append_val(p->out->forecasts, rec);
 }
@@ -333,6 +335,8 @@ vsPredictorForecast(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 s
         s->lower90 = s->upper90 = NAN;
         s->lower99 = s->upper99 = NAN;
     }
+    if (!vsSelectorAllocate(s->sel, &s->allocation))
+        s->allocation = NAN;
     g_free(s->model);
     s->model = g_strdup(vsSelectorModel(s->sel));
     s->made_us = now_us;

@@ -221,6 +221,13 @@ vsHypervisorSetVcpus(vsHypervisor *hv, const char *domain, guint count,
     return hv->driver->setVcpus(hv->priv, domain, count, flags, error);
 }
 
+gboolean
+vsHypervisorGetHostSize(vsHypervisor *hv, double *ret_cpus, double *ret_memory_kib,
+                        GError **error)
+{
+    return hv->driver->getHostSize(hv->priv, ret_cpus, ret_memory_kib, error);
+}
+
 guint
 vsDomainResourcesVcpus(const vsDomainResources *res)
 {

@@ -177,6 +177,9 @@ struct _vsHypervisorDriver {
 
     /* Host capabilities XML. */
     char *(*getCapabilities)(gpointer priv, GError **error);
+    /* The host's logical CPUs and memory in KiB. */
+    gboolean (*getHostSize)(gpointer priv, double *ret_cpus, double *ret_memory_kib,
+                            GError **error);
     /* Domain capabilities XML for @virttype ("kvm", "qemu"); optional. */
     char *(*getDomainCapabilities)(gpointer priv, const char *virttype,
                                    GError **error);
@@ -248,6 +251,8 @@ gboolean vsHypervisorSetMetadata(vsHypervisor *hv, const char *domain,
                                  const char *xml, vsAffectFlags flags,
                                  GError **error);
 char *vsHypervisorGetCapabilities(vsHypervisor *hv, GError **error);
+gboolean vsHypervisorGetHostSize(vsHypervisor *hv, double *ret_cpus, double *ret_memory_kib,
+                                 GError **error);
 char *vsHypervisorGetDomainCapabilities(vsHypervisor *hv, const char *virttype,
                                         GError **error);
 char *vsHypervisorAgentCommand(vsHypervisor *hv, const char *domain,

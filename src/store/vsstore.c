@@ -404,6 +404,7 @@ vsForecastRecordInit(vsForecastRecord *r)
 {
     memset(r, 0, sizeof(*r));
     r->point = r->lower90 = r->upper90 = r->lower99 = r->upper99 = r->actual = NAN;
+    r->allocation = NAN;
 }
 
 void

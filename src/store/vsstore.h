@@ -71,6 +71,8 @@ struct _vsForecastRecord {
     double lower90, upper90;    /* NaN: no calibrated interval yet */
     double lower99, upper99;
     double actual;              /* NaN: not observed yet */
+    double allocation;          /* what the allocator sizes for (the bound the
+                                 * forecaster's backtest chose); NaN: none */
 };
 
 /* Init sets every double to NaN (unknown); Clear frees the strings.  The
