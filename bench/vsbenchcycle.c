@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <libvirt/libvirt.h>
 
+#include "vstestutils.h"
 #include "libvirt/vslibvirt.h"
 #include "telemetry/vsrates.h"
 #include "telemetry/vssample.h"
@@ -135,15 +136,6 @@ benchAdvance(benchRecord *recs, guint n)
                 p->value.ul += 5000000ULL + (i % 97) * 1000;
         }
     }
-}
-
-static double
-benchCpuMs(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 static double
@@ -343,15 +335,15 @@ static double
 benchCycle(benchConvertFunc convert, benchRecord *recs, vsRateTracker *t,
            gint64 now_us, guint *rows, double *convert_ms)
 {
-    double start = benchCpuMs();
+    double start = (vsTestCpuSeconds() * 1e3);
     double mid;
     g_autoptr(GArray) counters = convert(recs, BENCH_DOMAINS);
 
-    mid = benchCpuMs();
+    mid = (vsTestCpuSeconds() * 1e3);
     *rows = benchRates(t, counters, now_us);
     g_clear_pointer(&counters, g_array_unref);
     *convert_ms = mid - start;
-    return benchCpuMs() - start;
+    return (vsTestCpuSeconds() * 1e3) - start;
 }
 
 static gboolean

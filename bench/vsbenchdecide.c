@@ -48,26 +48,13 @@
 static const double benchCoverage[BENCH_COVERAGES] = { 0.9, 0.99 };
 #define BENCH_MEMORY_STEP_KIB (256.0 * 1024)
 
-static double
-benchCpuSeconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* vspolicy.h's documented defaults, in auto mode. */
 static void
 benchPolicy(vsPolicy *p)
 {
-    *p = (vsPolicy) {
-        .mode = VS_POLICY_MODE_AUTO, .min_vcpus = 1,
-        .target_utilization = 0.7, .memory_headroom = 0.2, .memory_floor_kib = 131072,
-        .lead_s = BENCH_STEP_S, .confidence = 0.8, .tier = 5,
-        .cooldown_up_s = 60, .cooldown_down_s = 900,
-        .max_step_vcpus = 2, .max_step_memory_kib = 1048576,
-    };
+    vsPolicyInitDefaults(p);
+    p->mode = VS_POLICY_MODE_AUTO;
+    p->lead_s = BENCH_STEP_S;
 }
 
 /* --- one resource's forecast and its recent quality --------------------- */
@@ -256,7 +243,7 @@ benchInterval(benchDomain *doms, guint n, vsLedger *l, guint slot, gint64 t0_us,
               GArray *reqs, GArray *grants, benchPhases *ph)
 {
     gint64 now_us = t0_us + (gint64)(slot + 1) * BENCH_STEP_S * G_USEC_PER_SEC;
-    double c0 = benchCpuSeconds(), c1, c2;
+    double c0 = vsTestCpuSeconds(), c1, c2;
 
     for (guint i = 0; i < n; i++) {
         double cpu, mem;
@@ -267,7 +254,7 @@ benchInterval(benchDomain *doms, guint n, vsLedger *l, guint slot, gint64 t0_us,
         benchSynthetic(i, slot, &cpu, &mem);
         benchDomainObserve(&doms[i], now_us / (double)G_USEC_PER_SEC, cpu, mem, TRUE);
     }
-    c1 = benchCpuSeconds();
+    c1 = vsTestCpuSeconds();
     g_array_set_size(reqs, 0);
     for (guint i = 0; i < n; i++) {
         benchDomainDecide(&doms[i], now_us);
@@ -280,7 +267,7 @@ benchInterval(benchDomain *doms, guint n, vsLedger *l, guint slot, gint64 t0_us,
             g_array_append_val(reqs, req);
         }
     }
-    c2 = benchCpuSeconds();
+    c2 = vsTestCpuSeconds();
     g_array_set_size(grants, 0);
     vsLedgerServe(l, (vsLedgerRequest *)reqs->data, reqs->len, now_us,
                   now_us + 60 * G_USEC_PER_SEC, NULL, 0, grants);
@@ -296,7 +283,7 @@ benchInterval(benchDomain *doms, guint n, vsLedger *l, guint slot, gint64 t0_us,
     if (ph) {
         ph->forecast += c1 - c0;
         ph->decide += c2 - c1;
-        ph->ledger += benchCpuSeconds() - c2;
+        ph->ledger += vsTestCpuSeconds() - c2;
     }
 }
 
@@ -311,7 +298,7 @@ benchDecisionCost(guint n)
     gint64 t0_us = G_GINT64_CONSTANT(1700000000) / BENCH_STEP_S * BENCH_STEP_S * G_USEC_PER_SEC;
     benchPhases ph = { 0 };
     guint actions[VS_ACTION_LAST] = { 0 };
-    double total, warm = benchCpuSeconds();
+    double total, warm = vsTestCpuSeconds();
 
     g_array_set_clear_func(grants, (GDestroyNotify)vsLedgerGrantClear);
     for (guint i = 0; i < n; i++) {
@@ -321,7 +308,7 @@ benchDecisionCost(guint n)
     }
     for (guint slot = 0; slot < BENCH_WARM_SLOTS; slot++)
         benchInterval(doms, n, l, slot, t0_us, reqs, grants, NULL);
-    warm = benchCpuSeconds() - warm;
+    warm = vsTestCpuSeconds() - warm;
     for (guint slot = BENCH_WARM_SLOTS; slot < BENCH_WARM_SLOTS + BENCH_TIMED; slot++) {
         benchInterval(doms, n, l, slot, t0_us, reqs, grants, &ph);
         for (guint i = 0; i < n; i++)
@@ -483,7 +470,7 @@ benchAheadOrBehind(const char *dir)
     g_autoptr(GError) error = NULL;
     benchScore sc[BENCH_POLICIES] = { { { 0 } } };
     vsTraceOptions o;
-    double cpu = benchCpuSeconds();
+    double cpu = vsTestCpuSeconds();
     guint vms = 0;
 
     if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
@@ -504,7 +491,7 @@ benchAheadOrBehind(const char *dir)
         vms++;
     }
     printf("ahead or behind: %u VMs of '%s', %.0f domain-slots, %.1f s of CPU\n", vms, dir,
-           sc[0].slots, benchCpuSeconds() - cpu);
+           sc[0].slots, vsTestCpuSeconds() - cpu);
     for (guint p = 0; p < BENCH_POLICIES; p++) {
         printf("  %-15s CPU rises %u: %.1f %% met ahead, %.1f %% late; memory rises %u: "
                "%.1f %% ahead, %.1f %% late; CPU slack %.1f %%; %.2f resizes per VM-day; "

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "vstestutils.h"
 #include "forecast/vspredictor.h"
 
 #define BENCH_DOMAINS 100
@@ -29,15 +30,6 @@ benchRssKiB(void)
         !(line = strstr(status, "VmRSS:")))
         return 0;
     return strtol(line + strlen("VmRSS:"), NULL, 10);
-}
-
-static double
-benchCpuSeconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void
@@ -61,7 +53,7 @@ main(void)
     g_autoptr(vsPredictor) p = vsPredictorNew(300, 288);
     gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / BENCH_STEP_US * BENCH_STEP_US;
     long before = benchRssKiB();
-    double cpu = benchCpuSeconds();
+    double cpu = vsTestCpuSeconds();
     guint slots = BENCH_DAYS * 288;
 
     for (guint slot = 0; slot < slots; slot++) {
@@ -69,7 +61,7 @@ main(void)
             benchFeed(p, d, slot, t0);
         vsPredictorOutputFree(vsPredictorAdvance(p, t0 + (gint64)(slot + 1) * BENCH_STEP_US));
     }
-    cpu = benchCpuSeconds() - cpu;
+    cpu = vsTestCpuSeconds() - cpu;
     printf("predictor: %u domains, %u days of 5-minute slots: %.1f KiB of memory per domain"
            " (10,000 domains: %.0f MiB), %.1f us of CPU per domain-slot\n",
            BENCH_DOMAINS, BENCH_DAYS, (benchRssKiB() - before) / (double)BENCH_DOMAINS,

@@ -3,6 +3,8 @@
  */
 #include <config.h>
 
+#include <time.h>
+
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -115,4 +117,13 @@ vsTestSamplerStats(vsSampler *s)
 
     vsSamplerGetStats(s, &stats);
     return stats;
+}
+
+double
+vsTestCpuSeconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
 }

@@ -17,6 +17,8 @@ G_BEGIN_DECLS
 
 /* Source and build directories (set by the Makefile). */
 const char *vsTestSrcDir(void);
+/* CPU time this process has used, in seconds: benchmarks time with it. */
+double vsTestCpuSeconds(void);
 const char *vsTestBuildDir(void);
 
 /* The contents of tests/@dir/@name in the source tree; the test fails when
