@@ -345,8 +345,11 @@ vsControllerDecide(vsController *c, vsHypervisor *hv, const vsControllerDomain *
     vsDecideInput in;
 
     if (!vsHypervisorGetResources(hv, dom->uuid, &res, &error)) {
-        vsControllerProblem(t, problems, g_strdup_printf("domain '%s': %s", dom->name,
-                                                         error->message));
+        /* stopped or gone since its last sample: nothing to decide */
+        if (!g_error_matches(error, VS_ERROR, VS_ERROR_INVALID) &&
+            !g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND))
+            vsControllerProblem(t, problems, g_strdup_printf("domain '%s': %s", dom->name,
+                                                             error->message));
         return FALSE;
     }
     vsDecideInputInit(&in);
