@@ -334,6 +334,90 @@ START_TEST(test_invalid_policy_kept)
 }
 END_TEST
 
+/* The domain goes away while its resize waits for the lock. */
+static gboolean
+vsSimLockAndStop(const char *uuid, gpointer opaque, GError **error)
+{
+    (void)error;
+    return vsHypervisorDestroyDomain(opaque, uuid, NULL);
+}
+
+static void
+vsSimUnlock(const char *uuid, gpointer opaque)
+{
+    (void)uuid;
+    (void)opaque;
+}
+
+static gboolean
+vsSimLock(const char *uuid, gpointer opaque, GError **error)
+{
+    (void)uuid;
+    (void)opaque;
+    (void)error;
+    return TRUE;
+}
+
+/* One run over "app" using all the vCPU it has; its decision on CPU. */
+static vsAction
+vsSimBusyRun(vsController *c, vsHypervisor *hv, gint64 now_us, const vsControllerLock *lock,
+             vsOutcome *ret_outcome, char **ret_clause)
+{
+    g_autoptr(GArray) domains = vsSimDomains();
+    g_autoptr(GArray) decisions = NULL;
+    vsDomainResources res;
+    vsAction action = VS_ACTION_NONE;
+
+    vsSimResources(hv, APP, &res);
+    vsSimDomain(domains, NULL, APP_UUID, APP, &res, vsDomainResourcesVcpus(&res));
+    decisions = vsControllerRun(c, hv, domains, now_us, FALSE, lock, NULL);
+    for (guint i = 0; i < decisions->len; i++) {
+        vsDecision *d = &g_array_index(decisions, vsDecision, i);
+
+        if (d->resource != VS_RESOURCE_CPU)
+            continue;
+        action = d->action;
+        *ret_outcome = d->outcome;
+        g_free(*ret_clause);
+        *ret_clause = g_steal_pointer(&d->clause);
+    }
+    return action;
+}
+
+/* A resize that fails is recorded with its error, held back while the
+ * backoff runs, and carried out once it has passed. */
+START_TEST(test_failure_backoff)
+{
+    g_autoptr(vsHypervisor) hv = vsSimOpen();
+    g_autoptr(vsController) c = vsSimController(8);
+    vsControllerLock stop = { vsSimLockAndStop, vsSimUnlock, hv };
+    vsControllerLock fine = { vsSimLock, vsSimUnlock, NULL };
+    gint64 t = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC;
+    g_autofree char *clause = NULL;
+    vsOutcome outcome = VS_OUTCOME_PENDING;
+    guint runs = 0;
+
+    vsSimSetPolicy(hv, APP, 2);
+    /* the reactive rule grows after a few busy samples; the domain then
+     * stops under the lock, so the resize fails */
+    while (vsSimBusyRun(c, hv, t, &stop, &outcome, &clause) != VS_ACTION_GROW) {
+        ck_assert_uint_lt(++runs, 10);
+        t += STEP_US;
+    }
+    ck_assert_int_eq(outcome, VS_OUTCOME_FAILED);
+    ck_assert(vsHypervisorStartDomain(hv, APP, NULL));
+    vsSimSetPolicy(hv, APP, 2);
+    /* one interval later the backoff still holds it */
+    t += STEP_US / 2;
+    ck_assert_int_eq(vsSimBusyRun(c, hv, t, &fine, &outcome, &clause), VS_ACTION_HOLD);
+    ck_assert_str_eq(clause, "retry-backoff");
+    /* once it has passed, the resize is made */
+    t += 2 * STEP_US;
+    ck_assert_int_eq(vsSimBusyRun(c, hv, t, &fine, &outcome, &clause), VS_ACTION_GROW);
+    ck_assert_int_eq(outcome, VS_OUTCOME_APPLIED);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -345,6 +429,7 @@ main(void)
     tcase_add_test(tc, test_bursts_met_ahead);
     tcase_add_test(tc, test_contention_by_tier);
     tcase_add_test(tc, test_invalid_policy_kept);
+    tcase_add_test(tc, test_failure_backoff);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);
 }

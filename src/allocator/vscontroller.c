@@ -42,7 +42,6 @@ struct _vsController {
 
 /* One managed domain's decisions in the current run. */
 typedef struct {
-    const vsControllerDomain *dom;
     vsControllerTrack *track;
     vsDecision d[VS_RESOURCES];
 } vsControllerPending;
@@ -371,7 +370,6 @@ vsControllerDecide(vsController *c, vsHypervisor *hv, const vsControllerDomain *
     /* what the guest can use, not what is plugged in, is what it holds */
     vsLedgerSetAllocation(c->ledger, dom->uuid, VS_RESOURCE_CPU, in.vcpus);
     vsLedgerSetAllocation(c->ledger, dom->uuid, VS_RESOURCE_MEMORY, (double)res.memory_kib);
-    ret->dom = dom;
     ret->track = t;
     for (guint r = 0; r < VS_RESOURCES; r++) {
         vsDecide(&in, r, &t->state[r], &ret->d[r]);
