@@ -481,7 +481,8 @@ vsControllerCarryOut(vsController *c, vsHypervisor *hv, vsControllerTrack *t, vs
         vsControllerFailed(c, t, d, error);
 }
 
-/* Whether @d is worth a row: a change, or a hold unlike the last one. */
+/* Whether @d is worth a row: a change, or a hold or a queued rise unlike
+ * the last one (a full host would otherwise add a row every interval). */
 static gboolean
 vsControllerRecordable(vsControllerTrack *t, const vsDecision *d)
 {
@@ -491,7 +492,7 @@ vsControllerRecordable(vsControllerTrack *t, const vsDecision *d)
 
     if (d->action == VS_ACTION_NONE)
         return FALSE;
-    if (d->action == VS_ACTION_HOLD && same)
+    if ((d->action == VS_ACTION_HOLD || d->action == VS_ACTION_QUEUED) && same)
         return FALSE;
     t->last_action[r] = d->action;
     t->last_target[r] = d->target;

@@ -91,8 +91,8 @@ void vsControllerSeedState(vsController *c, const vsDecision *last);
  * carried out, mode auto is decided as if advise, and every decision is
  * returned, "none" included.  @lock may be NULL.  Otherwise returns the
  * decisions to record (vsDecision): every one that changes something, and
- * a hold only when it differs from the last recorded for that domain and
- * resource.  @problems (optional) gets
+ * a hold or a queued rise only when it differs from the last recorded for
+ * that domain and resource.  @problems (optional) gets
  * one message per domain that could not be decided (invalid policy,
  * unreadable resources), each only when it is new. */
 GArray *vsControllerRun(vsController *c, vsHypervisor *hv, GArray *domains, gint64 now_us,
