@@ -180,31 +180,38 @@ START_TEST(test_confidence)
 
     vsDecideConfigDefaults(&cfg);
     vsTestForecast(&fc, 1.5, 1.2, 2.0);
-    ck_assert_double_eq_tol(vsDecideConfidence(&fc, &cfg, &weakest), 1 - 0.8 / 1.5 / 2, 1e-9);
+    ck_assert_double_eq_tol(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, &weakest), 1 - 0.8 / 1.5 / 2, 1e-9);
     ck_assert_str_eq(weakest, "interval width");
 
     fc.lower = fc.upper = 1.5;
-    ck_assert_double_eq(vsDecideConfidence(&fc, &cfg, NULL), 1);
+    ck_assert_double_eq(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, NULL), 1);
     fc.mase = 1.0;      /* as good as the naive forecast: half trusted */
-    ck_assert_double_eq_tol(vsDecideConfidence(&fc, &cfg, &weakest), 0.5, 1e-9);
+    ck_assert_double_eq_tol(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, &weakest), 0.5, 1e-9);
     ck_assert_str_eq(weakest, "forecast error");
     fc.mase = NAN;
-    ck_assert_double_eq(vsDecideConfidence(&fc, &cfg, NULL), 0);
+    ck_assert_double_eq(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, NULL), 0);
     fc.mase = 0.3;
     fc.coverage = 0.4;
-    ck_assert_double_eq_tol(vsDecideConfidence(&fc, &cfg, &weakest), 0.5, 1e-9);
+    ck_assert_double_eq_tol(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, &weakest), 0.5, 1e-9);
     ck_assert_str_eq(weakest, "interval coverage");
     fc.coverage = NAN;  /* unknown is no evidence against */
-    ck_assert_double_eq(vsDecideConfidence(&fc, &cfg, NULL), 1);
+    ck_assert_double_eq(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, NULL), 1);
     fc.history = 144;
-    ck_assert_double_eq_tol(vsDecideConfidence(&fc, &cfg, &weakest), 0.5, 1e-9);
+    ck_assert_double_eq_tol(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, &weakest), 0.5, 1e-9);
     ck_assert_str_eq(weakest, "history");
     fc.history = 11;
-    ck_assert_double_eq(vsDecideConfidence(&fc, &cfg, NULL), 0);
+    ck_assert_double_eq(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, NULL), 0);
     fc.history = 288;
     fc.point = NAN;
-    ck_assert_double_eq(vsDecideConfidence(&fc, &cfg, &weakest), 0);
+    ck_assert_double_eq(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, &weakest), 0);
     ck_assert_str_eq(weakest, "no forecast");
+
+    /* an idle domain: [0, 0.4] around 0.1 core is wide relative to the
+     * point, not to the one vCPU it asks for; memory has no such unit */
+    vsTestForecast(&fc, 0.1, 0, 0.4);
+    ck_assert_double_eq_tol(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, NULL), 0.8, 1e-9);
+    ck_assert_double_eq(vsDecideConfidence(&fc, VS_RESOURCE_MEMORY, &cfg, &weakest), 0);
+    ck_assert_str_eq(weakest, "interval width");
 }
 END_TEST
 

@@ -97,6 +97,7 @@ vsDecideConfigDefaults(vsDecideConfig *cfg)
     cfg->down_window_s = 3600;
     cfg->shrink_window_s = 3600;
     cfg->max_relative_width = 2;
+    cfg->cpu_width_unit = 1;
     cfg->max_mase = 1.5;
     cfg->min_coverage = 0.8;
     cfg->min_history = 12;
@@ -141,8 +142,8 @@ vsDecideUnit(double x)
 }
 
 double
-vsDecideConfidence(const vsDecideForecast *fc, const vsDecideConfig *cfg,
-                   const char **ret_weakest)
+vsDecideConfidence(const vsDecideForecast *fc, vsResourceKind resource,
+                   const vsDecideConfig *cfg, const char **ret_weakest)
 {
     const char *weakest = "no forecast";
     double trust[4];
@@ -150,7 +151,8 @@ vsDecideConfidence(const vsDecideForecast *fc, const vsDecideConfig *cfg,
     double confidence = 0;
 
     if (isfinite(fc->point)) {
-        double width = (fc->upper - fc->lower) / MAX(fabs(fc->point), 1e-9);
+        double unit = resource == VS_RESOURCE_CPU ? cfg->cpu_width_unit : 0;
+        double width = (fc->upper - fc->lower) / MAX(MAX(fabs(fc->point), unit), 1e-9);
 
         trust[0] = isfinite(width) ? vsDecideUnit(1 - width / cfg->max_relative_width) : 0;
         /* MASE at a third of the limit or better is fully trusted */
@@ -631,7 +633,7 @@ vsDecide(const vsDecideInput *in, vsResourceKind resource, vsDecideState *state,
     ret->forecast = v.fc->point;
     ret->upper = isfinite(v.fc->allocation) ? v.fc->allocation : v.fc->upper;
     ret->model = g_strdup(v.fc->model);
-    ret->confidence = vsDecideConfidence(v.fc, v.cfg, &weakest);
+    ret->confidence = vsDecideConfidence(v.fc, v.kind, v.cfg, &weakest);
 
     if (in->policy->mode == VS_POLICY_MODE_OFF) {
         ret->reason = vsDecideSummary(&v, VS_ACTION_NONE, v.current, "the policy mode is off");

@@ -102,6 +102,9 @@ struct _vsDecideConfig {
     guint shrink_window_s;
     /* confidence: each factor runs 0..1, the weakest one is the confidence */
     double max_relative_width;  /* (upper - lower) / point at which width trust is 0 (2) */
+    double cpu_width_unit;      /* CPU widths are relative to at least this many
+                                 * cores (1): an idle domain's interval is wide
+                                 * relative to its point, yet asks for one vCPU */
     double max_mase;            /* MASE at which error trust is 0; 1/3 of it or less is 1 (1.5) */
     double min_coverage;        /* interval coverage at or above which it is trusted (0.8) */
     guint min_history;          /* slots of history below which trust is 0 (12) */
@@ -199,11 +202,11 @@ void vsDecide(const vsDecideInput *in, vsResourceKind resource, vsDecideState *s
  * actions are ignored): starts its cooldown and resets the windows. */
 void vsDecideStateCommit(vsDecideState *state, const vsDecision *d);
 
-/* The confidence in [0, 1] of @fc under @cfg: the weakest of width, error,
- * coverage and history trust.  @ret_weakest (may be NULL) names it:
+/* The confidence in [0, 1] of @fc, a forecast of @resource, under @cfg: the
+ * weakest of width, error, coverage and history trust.  @ret_weakest (may be NULL) names it:
  * "no forecast", "interval width", "forecast error", "interval coverage"
  * or "history". */
-double vsDecideConfidence(const vsDecideForecast *fc, const vsDecideConfig *cfg,
-                          const char **ret_weakest);
+double vsDecideConfidence(const vsDecideForecast *fc, vsResourceKind resource,
+                          const vsDecideConfig *cfg, const char **ret_weakest);
 
 G_END_DECLS
