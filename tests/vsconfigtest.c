@@ -28,7 +28,9 @@ START_TEST(test_full_file)
         "# comment\n[main]\nstate_dir = /srv/vs\ndatabase = postgresql://db/x\n"
         "log_level = debug\n[libvirt]\nuri = qemu+ssh://h/system\ndomain_type = kvm\n"
         "[daemon]\npid_file = /run/x.pid\nheartbeat_interval = 2m\n"
-        "[allocator]\ninterval = 30s\ncpu_overcommit = 2.5\nhost_cpus = 8\nhost_memory = 16G\n",
+        "[forecast]\nstep = 10s\nseason = 1h\n"
+        "[allocator]\ninterval = 30s\ncpu_overcommit = 2.5\nhost_cpus = 8\nhost_memory = 16G\n"
+        "shrink_window = 5m\n",
         "t.conf", &error);
 
     ck_assert_msg(cfg != NULL, "%s", error ? error->message : "");
@@ -39,7 +41,10 @@ START_TEST(test_full_file)
     ck_assert_str_eq(cfg->domain_type, "kvm");
     ck_assert_str_eq(cfg->pid_file, "/run/x.pid");
     ck_assert_uint_eq(cfg->heartbeat_interval_ms, 120000);
+    ck_assert_uint_eq(cfg->forecast_step_ms, 10000);
+    ck_assert_uint_eq(cfg->forecast_season_ms, 3600000);
     ck_assert_uint_eq(cfg->allocator_interval_ms, 30000);
+    ck_assert_uint_eq(cfg->shrink_window_ms, 300000);
     ck_assert_double_eq(cfg->cpu_overcommit, 2.5);
     ck_assert_double_eq(cfg->memory_overcommit, 1);
     ck_assert_double_eq(cfg->host_cpus, 8);
@@ -74,6 +79,10 @@ static const vsBadConfig vsBadConfigs[] = {
     { "[allocator]\ncpu_overcommit = lots\n", "[allocator] cpu_overcommit: invalid number 'lots'" },
     { "[allocator]\nhost_cpus = -2\n", "invalid number '-2'" },
     { "[allocator]\nmemory_overcommit = 0\n", "memory_overcommit must be above 0" },
+    { "[forecast]\nstep = 7s\n", "[forecast] step must be whole seconds and divide season" },
+    { "[forecast]\nstep = 1500ms\nseason = 6s\n", "[forecast] step must be whole seconds" },
+    { "[forecast]\nstep = 1h\nseason = 2h\n", "into 4 to 8640 slots" },
+    { "[forecast]\nstep = 1s\n", "into 4 to 8640 slots" },
 };
 
 START_TEST(test_bad_config)

@@ -46,7 +46,7 @@ cpuAt(guint slot)
  * rolling error is small and nothing is an anomaly; then a spike is. */
 START_TEST(test_feedback_and_anomaly)
 {
-    g_autoptr(vsPredictor) p = vsPredictorNew(300, DAY);
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, DAY);
     gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
     guint forecasts = 0, actuals = 0, anomalies = 0;
     double mae = NAN;
@@ -104,7 +104,7 @@ END_TEST
 /* Stored history warms a new domain up: it forecasts at the first slot. */
 START_TEST(test_warm_from_history)
 {
-    g_autoptr(vsPredictor) p = vsPredictorNew(300, DAY);
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, DAY);
     g_autoptr(GArray) history = g_array_new(FALSE, FALSE, sizeof(vsHistoryPoint));
     gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
     gint64 now = t0 + 3 * DAY * STEP_US;
@@ -140,7 +140,7 @@ END_TEST
  * the next on a regular series, and the forecast's quality. */
 START_TEST(test_lookup)
 {
-    g_autoptr(vsPredictor) p = vsPredictorNew(300, DAY);
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, DAY);
     gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
     guint slots = 4 * DAY;
     vsPredictorView v;
@@ -175,7 +175,7 @@ END_TEST
  * it forecasts from them.) */
 START_TEST(test_labels_as_inputs)
 {
-    g_autoptr(vsPredictor) p = vsPredictorNew(300, DAY);
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, DAY);
     gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
     double mae = NAN;
 

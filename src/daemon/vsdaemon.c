@@ -322,10 +322,6 @@ vsDaemonSamplerConfig(const vsConfig *cfg, vsSamplerConfig *ret)
     ret->spool_max_bytes = cfg->spool_max_bytes;
 }
 
-/* Forecast slots: what the allocator acts on, and what history is kept in. */
-#define VS_DAEMON_FORECAST_STEP_S 300
-/* Errors kept per model and domain: a day of slots bounds the memory. */
-#define VS_DAEMON_FORECAST_ERRORS 288
 #define VS_DAEMON_HISTORY_US (G_GINT64_CONSTANT(7) * 86400 * G_USEC_PER_SEC)
 #define VS_DAEMON_FORGET_US (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
 
@@ -335,6 +331,14 @@ vsDaemonOnHistory(const char *uuid, GArray *history, gpointer opaque)
     vsDaemon *d = opaque;
 
     vsPredictorWarm(d->predictor, uuid, history);
+}
+
+/* Stored history is kept in 5-minute rollups: it warms up slots of that
+ * length only. */
+static gboolean
+vsDaemonStepIsRollup(const vsConfig *cfg)
+{
+    return cfg->forecast_step_ms == 300 * 1000;
 }
 
 /* Feed the new samples to the forecasters; a domain seen for the first
@@ -347,7 +351,7 @@ vsDaemonPredict(vsDaemon *d, const vsSampleBatch *batch, gint64 now_us)
     for (guint i = 0; i < batch->samples->len; i++) {
         const vsSample *x = &g_array_index(batch->samples, vsSample, i);
 
-        if (vsPredictorAddSample(d->predictor, x))
+        if (vsPredictorAddSample(d->predictor, x) && vsDaemonStepIsRollup(d->cfg))
             vsStoreWorkerLoadHistory(d->store, x->uuid, now_us - VS_DAEMON_HISTORY_US,
                                      vsDaemonOnHistory, d);
     }
@@ -383,6 +387,17 @@ vsDaemonSample(gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
+/* Slots of [forecast] step; errors are kept for a season of them, which
+ * bounds the memory per domain. */
+static vsPredictor *
+vsDaemonNewPredictor(const vsConfig *cfg)
+{
+    guint slots = (guint)(cfg->forecast_season_ms / cfg->forecast_step_ms);
+
+    return vsPredictorNew(cfg->forecast_step_ms / 1000.0, cfg->forecast_season_ms / 1000.0,
+                          slots);
+}
+
 static gboolean
 vsDaemonStartSampler(vsDaemon *d, GError **error)
 {
@@ -393,7 +408,7 @@ vsDaemonStartSampler(vsDaemon *d, GError **error)
     vsDaemonSamplerConfig(d->cfg, &scfg);
     if (!(d->sampler = vsSamplerNew(&scfg, d->host, spool, error)))
         return FALSE;
-    d->predictor = vsPredictorNew(VS_DAEMON_FORECAST_STEP_S, VS_DAEMON_FORECAST_ERRORS);
+    d->predictor = vsDaemonNewPredictor(d->cfg);
     vsSamplerGetStats(d->sampler, &stats);
     if (stats.spool_batches > 0)
         g_info("%u batches are waiting in the spool '%s'", stats.spool_batches, spool);
@@ -488,6 +503,12 @@ vsDaemonAllocConfig(const vsConfig *cfg, vsControllerConfig *ret)
     ret->memory_overcommit = cfg->memory_overcommit;
     ret->host_cpus = cfg->host_cpus;
     ret->host_memory_kib = (double)(cfg->host_memory_bytes / 1024);
+    ret->decide.shrink_window_s = ret->decide.down_window_s =
+        (guint)MIN(cfg->shrink_window_ms / 1000, G_MAXUINT);
+    /* a forecast is fully trusted after a season of slots, not before a
+     * 24th of one (the defaults: a day, an hour) */
+    ret->decide.full_history = (guint)(cfg->forecast_season_ms / cfg->forecast_step_ms);
+    ret->decide.min_history = MAX(1, ret->decide.full_history / 24);
 }
 
 static gboolean
@@ -498,7 +519,9 @@ vsDaemonAllocUnchanged(const vsDaemon *d, const vsControllerConfig *cfg)
     return d->alloc && g_strcmp0(d->alloc_uri, d->uri) == 0 &&
            cfg->interval_s == cur->interval_s && cfg->cpu_overcommit == cur->cpu_overcommit &&
            cfg->memory_overcommit == cur->memory_overcommit &&
-           cfg->host_cpus == cur->host_cpus && cfg->host_memory_kib == cur->host_memory_kib;
+           cfg->host_cpus == cur->host_cpus && cfg->host_memory_kib == cur->host_memory_kib &&
+           cfg->decide.shrink_window_s == cur->decide.shrink_window_s &&
+           cfg->decide.full_history == cur->decide.full_history;
 }
 
 /* Start, restart (its settings changed: its memory of past resizes goes)
@@ -553,6 +576,19 @@ vsDaemonRestartTimers(vsDaemon *d)
     vsDaemonConfigureAllocator(d);
 }
 
+/* New slots make what was learnt meaningless: start afresh, each domain
+ * warmed up again from its stored history as it is next sampled. */
+static void
+vsDaemonReloadPredictor(vsDaemon *d, const vsConfig *cfg)
+{
+    if (!d->predictor || (cfg->forecast_step_ms == d->cfg->forecast_step_ms &&
+                          cfg->forecast_season_ms == d->cfg->forecast_season_ms))
+        return;
+    vsPredictorFree(d->predictor);
+    d->predictor = vsDaemonNewPredictor(cfg);
+    g_info("[forecast] changed: forecasting starts afresh");
+}
+
 /* Reconnect what the new configuration points elsewhere; keep the rest. */
 static gboolean
 vsDaemonReload(gpointer opaque)
@@ -566,6 +602,7 @@ vsDaemonReload(gpointer opaque)
         g_warning("reload failed, keeping the previous configuration: %s", error->message);
         return G_SOURCE_CONTINUE;
     }
+    vsDaemonReloadPredictor(d, cfg);
     vsConfigFree(d->cfg);
     d->cfg = g_steal_pointer(&cfg);
     vsDaemonResolve(d);

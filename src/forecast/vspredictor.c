@@ -17,8 +17,6 @@ vsCompareKeys(const char *const *a, const char *const *b)
 {
     return strcmp(*a, *b);
 }
-/* The rolling error weighs about the last day of slots. */
-#define VS_ROLLING_SLOTS 288.0
 /* Misses smaller than this share of the forecast are never anomalies. */
 #define VS_ANOMALY_MIN_SHARE 0.05
 
@@ -32,9 +30,9 @@ typedef struct {
     double allocation;          /* the selector's, for the open slot and the next */
     char *model;
     gint64 made_us;
-    /* feedback: exponentially weighted, about a day */
+    /* feedback: exponentially weighted, about a season */
     double ew_abs;
-    double ew_naive;            /* the one-day seasonal naive forecast's error */
+    double ew_naive;            /* the seasonal naive forecast's error */
     double ew_cover;
     guint scored;
 } vsResourceState;
@@ -56,7 +54,8 @@ typedef struct {
 struct _vsPredictor {
     double step_s;
     gint64 step_us;
-    guint day_slots;
+    double season_s;
+    guint season_slots;
     guint error_window;
     GHashTable *domains;        /* uuid -> vsDomainState */
     vsPredictorOutput *out;     /* what closed since the last Advance */
@@ -102,13 +101,14 @@ vsDomainStateFree(vsDomainState *d)
 }
 
 vsPredictor *
-vsPredictorNew(double step_s, guint error_window)
+vsPredictorNew(double step_s, double season_s, guint error_window)
 {
     vsPredictor *p = g_new0(vsPredictor, 1);
 
     p->step_s = step_s;
     p->step_us = (gint64)(step_s * G_USEC_PER_SEC);
-    p->day_slots = (guint)MAX(1, 86400 / step_s);
+    p->season_s = season_s;
+    p->season_slots = (guint)MAX(1, season_s / step_s);
     p->error_window = error_window;
     p->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                        (GDestroyNotify)vsDomainStateFree);
@@ -191,7 +191,7 @@ vsDomainStateNew(vsPredictor *p, const vsSample *x, gint64 slot_us)
     for (guint r = 0; r < VS_RESOURCES; r++) {
         vsSelectorConfig cfg;
 
-        vsSelectorConfigDefaults(&cfg, r, p->step_s);
+        vsSelectorConfigSeason(&cfg, r, p->step_s, p->season_s);
         /* the open slot is forecast; the allocator covers it and the
          * next, since it acts a lead time (up to a slot) ahead */
         cfg.lead_steps = 0;
@@ -272,10 +272,11 @@ vsPredictorEmitError(vsPredictor *p, const vsDomainState *d, vsResourceKind r)
     g_array_append_val(p->out->errors, e);
 }
 
+/* The rolling error weighs about the last @window slots (a season). */
 static void
-vsRolling(double *avg, double v, guint n)
+vsRolling(double *avg, double v, guint n, guint window)
 {
-    double w = MAX(1.0 / VS_ROLLING_SLOTS, 1.0 / n);
+    double w = MAX(1.0 / window, 1.0 / n);
 
     *avg = n == 1 ? v : *avg + w * (v - *avg);
 }
@@ -304,12 +305,14 @@ vsPredictorScore(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 slot
     if (isnan(y))
         return;
     s->scored++;
-    vsRolling(&s->ew_abs, fabs(y - s->point), s->scored);
+    vsRolling(&s->ew_abs, fabs(y - s->point), s->scored, p->season_slots);
     if (!isnan(s->lower90))
-        vsRolling(&s->ew_cover, y >= s->lower90 && y <= s->upper90, s->scored);
-    /* the selector has not seen @y yet: a day ago is day_slots back */
-    if (!isnan(vsSelectorAgo(s->sel, p->day_slots)))
-        vsRolling(&s->ew_naive, fabs(y - vsSelectorAgo(s->sel, p->day_slots)), s->scored);
+        vsRolling(&s->ew_cover, y >= s->lower90 && y <= s->upper90, s->scored,
+                  p->season_slots);
+    /* the selector has not seen @y yet: a season ago is season_slots back */
+    if (!isnan(vsSelectorAgo(s->sel, p->season_slots)))
+        vsRolling(&s->ew_naive, fabs(y - vsSelectorAgo(s->sel, p->season_slots)), s->scored,
+                  p->season_slots);
     if (vsPredictorAnomalous(s, y))
         vsPredictorEmitAnomaly(p, d, r, slot_us, y);
     vsPredictorEmitError(p, d, r);

@@ -28,9 +28,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPredictorOutput, vsPredictorOutputFree)
 
 typedef struct _vsPredictor vsPredictor;
 
-/* @step_s: the slot length; @error_window: errors kept per model (memory
- * per domain grows with it). */
-vsPredictor *vsPredictorNew(double step_s, guint error_window);
+/* @step_s: the slot length; @season_s: the cycle demand repeats on (a
+ * day, 86400), which the forecasters count their history in and the MASE's
+ * seasonal naive baseline looks back; @error_window: errors kept per model
+ * (memory per domain grows with it). */
+vsPredictor *vsPredictorNew(double step_s, double season_s, guint error_window);
 void vsPredictorFree(vsPredictor *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPredictor, vsPredictorFree)
 

@@ -64,7 +64,15 @@ struct _vsSelector {
 void
 vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double step_s)
 {
-    guint day = (guint)MAX(1, 86400 / step_s);
+    vsSelectorConfigSeason(cfg, resource, step_s, 86400);
+}
+
+void
+vsSelectorConfigSeason(vsSelectorConfig *cfg, vsResourceKind resource, double step_s,
+                       double season_s)
+{
+    /* named for the usual season; every span below is counted in them */
+    guint day = (guint)MAX(1, season_s / step_s);
     gboolean memory = resource == VS_RESOURCE_MEMORY;
 
     *cfg = (vsSelectorConfig){
@@ -73,7 +81,7 @@ vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double 
         .window_steps = 1,
         .levels = { 0.95, 0.98, 0.99, 1 },
         .n_levels = 4,
-        .half_lives_s = { 24 * 3600 },
+        .half_lives_s = { season_s },
         .n_half_lives = 1,
         /* chosen on the Bitbrains traces (bench/vsbenchbacktest.sh): the
          * least slack at a median under-provisioning no worse than VPA's */

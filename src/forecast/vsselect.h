@@ -56,6 +56,11 @@ struct _vsSelectorConfig {
  * risk, so it costs 35 times more, costs are remembered for a week, not a
  * day, and a switch must save 10 %. */
 void vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double step_s);
+/* The same for demand that repeats every @season_s rather than every day:
+ * every span above (history, refits, the memory of costs, the quantiles'
+ * half-life) is counted in seasons instead of days. */
+void vsSelectorConfigSeason(vsSelectorConfig *cfg, vsResourceKind resource, double step_s,
+                            double season_s);
 
 typedef struct _vsSelector vsSelector;
 

@@ -69,6 +69,24 @@ vsConfigParseNumber(const char *value, double *ret, GError **error)
     return TRUE;
 }
 
+/* A forecaster keeps a week of seasons: this bounds its memory per domain. */
+#define VS_CONFIG_MAX_SEASON_SLOTS 8640
+
+static gboolean
+vsConfigCheckForecast(const vsConfig *cfg, const char *name, GError **error)
+{
+    guint64 step = cfg->forecast_step_ms, season = cfg->forecast_season_ms;
+
+    if (step < 1000 || step % 1000 || season % step || season / step < 4 ||
+        season / step > VS_CONFIG_MAX_SEASON_SLOTS) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "config file '%s': [forecast] step must be whole seconds and divide season "
+                    "into 4 to %u slots", name, VS_CONFIG_MAX_SEASON_SLOTS);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 #define VS_CONF(group, key, type, field, validate) \
     { group, key, type, G_STRUCT_OFFSET(vsConfig, field), validate }
 
@@ -89,7 +107,10 @@ static const vsConfigKey vsConfigKeys[] = {
     VS_CONF("telemetry", "raw_retention", VS_CONF_DURATION, raw_retention_ms, NULL),
     VS_CONF("telemetry", "rollup_retention", VS_CONF_DURATION, rollup_retention_ms, NULL),
     VS_CONF("metrics", "listen", VS_CONF_STRING, metrics_listen, NULL),
+    VS_CONF("forecast", "step", VS_CONF_DURATION, forecast_step_ms, NULL),
+    VS_CONF("forecast", "season", VS_CONF_DURATION, forecast_season_ms, NULL),
     VS_CONF("allocator", "interval", VS_CONF_DURATION, allocator_interval_ms, NULL),
+    VS_CONF("allocator", "shrink_window", VS_CONF_DURATION, shrink_window_ms, NULL),
     VS_CONF("allocator", "cpu_overcommit", VS_CONF_NUMBER, cpu_overcommit, NULL),
     VS_CONF("allocator", "memory_overcommit", VS_CONF_NUMBER, memory_overcommit, NULL),
     VS_CONF("allocator", "host_cpus", VS_CONF_NUMBER, host_cpus, NULL),
@@ -115,7 +136,10 @@ vsConfigNew(void)
     cfg->raw_retention_ms = 14 * 24 * 3600 * 1000ULL;
     cfg->rollup_retention_ms = 365 * 24 * 3600 * 1000ULL;
     cfg->metrics_listen = g_strdup("127.0.0.1:9468");
+    cfg->forecast_step_ms = 300 * 1000;
+    cfg->forecast_season_ms = 86400 * 1000;
     cfg->allocator_interval_ms = 15 * 1000;
+    cfg->shrink_window_ms = 3600 * 1000;
     cfg->cpu_overcommit = 4;
     cfg->memory_overcommit = 1;
     return cfg;
@@ -225,6 +249,8 @@ vsConfigFromKeyFile(GKeyFile *kf, const char *name, GError **error)
                     "max_interval", name);
         return NULL;
     }
+    if (!vsConfigCheckForecast(cfg, name, error))
+        return NULL;
     if (!(cfg->cpu_overcommit > 0) || !(cfg->memory_overcommit > 0)) {
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
                     "config file '%s': [allocator] cpu_overcommit and memory_overcommit must be "

@@ -40,8 +40,13 @@ struct _vsConfig {
     /* [metrics] */
     char *metrics_listen;           /* "127.0.0.1:9468"; NULL: off */
 
+    /* [forecast] */
+    guint64 forecast_step_ms;       /* the slot forecasts are made for (5m) */
+    guint64 forecast_season_ms;     /* the cycle demand repeats on (1d) */
+
     /* [allocator] */
     guint64 allocator_interval_ms;  /* 0: the daemon never resizes */
+    guint64 shrink_window_ms;       /* below this long before a shrink (1h) */
     double cpu_overcommit;          /* the host grants up to capacity x this */
     double memory_overcommit;
     double host_cpus;               /* 0: what the hypervisor reports */
