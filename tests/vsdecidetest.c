@@ -43,6 +43,7 @@ vsTestForecast(vsDecideForecast *fc, double point, double lower, double upper)
     fc->point = point;
     fc->lower = lower;
     fc->upper = upper;
+    fc->mae = NAN;
     fc->mase = 0.3;
     fc->coverage = 0.95;
     fc->history = 288;
@@ -190,6 +191,15 @@ START_TEST(test_confidence)
     ck_assert_str_eq(weakest, "forecast error");
     fc.mase = NAN;
     ck_assert_double_eq(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, NULL), 0);
+    /* a periodic series: no better than the seasonal naive forecast, yet
+     * close in absolute terms (0.15 of 1.5 cores off: 0.8 trusted) */
+    fc.mase = 1.4;
+    fc.mae = 0.15;
+    ck_assert_double_eq_tol(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, &weakest), 0.8, 1e-9);
+    fc.mae = 1.5;
+    ck_assert_double_eq_tol(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, &weakest), 0.1, 1e-9);
+    ck_assert_str_eq(weakest, "forecast error");
+    fc.mae = NAN;
     fc.mase = 0.3;
     fc.coverage = 0.4;
     ck_assert_double_eq_tol(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, &weakest), 0.5, 1e-9);
@@ -212,6 +222,42 @@ START_TEST(test_confidence)
     ck_assert_double_eq_tol(vsDecideConfidence(&fc, VS_RESOURCE_CPU, &cfg, NULL), 0.8, 1e-9);
     ck_assert_double_eq(vsDecideConfidence(&fc, VS_RESOURCE_MEMORY, &cfg, &weakest), 0);
     ck_assert_str_eq(weakest, "interval width");
+}
+END_TEST
+
+/* Once the forecast is acted on, a confidence a little below the
+ * threshold keeps it so; a clear fall hands over to the reactive rule. */
+START_TEST(test_confidence_gate)
+{
+    vsPolicy p;
+    vsDecideInput in;
+    vsDecideState st;
+    vsDecision d;
+
+    vsTestPolicy(&p);
+    vsTestInput(&in, &p);
+    vsDecideStateInit(&st);
+    in.memory.coverage = 0.6;   /* confidence 0.75 */
+    vsDecide(&in, VS_RESOURCE_MEMORY, &st, &d);
+    ck_assert_msg(d.reactive, "%s", d.reason);
+    vsDecisionClear(&d);
+
+    in.memory.coverage = 0.95;  /* 0.875: trusted */
+    vsDecide(&in, VS_RESOURCE_MEMORY, &st, &d);
+    ck_assert_msg(!d.reactive, "%s", d.reason);
+    vsDecisionClear(&d);
+    in.memory.coverage = 0.6;   /* 0.75: still */
+    vsDecide(&in, VS_RESOURCE_MEMORY, &st, &d);
+    ck_assert_msg(!d.reactive, "%s", d.reason);
+    vsDecisionClear(&d);
+    in.memory.coverage = 0.52;  /* 0.65: no more */
+    vsDecide(&in, VS_RESOURCE_MEMORY, &st, &d);
+    ck_assert_msg(d.reactive, "%s", d.reason);
+    vsDecisionClear(&d);
+    in.memory.coverage = 0.6;   /* and 0.75 is not enough to come back */
+    vsDecide(&in, VS_RESOURCE_MEMORY, &st, &d);
+    ck_assert_msg(d.reactive, "%s", d.reason);
+    vsDecisionClear(&d);
 }
 END_TEST
 
@@ -332,6 +378,16 @@ START_TEST(test_memory_target)
     in.memory_kib = 2 * GIB;
     in.used_memory_kib = 1.9 * GIB;
     vsTestCheck(&in, VS_RESOURCE_MEMORY, VS_ACTION_GROW, 1.9 * GIB + 128 * MIB, "memory-floor");
+
+    /* a balloon that settled a little off its target is left there */
+    in.used_memory_kib = GIB;
+    vsTestForecast(&in.memory, 1.7 * GIB, 1.6 * GIB, 1.7 * GIB);
+    in.memory_kib = ceil(2.04 * GIB) + 200;
+    vsTestDecide(&in, VS_RESOURCE_MEMORY, &d);
+    vsTestAssertDecision(&d, VS_ACTION_NONE, in.memory_kib, NULL);
+    vsDecisionClear(&d);
+    in.memory_kib = 2 * GIB;
+    vsTestCheck(&in, VS_RESOURCE_MEMORY, VS_ACTION_GROW, ceil(2.04 * GIB), NULL);
 }
 END_TEST
 
@@ -666,6 +722,7 @@ vsTestRandomForecast(GRand *r, vsDecideForecast *fc, double level)
     fc->lower = MAX(level - width / 2, 0);
     fc->upper = level + width / 2;
     fc->mase = g_rand_int_range(r, 0, 10) ? g_rand_double_range(r, 0, 2) : NAN;
+    fc->mae = g_rand_int_range(r, 0, 10) ? g_rand_double_range(r, 0, level + 1) : NAN;
     fc->coverage = g_rand_double(r);
     fc->history = g_rand_int_range(r, 0, 600);
     fc->model = "ewma";
@@ -804,6 +861,7 @@ main(void)
     tcase_add_test(tc, test_cpu_clamps);
     tcase_add_test(tc, test_memory_target);
     tcase_add_test(tc, test_memory_floor_on_shrink);
+    tcase_add_test(tc, test_confidence_gate);
     tcase_add_test(tc, test_hysteresis);
     tcase_add_test(tc, test_window_restarts);
     tcase_add_test(tc, test_reactive);

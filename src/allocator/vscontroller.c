@@ -90,6 +90,7 @@ vsControllerForecastFrom(vsPredictor *p, const char *uuid, vsResourceKind r, dou
     ret->lower = v.lower90 * scale;
     ret->upper = v.upper90 * scale;
     ret->allocation = v.allocation * scale;
+    ret->mae = v.mae * scale;
     ret->mase = v.mase;
     ret->coverage = v.coverage90;
     ret->history = (guint)MIN(v.slots, G_MAXUINT);

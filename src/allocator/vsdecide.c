@@ -99,7 +99,9 @@ vsDecideConfigDefaults(vsDecideConfig *cfg)
     cfg->max_relative_width = 2;
     cfg->cpu_width_unit = 1;
     cfg->max_mase = 1.5;
+    cfg->max_relative_error = 0.5;
     cfg->min_coverage = 0.8;
+    cfg->confidence_margin = 0.1;
     cfg->min_history = 12;
     cfg->full_history = 288;
 }
@@ -108,7 +110,7 @@ void
 vsDecideForecastInit(vsDecideForecast *fc)
 {
     memset(fc, 0, sizeof(*fc));
-    fc->point = fc->lower = fc->upper = fc->allocation = fc->mase = fc->coverage = NAN;
+    fc->point = fc->lower = fc->upper = fc->allocation = fc->mae = fc->mase = fc->coverage = NAN;
 }
 
 void
@@ -152,12 +154,16 @@ vsDecideConfidence(const vsDecideForecast *fc, vsResourceKind resource,
 
     if (isfinite(fc->point)) {
         double unit = resource == VS_RESOURCE_CPU ? cfg->cpu_width_unit : 0;
-        double width = (fc->upper - fc->lower) / MAX(MAX(fabs(fc->point), unit), 1e-9);
+        double scale = MAX(MAX(fabs(fc->point), unit), 1e-9);
+        double width = (fc->upper - fc->lower) / scale;
+        double relative = fc->mae / scale;
 
         trust[0] = isfinite(width) ? vsDecideUnit(1 - width / cfg->max_relative_width) : 0;
         /* MASE at a third of the limit or better is fully trusted */
         trust[1] = isfinite(fc->mase) ?
             vsDecideUnit((cfg->max_mase - fc->mase) / (cfg->max_mase * 2 / 3)) : 0;
+        if (isfinite(relative))
+            trust[1] = MAX(trust[1], vsDecideUnit(1 - relative / cfg->max_relative_error));
         /* the forecasters calibrate their intervals: unknown is no evidence against */
         trust[2] = isfinite(fc->coverage) ? vsDecideUnit(fc->coverage / cfg->min_coverage) : 1;
         trust[3] = fc->history < cfg->min_history ? 0 :
@@ -540,9 +546,23 @@ vsDecideShrink(const vsDecideView *v, const vsDecideState *state, vsDecideResult
     return VS_ACTION_SHRINK;
 }
 
+/* The balloon settles within a few hundred KiB of its target: chasing
+ * that would resize it every interval.  Never when a bound asks for it. */
+#define VS_DECIDE_MEMORY_SETTLE 0.01
+
+static gboolean
+vsDecideSettled(const vsDecideView *v, double target)
+{
+    return v->kind == VS_RESOURCE_MEMORY &&
+           fabs(target - v->current) <= VS_DECIDE_MEMORY_SETTLE * v->current &&
+           v->current >= v->lo && v->current <= v->hi && !(v->current < v->floor);
+}
+
 static vsAction
 vsDecideMove(const vsDecideView *v, vsDecideState *state, vsDecideResult *res, GString *why)
 {
+    if (vsDecideSettled(v, res->target))
+        res->target = v->current;
     if (res->target >= v->current)
         state->below_since_us = 0;
     else if (!state->below_since_us)
@@ -557,17 +577,27 @@ vsDecideMove(const vsDecideView *v, vsDecideState *state, vsDecideResult *res, G
 
 /* --- the decision --------------------------------------------------------- */
 
+/* The confidence the forecast needs now: less while it is acted on. */
+static double
+vsDecideThreshold(const vsDecideView *v, const vsDecideState *state)
+{
+    return v->policy->confidence - (state->trusted ? v->cfg->confidence_margin : 0);
+}
+
 /* One pass of the rules; explains itself into @why unless NULL. */
 static void
 vsDecideRun(const vsDecideView *v, double confidence, const char *weakest,
             vsDecideState *state, vsDecideResult *res, GString *why)
 {
+    double threshold = vsDecideThreshold(v, state);
+
     memset(res, 0, sizeof(*res));
     vsDecideObserve(v, state);
-    res->reactive = confidence < v->policy->confidence || !isfinite(v->fc->point);
+    res->reactive = !isfinite(v->fc->point) || confidence < threshold;
+    state->trusted = !res->reactive;
     if (res->reactive)
         vsDecideSay(why, "confidence %.2f is below %.2f (weakest: %s), so reactively: ",
-                    confidence, v->policy->confidence, weakest);
+                    confidence, threshold, weakest);
     res->wanted = res->reactive ? vsDecideReactive(v, state, why) : vsDecideFromForecast(v, why);
     res->target = vsDecideBound(v, res->wanted, res, why);
     res->action = vsDecideMove(v, state, res, why);

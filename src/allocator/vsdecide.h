@@ -105,8 +105,18 @@ struct _vsDecideConfig {
     double cpu_width_unit;      /* CPU widths are relative to at least this many
                                  * cores (1): an idle domain's interval is wide
                                  * relative to its point, yet asks for one vCPU */
-    double max_mase;            /* MASE at which error trust is 0; 1/3 of it or less is 1 (1.5) */
+    /* error trust is the better of two: against the seasonal naive
+     * forecast (MASE), and against the size of the forecast itself, since
+     * on a strictly periodic series the naive forecast is as good as any,
+     * yet a forecast that close is to be trusted */
+    double max_mase;            /* MASE at which that trust is 0; 1/3 of it or less is 1 (1.5) */
+    double max_relative_error;  /* MAE / point (CPU: at least cpu_width_unit) at which
+                                 * that trust is 0 (0.5) */
     double min_coverage;        /* interval coverage at or above which it is trusted (0.8) */
+    /* once acting on the forecast, keep doing so until the confidence falls
+     * this far below the policy's threshold (0.1): a confidence hovering at
+     * the threshold would otherwise switch rules, and sizes, every interval */
+    double confidence_margin;
     guint min_history;          /* slots of history below which trust is 0 (12) */
     guint full_history;         /* slots of history for full trust (288) */
 };
@@ -124,7 +134,8 @@ struct _vsDecideForecast {
     double allocation;      /* what to size for, when the forecaster says
                              * better than @upper (the bound its backtest
                              * chose, over the lead); NaN: @upper */
-    double mase;            /* recent mean absolute scaled error; NaN: unknown (trust 0) */
+    double mae;             /* recent mean absolute error, in the unit above; NaN: unknown */
+    double mase;            /* recent mean absolute scaled error; NaN: unknown */
     double coverage;        /* recent share of actuals inside the interval; NaN: unknown */
     guint history;          /* slots of history behind the forecast */
     const char *model;      /* borrowed; NULL: none */
@@ -165,6 +176,7 @@ struct _vsDecideState {
     gint64 below_since_us;      /* the target has been below the current since */
     gint64 low_since_us;        /* observed use has been below low_utilization since */
     guint above;                /* observations in a row above high_utilization */
+    gboolean trusted;           /* the last decision acted on the forecast */
 };
 
 void vsDecideStateInit(vsDecideState *state);

@@ -615,6 +615,7 @@ vsPlanForecasts(vsStore *store, vsControllerDomain *dom, gint64 now_us, GError *
         const vsForecastError *e = &g_array_index(errs, vsForecastError, i);
         vsDecideForecast *f = e->resource == VS_RESOURCE_CPU ? &dom->cpu : &dom->memory;
 
+        f->mae = e->mae * (e->resource == VS_RESOURCE_CPU ? 1 : 1024);
         f->mase = e->mase;
         f->coverage = e->coverage90;
         f->history = e->n;

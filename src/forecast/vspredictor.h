@@ -63,6 +63,7 @@ struct _vsPredictorView {
                                  * next: the selected model's bound at the
                                  * level its backtest chose; NaN: none yet */
     double last;                /* the last closed slot's use; NaN: unknown */
+    double mae;                 /* rolling mean absolute error; NaN: not scored yet */
     double mase;                /* rolling; NaN: not scored yet */
     double coverage90;          /* rolling; NaN: not scored yet */
     guint64 slots;              /* slots seen, warm-up history included */
