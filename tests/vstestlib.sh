@@ -60,6 +60,7 @@ vs_wait_for() {
 vs_setup() {
     VS_TMP=$(mktemp -d /tmp/vstest.XXXXXX)
     trap 'vs_cleanup' EXIT
+    trap 'exit 143' TERM INT HUP    # so the EXIT trap cleans up
 }
 
 vs_cleanup() {

@@ -387,15 +387,18 @@ vsDaemonSample(gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
-/* Slots of [forecast] step; errors are kept for a season of them, which
- * bounds the memory per domain. */
+/* Errors kept per model and domain, for the intervals' quantiles: a
+ * season of slots, and never fewer than this, or the top quantiles of a
+ * short season would rest on a handful of errors. */
+#define VS_DAEMON_MIN_ERRORS 288
+
 static vsPredictor *
 vsDaemonNewPredictor(const vsConfig *cfg)
 {
     guint slots = (guint)(cfg->forecast_season_ms / cfg->forecast_step_ms);
 
     return vsPredictorNew(cfg->forecast_step_ms / 1000.0, cfg->forecast_season_ms / 1000.0,
-                          slots);
+                          MAX(slots, VS_DAEMON_MIN_ERRORS));
 }
 
 static gboolean

@@ -1,0 +1,183 @@
+#!/bin/bash
+# The allocator end to end on the tiny guest: a private libvirtd, the
+# embedded PostgreSQL, virt-shadowd in mode auto, and a workload that
+# repeats every minute (one vCPU busy and 64 MiB held for 20 s).  Once the
+# forecast has taken over from the reactive rule, the second vCPU must be
+# online and the memory grown at least the policy's lead before each
+# burst, and the vCPU given back after it; no decision may leave the
+# policy's bounds, and "explain" must tell each resize with its reason.
+#
+# The memory is not asserted to shrink between bursts: the memory
+# forecaster is averse to shortfalls (an OOM risk), and keeps sizing a
+# learnt periodic peak until it has gone unneeded for long.  The test
+# prints what the balloon did.
+#
+# The daemon runs on a short time scale ([forecast] step 10s, season 60s)
+# so the test learns in minutes what a real host learns in days.
+set -u
+. "${VS_TEST_SRCDIR:-.}/tests/vstestlib.sh"
+vs_setup
+
+PERIOD=60           # s between bursts: the season
+STEP=5              # s per forecast slot
+OFFSET=2            # s into a slot each burst starts
+BURST=20            # s of each burst
+MIN_MIB=176         # the policy's min-memory: the idle size
+HOLD_MIB=64         # memory held during a burst: well within the idle size,
+                    # so a late rise starves nothing, yet above it with the
+                    # policy's 100 % headroom
+LEAD=3              # the policy's lead, s: what is left of a slot after the
+                    # sampling, control and resize delays (a second each)
+MAX_LEARN=10        # bursts within which the forecast must take over
+CHECK=3             # bursts checked once it has, every one of them
+name=vs-alloc-e2e
+
+chmod 0711 "$VS_TMP"    # the embedded server runs as 'postgres' when we are root
+state=$VS_TMP/state
+cfg=$VS_TMP/vs.conf
+log=$VS_TMP/vsd.log
+libvirtd_pid= daemon_pid=
+stop_all() {
+    [ -z "$daemon_pid" ] || kill -9 "$daemon_pid" 2>/dev/null
+    [ -z "$libvirtd_pid" ] || { kill -TERM "$libvirtd_pid" 2>/dev/null; wait "$libvirtd_pid" 2>/dev/null; }
+    "$VS" --config "$cfg" db stop >/dev/null 2>&1
+    if [ "$vs_failed" -gt 0 ]; then
+        echo "# --- virt-shadowd's warnings and decisions (last 60) ---"
+        grep -E "warning|domain '" "$log" 2>/dev/null | tail -n 60 | sed 's/^/# /'
+    fi
+}
+vs_cleanup_hook=stop_all
+die() { vs_fail "$1" "${2:-}"; vs_done; exit 1; }
+
+# --- services: a private libvirtd, the embedded database --------------------------
+"$VS_SRCDIR/tests/private-libvirtd" "$VS_TMP/libvirtd" >"$VS_TMP/libvirtd.out" 2>&1 &
+libvirtd_pid=$!
+vs_wait_for 60 test -s "$VS_TMP/libvirtd/uri" || die "the private libvirtd starts" "$(cat "$VS_TMP/libvirtd.out")"
+uri=$(cat "$VS_TMP/libvirtd/uri")
+vs_wait_for 60 virsh -c "$uri" -q version >/dev/null 2>&1 || die "the private libvirtd answers"
+vs_ok "a private libvirtd runs"
+virsh() { command virsh -c "$uri" "$@"; }
+
+cat > "$cfg" <<EOF
+[main]
+state_dir = $state
+[libvirt]
+uri = $uri
+[telemetry]
+min_interval = 1s
+max_interval = 1s
+[forecast]
+step = ${STEP}s
+season = ${PERIOD}s
+[allocator]
+interval = 1s
+shrink_window = 5s
+[metrics]
+listen =
+EOF
+vs() { "$VS" --config "$cfg" "$@"; }
+vs_check "the embedded database is set up" vs_run 0 vs db migrate
+
+# --- the guest: 1 of 2 vCPUs, 256 of 512 MiB, sized between 1 and 2, 176 and 448 MiB --------------------------------------
+guest=$VS_TMP/guest
+"$VS_SRCDIR/contrib/guest/build-guest" "$guest" >"$VS_TMP/build.out" 2>&1 ||
+    die "the tiny guest builds" "$(tail -5 "$VS_TMP/build.out")"
+qemu-img create -q -f qcow2 -b "$guest/base.qcow2" -F qcow2 "$guest/overlay.qcow2"
+sed -e "s|@NAME@|$name|" -e "s|@KERNEL@|$guest/vmlinux|" -e "s|@INITRD@|$guest/initrd.img|" \
+    -e "s|@DISK@|$guest/overlay.qcow2|" -e "s|@CONSOLE_LOG@|$guest/console.log|" \
+    -e "s|@MEMORY_KIB@|524288|" -e "s|@CURRENT_MEMORY_KIB@|262144|" \
+    -e "s|@VCPUS@|2|" -e "s|@CURRENT_VCPUS@|1|" \
+    "$VS_SRCDIR/contrib/guest/tiny-guest.xml.in" > "$guest/$name.xml"
+vs_check "the guest is defined" vs_run 0 virsh -q define "$guest/$name.xml"
+vs_check "the guest starts" vs_run 0 virsh -q start "$name"
+vs_check "its agent answers" vs_run 0 vs guest ping --wait --timeout 120s "$name"
+
+"$VSD" --foreground -v -v --config "$cfg" --pid-file "$VS_TMP/vsd.pid" 2>"$log" &
+daemon_pid=$!
+vs_check "virt-shadowd connects" vs_wait_for 30 grep -q "connected to libvirt" "$log"
+vs_check "the policy is set" vs_run 0 vs policy set "$name" --mode auto --min-vcpus 1 \
+    --max-vcpus 2 --min-memory ${MIN_MIB}M --max-memory 448M --memory-floor 32M \
+    --memory-headroom 1 --target-utilization 0.4 --lead ${LEAD}s \
+    --cooldown-up 0 --cooldown-down 5s
+
+# --- the workload, driven from the host on the slot grid ---------------------------
+online() { vs guest exec "$name" -- /bin/cat /sys/devices/system/cpu/online 2>/dev/null; }
+balloon() { virsh -q dominfo "$name" | awk '/^Used memory/ { print $3 }'; }
+burst() {
+    vs guest exec "$name" -- /bin/sh -c \
+        "timeout $BURST sh -c 'while :; do :; done' >/dev/null 2>&1 &
+         (dd if=/dev/zero of=/tmp/hold bs=1M count=$HOLD_MIB 2>/dev/null; sleep $((BURST - 1)); rm -f /tmp/hold) >/dev/null 2>&1 &" \
+        >/dev/null
+}
+# sleep until the wall clock reaches $1 (seconds since the epoch)
+until_time() {
+    local now
+    now=$(date +%s.%N)
+    awk -v a="$1" -v b="$now" 'BEGIN { exit !(a > b) }' || return 0
+    # in the background, so a signal is handled at once
+    sleep "$(awk -v a="$1" -v b="$now" 'BEGIN { printf "%.3f", a - b }')" &
+    wait $!
+}
+
+# grown: clearly above the idle size
+need_kib=$(( (MIN_MIB + 16) * 1024 ))
+# Bursts start OFFSET s into a slot, so the slot before a burst forecasts it
+# whole (the allocation covers the open slot and the next) and the slot
+# it starts in needs the second vCPU: 0.6 cores at target utilisation 0.4.
+first=$(( ($(date +%s) / PERIOD + 1) * PERIOD + OFFSET ))
+learnt= checked=0 ahead_ok=0 released_ok=0
+for k in $(seq 0 $((MAX_LEARN + CHECK - 1))); do
+    start=$((first + k * PERIOD))
+    # just before start - lead: both must already be there
+    until_time "$(awk -v s="$start" -v l="$LEAD" 'BEGIN { printf "%.3f", s - l - 0.5 }')"
+    cpus=$(online) mem=$(balloon)
+    ahead=no
+    [ "$cpus" = 0-1 ] && [ "$mem" -ge "$need_kib" ] && ahead=yes
+    echo "# burst $k at $start: ${LEAD}s before it, vCPUs online $cpus, balloon $mem KiB: ahead $ahead"
+    [ -n "$learnt" ] || [ $ahead = no ] || learnt=$k
+    until_time "$start"
+    burst
+    # between this burst's end and the next one's rise
+    until_time $((start + BURST + (PERIOD - BURST) * 5 / 8))
+    cpus=$(online) mem=$(balloon)
+    released=no
+    [ "$cpus" = 0 ] && released=yes
+    echo "# burst $k: after it, vCPUs online $cpus (released $released), balloon $mem KiB"
+    [ -n "$learnt" ] || continue
+    checked=$((checked + 1))
+    [ $ahead = no ] || ahead_ok=$((ahead_ok + 1))
+    [ $released = no ] || released_ok=$((released_ok + 1))
+    [ "$checked" -lt "$CHECK" ] || break
+done
+vs_check "the forecast took over within $MAX_LEARN bursts (at burst ${learnt:-never})" test -n "$learnt"
+vs_check "from then on the second vCPU and the memory were there ${LEAD}s ahead of each burst ($ahead_ok of $checked)" \
+    test "$ahead_ok" -eq "$CHECK"
+vs_check "and the vCPU was given back after each ($released_ok of $checked)" test "$released_ok" -eq "$CHECK"
+
+# --- the record ---------------------------------------------------------------------
+vs_check "explain answers" vs_run 0 vs explain "$name" --since 30m --json
+decisions=$out
+vs_check "explain tells resizes of both resources, each with its reason" python3 - "$decisions" <<'EOF'
+import json, sys
+ds = json.loads(sys.argv[1])
+ds = ds.get("decisions", ds) if isinstance(ds, dict) else ds
+moved = [d for d in ds if d["action"] in ("grow", "shrink") and d["outcome"] == "applied"]
+kinds = {d["resource"] for d in moved}
+assert kinds == {"cpu", "memory"}, kinds
+assert all(d.get("reason") for d in moved), [d for d in moved if not d.get("reason")]
+assert any(not d.get("reactive") for d in moved), "every resize was reactive"
+EOF
+vs_check "no decision left the policy's bounds" python3 - "$decisions" <<'EOF'
+import json, sys
+ds = json.loads(sys.argv[1])
+ds = ds.get("decisions", ds) if isinstance(ds, dict) else ds
+for d in ds:
+    lo, hi = (1, 2) if d["resource"] == "cpu" else (176 * 1024, 448 * 1024)
+    assert lo <= d["target"] <= hi, d
+EOF
+
+kill -TERM "$daemon_pid"
+wait "$daemon_pid"
+vs_check "virt-shadowd stops cleanly" test $? -eq 0
+daemon_pid=
+vs_done
