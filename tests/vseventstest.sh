@@ -24,6 +24,8 @@ stop_all() {
 vs_cleanup_hook=stop_all
 
 start_libvirtd() {
+    # the last one's URI would be read before the new one removes it
+    rm -f "$lvdir/uri"
     "$VS_SRCDIR/tests/private-libvirtd" "$lvdir" >>"$VS_TMP/libvirtd.out" 2>&1 &
     lv_pid=$!
     vs_wait_for 30 test -s "$lvdir/uri" && uri=$(cat "$lvdir/uri") &&
