@@ -57,12 +57,33 @@ vsCmdGuestPing(vsCli *cli, const vsCliArgs *args, GError **error)
     return TRUE;
 }
 
+/* Empty GBytes hold a NULL pointer, which neither fwrite nor g_strndup
+ * may be given. */
+static char *
+vsCmdGuestText(GBytes *bytes)
+{
+    gsize size = 0;
+    const char *data = g_bytes_get_data(bytes, &size);
+
+    return size ? g_strndup(data, size) : g_strdup("");
+}
+
+static void
+vsCmdGuestWrite(GBytes *bytes, FILE *stream)
+{
+    gsize size = 0;
+    const void *data = g_bytes_get_data(bytes, &size);
+
+    if (size)
+        fwrite(data, 1, size, stream);
+}
+
 static void
 vsCmdGuestExecJson(vsCli *cli, const vsGuestExecResult *res)
 {
     g_autoptr(vsJsonWriter) w = vsJsonWriterNew(TRUE);
-    g_autofree char *out = g_strndup(g_bytes_get_data(res->out, NULL), g_bytes_get_size(res->out));
-    g_autofree char *err = g_strndup(g_bytes_get_data(res->err, NULL), g_bytes_get_size(res->err));
+    g_autofree char *out = vsCmdGuestText(res->out);
+    g_autofree char *err = vsCmdGuestText(res->err);
 
     vsJsonWriterBeginObject(w);
     vsJsonWriterMemberInt(w, "exit_code", res->exit_code);
@@ -95,8 +116,8 @@ vsCmdGuestExec(vsCli *cli, const vsCliArgs *args, GError **error)
     if (vsCliWantJson(cli)) {
         vsCmdGuestExecJson(cli, res);
     } else {
-        fwrite(g_bytes_get_data(res->out, NULL), 1, g_bytes_get_size(res->out), stdout);
-        fwrite(g_bytes_get_data(res->err, NULL), 1, g_bytes_get_size(res->err), stderr);
+        vsCmdGuestWrite(res->out, stdout);
+        vsCmdGuestWrite(res->err, stderr);
     }
     if (res->signal) {
         g_set_error(error, VS_ERROR, VS_ERROR_FAILED, "'%s' in domain '%s' was killed by signal %d",
