@@ -20,7 +20,8 @@ typedef struct {
     float *fifo;            /* single precision: plenty for errors, and a
                              * domain's windows cost half */
     float *blocks;          /* @n_blocks of @block, each sorted, in order:
-                             * together the window sorted */
+                             * together the window sorted (after the fifo,
+                             * in its allocation) */
     float *top;             /* each block's largest, when it has any */
     guint8 *count;          /* values in each block */
     guint n_blocks;
@@ -48,27 +49,43 @@ struct _vsForecaster {
 /* Values per block; a rebuild leaves an eighth of each free. */
 #define VS_ERROR_BLOCK 64
 
-static void
-vsErrorWindowInit(vsErrorWindow *w, guint cap)
+/* Blocks a window of @cap is cut into. */
+static guint
+vsErrorWindowBlocks(guint cap)
 {
     guint fill = VS_ERROR_BLOCK - VS_ERROR_BLOCK / 8;
 
+    return cap <= VS_ERROR_BLOCK ? 1 : (cap + fill - 1) / fill;
+}
+
+/* Bytes of @w's block tops and counts, which live at @meta (beside the
+ * forecaster, where a step finds them without another cache miss). */
+static gsize
+vsErrorWindowMetaSize(guint cap)
+{
+    gsize size = vsErrorWindowBlocks(cap) * (sizeof(float) + sizeof(guint8));
+
+    return (size + sizeof(double) - 1) / sizeof(double) * sizeof(double);
+}
+
+/* @cap 0: a window that never takes an error. */
+static void
+vsErrorWindowInit(vsErrorWindow *w, guint cap, gpointer meta)
+{
     w->cap = cap;
     w->block = MIN(cap, VS_ERROR_BLOCK);
-    w->n_blocks = cap <= VS_ERROR_BLOCK ? 1 : (cap + fill - 1) / fill;
-    w->fifo = g_new(float, cap);
-    w->blocks = g_new(float, w->n_blocks * w->block);
-    w->top = g_new(float, w->n_blocks);
-    w->count = g_new0(guint8, w->n_blocks);
+    w->n_blocks = vsErrorWindowBlocks(cap);
+    w->fifo = cap ? g_new(float, cap + w->n_blocks * w->block) : NULL;
+    w->blocks = w->fifo ? w->fifo + cap : NULL;
+    w->top = meta;
+    w->count = (guint8 *)(w->top + w->n_blocks);
+    memset(w->count, 0, w->n_blocks);
 }
 
 static void
 vsErrorWindowClear(vsErrorWindow *w)
 {
     g_free(w->fifo);
-    g_free(w->blocks);
-    g_free(w->top);
-    g_free(w->count);
 }
 
 /* First index whose value is >= @v. */
@@ -226,25 +243,39 @@ vsErrorWindowQuantile(const vsErrorWindow *w, double q)
     return a + (pos - i) * (b - a);
 }
 
+/* The forecaster, its windows' bookkeeping, pending forecasts and
+ * scratch are one allocation: a step touches them all. */
 vsForecaster *
 vsForecasterNew(const vsModelDriver *drv, const vsModelOptions *opts, guint first,
                 guint horizon, guint window)
 {
-    vsForecaster *f = g_new0(vsForecaster, 1);
+    vsForecaster *f;
     guint n = (horizon + 1) * horizon;
+    gsize size = sizeof(*f) + horizon * sizeof(vsErrorWindow) + (n + horizon) * sizeof(double);
+    char *meta;
 
     g_return_val_if_fail(first >= 1 && horizon >= first && window > 1, NULL);
+    for (guint h = first; h <= horizon; h++)
+        size += vsErrorWindowMetaSize(window);
+    /* horizons before @first are never scored: their windows keep nothing */
+    size += (first - 1) * vsErrorWindowMetaSize(0);
+    f = g_malloc0(size);
+    f->errors = (vsErrorWindow *)(f + 1);
+    f->pending = (double *)(f->errors + horizon);
+    f->point = f->pending + n;
+    meta = (char *)(f->point + horizon);
     f->drv = drv;
     f->model = drv->create(opts);
     f->first = first;
     f->horizon = horizon;
-    f->pending = g_new(double, n);
     for (guint i = 0; i < n; i++)
         f->pending[i] = NAN;
-    f->errors = g_new0(vsErrorWindow, horizon);
-    for (guint h = 0; h < horizon; h++)
-        vsErrorWindowInit(&f->errors[h], window);
-    f->point = g_new(double, horizon);
+    for (guint h = 1; h <= horizon; h++) {
+        guint cap = h < first ? 0 : window;
+
+        vsErrorWindowInit(&f->errors[h - 1], cap, meta);
+        meta += vsErrorWindowMetaSize(cap);
+    }
     return f;
 }
 
@@ -256,9 +287,6 @@ vsForecasterFree(vsForecaster *f)
     f->drv->destroy(f->model);
     for (guint h = 0; h < f->horizon; h++)
         vsErrorWindowClear(&f->errors[h]);
-    g_free(f->errors);
-    g_free(f->pending);
-    g_free(f->point);
     g_free(f);
 }
 
