@@ -29,11 +29,12 @@ typedef struct {
 
 /* One model at one level: what it would allocate, and what that cost. */
 typedef struct {
-    guint run;              /* index into runs */
     double level;
-    gboolean burst;         /* with the burst floor */
     double cost;            /* decayed */
-    double *alloc;          /* ring: its allocation for step i at [i % n] */
+    double *alloc;          /* ring in the selector's allocs: its allocation
+                             * for step i at [i % n] */
+    guint run;              /* index into runs */
+    gboolean burst;         /* with the burst floor */
 } vsCandidate;
 
 struct _vsSelector {
@@ -41,6 +42,9 @@ struct _vsSelector {
     GPtrArray *drivers;
     GArray *runs;           /* vsModelRun */
     GArray *cands;          /* vsCandidate */
+    double *allocs;         /* every candidate's ring, in one block: a step
+                             * walks them all */
+    double *bounds;         /* scratch: a candidate's bound over the window */
     guint period;
     guint refits;
     int chosen;             /* index into cands, -1: none */
@@ -126,18 +130,11 @@ vsModelRunClear(vsModelRun *r)
     vsForecasterFree(r->fc);
 }
 
-static void
-vsCandidateClear(vsCandidate *c)
-{
-    g_free(c->alloc);
-}
-
-/* @run at @level, and with the burst floor too when there is one. */
+/* @run at @level, and with the burst floor too when there is one.  Its
+ * ring comes once every candidate is there. */
 static void
 vsSelectorAddCandidate(vsSelector *s, guint run, double level)
 {
-    guint ring = vsSelectorHorizon(s) + 1;
-
     vsModelRun *r = &g_array_index(s->runs, vsModelRun, run);
 
     for (int burst = 0; burst <= (s->cfg.burst_gain > 0); burst++) {
@@ -145,11 +142,22 @@ vsSelectorAddCandidate(vsSelector *s, guint run, double level)
 
         if (r->n_cands++ == 0)
             r->first_cand = s->cands->len;
-        c.alloc = g_new(double, ring);
-        for (guint h = 0; h < ring; h++)
-            c.alloc[h] = NAN;
         g_array_append_val(s->cands, c);
     }
+}
+
+/* Every candidate's ring, empty. */
+static void
+vsSelectorAllocRings(vsSelector *s)
+{
+    guint ring = vsSelectorHorizon(s) + 1;
+
+    g_free(s->allocs);
+    s->allocs = g_new(double, s->cands->len * ring);
+    for (guint i = 0; i < s->cands->len * ring; i++)
+        s->allocs[i] = NAN;
+    for (guint i = 0; i < s->cands->len; i++)
+        vsSelectorCandidate(s, i)->alloc = s->allocs + i * ring;
 }
 
 static guint
@@ -196,6 +204,7 @@ vsSelectorCreateCandidates(vsSelector *s)
             vsSelectorAddCandidate(s, vsSelectorAddRun(s, &vsModelQuantile, &qopts, TRUE), NAN);
         }
     }
+    vsSelectorAllocRings(s);
     s->chosen = -1;
 }
 
@@ -208,6 +217,7 @@ vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidate
     s->cfg.n_levels = CLAMP(cfg->n_levels, 1, VS_SELECT_MAX_LEVELS);
     s->cfg.n_quantiles = MIN(cfg->n_quantiles, VS_SELECT_MAX_LEVELS);
     s->cfg.n_half_lives = MIN(cfg->n_half_lives, G_N_ELEMENTS(cfg->half_lives_s));
+    s->bounds = g_new(double, MAX(cfg->window_steps, 1));
     s->drivers = g_ptr_array_new();
     if (!candidates)
         candidates = vsModelDrivers();
@@ -220,7 +230,6 @@ vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidate
     s->runs = g_array_new(FALSE, TRUE, sizeof(vsModelRun));
     g_array_set_clear_func(s->runs, (GDestroyNotify)vsModelRunClear);
     s->cands = g_array_new(FALSE, TRUE, sizeof(vsCandidate));
-    g_array_set_clear_func(s->cands, (GDestroyNotify)vsCandidateClear);
     s->next_refit = cfg->min_history_steps;
     s->chosen = -1;
     s->usual = NAN;
@@ -235,6 +244,8 @@ vsSelectorFree(vsSelector *s)
         return;
     g_ptr_array_unref(s->drivers);
     g_array_unref(s->cands);
+    g_free(s->allocs);
+    g_free(s->bounds);
     g_array_unref(s->runs);
     g_free(s->y);
     g_free(s->x);
@@ -268,34 +279,63 @@ vsSelectorHistory(vsSelector *s, double *t, double *y, double *x)
  * sees in time; on smooth ones the floor is only slack, and the cost
  * tells which is which. */
 static double
-vsCandidateAllocation(vsSelector *s, const vsCandidate *c)
+vsCandidateAllocationOf(vsSelector *s, const vsCandidate *c, const double *bounds)
 {
-    vsModelRun *run = vsSelectorRun(s, c);
-    double level = c->level;
     double alloc = c->burst && !isnan(s->latest) ? s->cfg.burst_gain * s->latest : -INFINITY;
 
-    for (guint h = s->cfg.lead_steps + 1; h <= vsSelectorHorizon(s); h++) {
-        double q;
-
-        if (isnan(level) ? !vsForecasterPoint(run->fc, h, &q)
-                         : !vsForecasterQuantile(run->fc, h, level, &q))
-            return NAN;
-        alloc = MAX(alloc, q);
-    }
+    for (guint h = 0; h < s->cfg.window_steps; h++)
+        alloc = MAX(alloc, bounds[h]);
     return MAX(alloc, 0);
 }
 
+/* @c's model's bound at its level for each step of the window, into
+ * @bounds; FALSE when the model cannot forecast. */
+static gboolean
+vsCandidateBounds(vsSelector *s, const vsCandidate *c, double *bounds)
+{
+    vsModelRun *run = vsSelectorRun(s, c);
+
+    for (guint h = s->cfg.lead_steps + 1; h <= vsSelectorHorizon(s); h++) {
+        double *q = &bounds[h - s->cfg.lead_steps - 1];
+
+        if (isnan(c->level) ? !vsForecasterPoint(run->fc, h, q)
+                            : !vsForecasterQuantile(run->fc, h, c->level, q))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static double
+vsCandidateAllocation(vsSelector *s, const vsCandidate *c)
+{
+    return vsCandidateBounds(s, c, s->bounds) ? vsCandidateAllocationOf(s, c, s->bounds) : NAN;
+}
+
+static gboolean
+vsSameLevel(double a, double b)
+{
+    return a == b || (isnan(a) && isnan(b));
+}
+
 /* What the candidates of @run would allocate for the window after step
- * @index, recorded so the steps it lands on can charge them. */
+ * @index, recorded so the steps it lands on can charge them.  A level's
+ * bounds serve both of its candidates, with and without the floor. */
 static void
 vsSelectorRecord(vsSelector *s, guint run, guint64 index)
 {
     guint ring = vsSelectorHorizon(s) + 1;
     const vsModelRun *r = &g_array_index(s->runs, vsModelRun, run);
+    const vsCandidate *prev = NULL;
+    gboolean bounded = FALSE;
 
     for (guint i = r->first_cand; i < r->first_cand + r->n_cands; i++) {
         vsCandidate *c = vsSelectorCandidate(s, i);
-        double a = vsCandidateAllocation(s, c);
+        double a;
+
+        if (!prev || !vsSameLevel(prev->level, c->level))
+            bounded = vsCandidateBounds(s, c, s->bounds);
+        prev = c;
+        a = bounded ? vsCandidateAllocationOf(s, c, s->bounds) : NAN;
 
         for (guint h = s->cfg.lead_steps + 1; h <= vsSelectorHorizon(s); h++)
             c->alloc[(index + h) % ring] = a;
