@@ -519,9 +519,24 @@ vsSelectorRemember(vsSelector *s, double t, double y, const double *x)
     s->seen++;
 }
 
+/* Each forecaster's state is one allocation of a few cache lines
+ * (vsforecaster.c), somewhere else in memory for each: ask for all of
+ * them before the first is needed. */
+static void
+vsSelectorPrefetch(vsSelector *s)
+{
+    for (guint i = 0; i < s->runs->len; i++) {
+        const char *fc = (const char *)g_array_index(s->runs, vsModelRun, i).fc;
+
+        for (guint line = 0; line < 6; line++)
+            __builtin_prefetch(fc + 64 * line);
+    }
+}
+
 void
 vsSelectorObserve(vsSelector *s, double t, double y, const double *x)
 {
+    vsSelectorPrefetch(s);
     if (!isnan(y))
         s->latest = y;
     for (guint i = 0; i < s->runs->len; i++) {
