@@ -22,6 +22,7 @@
 struct _vsVpaHistogram {
     double first;           /* size of the first bucket */
     double ratio;           /* 1 + growth */
+    double log_ratio;       /* log(ratio), not taken again for every value */
     guint n;                /* buckets */
     double *weight;
     double total;
@@ -40,6 +41,7 @@ vsVpaHistogramNew(double first_bucket, double max_value, double half_life_s)
 
     h->first = first_bucket;
     h->ratio = 1.0 + VS_VPA_BUCKET_GROWTH;
+    h->log_ratio = log(h->ratio);
     h->n = (guint)ceil(log(max_value * (h->ratio - 1) / first_bucket + 1) /
                        log(h->ratio)) + 1;
     h->weight = g_new0(double, h->n);
@@ -80,7 +82,7 @@ vsVpaHistogramFindBucket(const vsVpaHistogram *h, double value)
     if (value < h->first)
         return 0;
     /* the inverse of the bucket start, truncated as Go's int() does */
-    b = log(value * (h->ratio - 1) / h->first + 1) / log(h->ratio);
+    b = log(value * (h->ratio - 1) / h->first + 1) / h->log_ratio;
     return b >= h->n - 1 ? h->n - 1 : (guint)b;
 }
 
