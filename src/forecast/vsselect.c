@@ -40,10 +40,14 @@ typedef struct {
 struct _vsSelector {
     vsSelectorConfig cfg;
     GPtrArray *drivers;
-    GArray *runs;           /* vsModelRun */
-    GArray *cands;          /* vsCandidate */
-    double *allocs;         /* every candidate's ring, in one block: a step
-                             * walks them all */
+    /* runs, candidates, their rings and the scratch follow the selector
+     * in its allocation (their numbers are the config's): a step walks
+     * them all, from the selector, with no pointer to chase in between */
+    vsModelRun *runs;
+    guint n_runs;           /* 0 until the first fit */
+    vsCandidate *cands;
+    guint n_cands;
+    double *allocs;         /* every candidate's ring */
     double *bounds;         /* scratch: a candidate's bound over the window */
     guint period;
     guint refits;
@@ -115,19 +119,22 @@ vsSelectorHorizon(const vsSelector *s)
 static vsModelRun *
 vsSelectorRun(vsSelector *s, const vsCandidate *c)
 {
-    return &g_array_index(s->runs, vsModelRun, c->run);
+    return &s->runs[c->run];
 }
 
 static vsCandidate *
 vsSelectorCandidate(vsSelector *s, guint i)
 {
-    return &g_array_index(s->cands, vsCandidate, i);
+    return &s->cands[i];
 }
 
 static void
-vsModelRunClear(vsModelRun *r)
+vsSelectorClearRuns(vsSelector *s)
 {
-    vsForecasterFree(r->fc);
+    for (guint i = 0; i < s->n_runs; i++)
+        vsForecasterFree(s->runs[i].fc);
+    s->n_runs = 0;
+    s->n_cands = 0;
 }
 
 /* @run at @level, and with the burst floor too when there is one.  Its
@@ -135,14 +142,12 @@ vsModelRunClear(vsModelRun *r)
 static void
 vsSelectorAddCandidate(vsSelector *s, guint run, double level)
 {
-    vsModelRun *r = &g_array_index(s->runs, vsModelRun, run);
+    vsModelRun *r = &s->runs[run];
 
     for (int burst = 0; burst <= (s->cfg.burst_gain > 0); burst++) {
-        vsCandidate c = { .run = run, .level = level, .burst = burst };
-
         if (r->n_cands++ == 0)
-            r->first_cand = s->cands->len;
-        g_array_append_val(s->cands, c);
+            r->first_cand = s->n_cands;
+        s->cands[s->n_cands++] = (vsCandidate) { .run = run, .level = level, .burst = burst };
     }
 }
 
@@ -152,12 +157,10 @@ vsSelectorAllocRings(vsSelector *s)
 {
     guint ring = vsSelectorHorizon(s) + 1;
 
-    g_free(s->allocs);
-    s->allocs = g_new(double, s->cands->len * ring);
-    for (guint i = 0; i < s->cands->len * ring; i++)
+    for (guint i = 0; i < s->n_cands * ring; i++)
         s->allocs[i] = NAN;
-    for (guint i = 0; i < s->cands->len; i++)
-        vsSelectorCandidate(s, i)->alloc = s->allocs + i * ring;
+    for (guint i = 0; i < s->n_cands; i++)
+        s->cands[i].alloc = s->allocs + i * ring;
 }
 
 static guint
@@ -171,8 +174,8 @@ vsSelectorAddRun(vsSelector *s, const vsModelDriver *drv, const vsModelOptions *
         .level_only = level_only,
     };
 
-    g_array_append_val(s->runs, run);
-    return s->runs->len - 1;
+    s->runs[s->n_runs] = run;
+    return s->n_runs++;
 }
 
 /* Every forecaster at every level (and VPA's target as it is), and every
@@ -184,8 +187,7 @@ vsSelectorCreateCandidates(vsSelector *s)
 
     /* detected once here, not again by every model at every fit */
     opts.period = MAX(s->period, 1);
-    g_array_set_size(s->cands, 0);
-    g_array_set_size(s->runs, 0);
+    vsSelectorClearRuns(s);
     for (guint i = 0; i < s->drivers->len; i++) {
         const vsModelDriver *drv = g_ptr_array_index(s->drivers, i);
         guint run = vsSelectorAddRun(s, drv, &opts, FALSE);
@@ -208,28 +210,49 @@ vsSelectorCreateCandidates(vsSelector *s)
     s->chosen = -1;
 }
 
-vsSelector *
-vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidates)
+/* The drivers @candidates names that the selector runs. */
+static GPtrArray *
+vsSelectorDrivers(const vsSelectorConfig *cfg, const vsModelDriver *const *candidates)
 {
-    vsSelector *s = g_new0(vsSelector, 1);
+    GPtrArray *drivers = g_ptr_array_new();
 
-    s->cfg = *cfg;
-    s->cfg.n_levels = CLAMP(cfg->n_levels, 1, VS_SELECT_MAX_LEVELS);
-    s->cfg.n_quantiles = MIN(cfg->n_quantiles, VS_SELECT_MAX_LEVELS);
-    s->cfg.n_half_lives = MIN(cfg->n_half_lives, G_N_ELEMENTS(cfg->half_lives_s));
-    s->bounds = g_new(double, MAX(cfg->window_steps, 1));
-    s->drivers = g_ptr_array_new();
     if (!candidates)
         candidates = vsModelDrivers();
     /* regression only where samples carry inputs (seed 003) */
     for (guint i = 0; candidates[i]; i++) {
         if ((candidates[i] != &vsModelRegression || cfg->model.n_inputs > 0) &&
             candidates[i] != &vsModelQuantile)
-            g_ptr_array_add(s->drivers, (gpointer)candidates[i]);
+            g_ptr_array_add(drivers, (gpointer)candidates[i]);
     }
-    s->runs = g_array_new(FALSE, TRUE, sizeof(vsModelRun));
-    g_array_set_clear_func(s->runs, (GDestroyNotify)vsModelRunClear);
-    s->cands = g_array_new(FALSE, TRUE, sizeof(vsCandidate));
+    return drivers;
+}
+
+vsSelector *
+vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidates)
+{
+    g_autoptr(GPtrArray) drivers = vsSelectorDrivers(cfg, candidates);
+    vsSelectorConfig c = *cfg;
+    guint n_runs, n_cands, ring;
+    vsSelector *s;
+
+    c.n_levels = CLAMP(cfg->n_levels, 1, VS_SELECT_MAX_LEVELS);
+    c.n_quantiles = MIN(cfg->n_quantiles, VS_SELECT_MAX_LEVELS);
+    c.n_half_lives = MIN(cfg->n_half_lives, G_N_ELEMENTS(cfg->half_lives_s));
+    /* as vsSelectorCreateCandidates adds them */
+    n_runs = drivers->len + c.n_quantiles * c.n_half_lives;
+    n_cands = drivers->len * c.n_levels + c.n_quantiles * c.n_half_lives;
+    for (guint i = 0; i < drivers->len; i++)
+        n_cands += g_ptr_array_index(drivers, i) == &vsModelVpa;
+    n_cands *= 1 + (c.burst_gain > 0);
+    ring = c.lead_steps + c.window_steps + 1;
+    s = g_malloc0(sizeof(*s) + n_runs * sizeof(vsModelRun) + n_cands * sizeof(vsCandidate) +
+                  (n_cands * ring + MAX(c.window_steps, 1)) * sizeof(double));
+    s->cfg = c;
+    s->drivers = g_steal_pointer(&drivers);
+    s->runs = (vsModelRun *)(s + 1);
+    s->cands = (vsCandidate *)(s->runs + n_runs);
+    s->allocs = (double *)(s->cands + n_cands);
+    s->bounds = s->allocs + n_cands * ring;
     s->next_refit = cfg->min_history_steps;
     s->chosen = -1;
     s->usual = NAN;
@@ -242,11 +265,8 @@ vsSelectorFree(vsSelector *s)
 {
     if (!s)
         return;
+    vsSelectorClearRuns(s);
     g_ptr_array_unref(s->drivers);
-    g_array_unref(s->cands);
-    g_free(s->allocs);
-    g_free(s->bounds);
-    g_array_unref(s->runs);
     g_free(s->y);
     g_free(s->x);
     g_free(s);
@@ -324,7 +344,7 @@ static void
 vsSelectorRecord(vsSelector *s, guint run, guint64 index)
 {
     guint ring = vsSelectorHorizon(s) + 1;
-    const vsModelRun *r = &g_array_index(s->runs, vsModelRun, run);
+    const vsModelRun *r = &s->runs[run];
     const vsCandidate *prev = NULL;
     gboolean bounded = FALSE;
 
@@ -349,7 +369,7 @@ vsSelectorCharge(vsSelector *s, guint run, guint64 index, double y)
 {
     guint ring = vsSelectorHorizon(s) + 1;
     double unit = s->usual > 0 ? s->usual : 1;
-    const vsModelRun *r = &g_array_index(s->runs, vsModelRun, run);
+    const vsModelRun *r = &s->runs[run];
 
     for (guint i = r->first_cand; i < r->first_cand + r->n_cands; i++) {
         vsCandidate *c = vsSelectorCandidate(s, i);
@@ -371,7 +391,7 @@ vsSelectorChoose(vsSelector *s)
 {
     int best = -1;
 
-    for (guint i = 0; i < s->cands->len; i++) {
+    for (guint i = 0; i < s->n_cands; i++) {
         vsCandidate *c = vsSelectorCandidate(s, i);
 
         if (vsSelectorRun(s, c)->fitted &&
@@ -406,7 +426,7 @@ static void
 vsSelectorStep(vsSelector *s, guint run, guint64 index, double t, double y, const double *x)
 {
     vsSelectorCharge(s, run, index, y);
-    vsForecasterObserve(g_array_index(s->runs, vsModelRun, run).fc, t, y, x);
+    vsForecasterObserve(s->runs[run].fc, t, y, x);
     vsSelectorRecord(s, run, index);
 }
 
@@ -428,8 +448,8 @@ vsSelectorWarmFit(vsSelector *s, const double *t, const double *y, const double 
     guint k = s->cfg.model.n_inputs;
     guint64 base = s->seen - n;     /* step index of y[0] */
 
-    for (guint i = 0; i < s->runs->len; i++) {
-        vsModelRun *run = &g_array_index(s->runs, vsModelRun, i);
+    for (guint i = 0; i < s->n_runs; i++) {
+        vsModelRun *run = &s->runs[i];
 
         if (!(run->fitted = vsForecasterFit(run->fc, &head, NULL)))
             continue;
@@ -465,15 +485,15 @@ vsSelectorRefit(vsSelector *s)
         period = vsPeriodDetect(y, n, 2, MIN(n / 2, 7 * 288), NULL);
     s->refits++;
 
-    if (period != s->period || s->runs->len == 0) {
+    if (period != s->period || s->n_runs == 0) {
         s->period = period;
         vsSelectorCreateCandidates(s);
         vsSelectorWarmFit(s, t, y, x, n);
     } else {
         vsSeries all = { .t = t, .y = y, .x = x, .n = n };
 
-        for (guint i = 0; i < s->runs->len; i++) {
-            vsModelRun *run = &g_array_index(s->runs, vsModelRun, i);
+        for (guint i = 0; i < s->n_runs; i++) {
+            vsModelRun *run = &s->runs[i];
 
             run->fitted = vsForecasterFit(run->fc, &all, NULL) || run->fitted;
             vsSelectorRecord(s, i, s->seen - 1);
@@ -525,8 +545,8 @@ vsSelectorRemember(vsSelector *s, double t, double y, const double *x)
 static void
 vsSelectorPrefetch(vsSelector *s)
 {
-    for (guint i = 0; i < s->runs->len; i++) {
-        const char *fc = (const char *)g_array_index(s->runs, vsModelRun, i).fc;
+    for (guint i = 0; i < s->n_runs; i++) {
+        const char *fc = (const char *)s->runs[i].fc;
 
         for (guint line = 0; line < 6; line++)
             __builtin_prefetch(fc + 64 * line);
@@ -539,8 +559,8 @@ vsSelectorObserve(vsSelector *s, double t, double y, const double *x)
     vsSelectorPrefetch(s);
     if (!isnan(y))
         s->latest = y;
-    for (guint i = 0; i < s->runs->len; i++) {
-        if (g_array_index(s->runs, vsModelRun, i).fitted)
+    for (guint i = 0; i < s->n_runs; i++) {
+        if (s->runs[i].fitted)
             vsSelectorStep(s, i, s->seen, t, y, x);
     }
     vsSelectorLearn(s, y);
@@ -576,8 +596,8 @@ vsSelectorBestForecaster(vsSelector *s)
     vsModelRun *best = NULL;
     double best_mae = INFINITY;
 
-    for (guint i = 0; i < s->runs->len; i++) {
-        vsModelRun *run = &g_array_index(s->runs, vsModelRun, i);
+    for (guint i = 0; i < s->n_runs; i++) {
+        vsModelRun *run = &s->runs[i];
         double mae = vsForecasterMae(run->fc, s->cfg.lead_steps + 1);
 
         if (run->fitted && !run->level_only && mae < best_mae) {
