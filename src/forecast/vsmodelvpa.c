@@ -34,17 +34,20 @@ struct _vsVpaHistogram {
     double ref;             /* t_ref, a multiple of half_life */
 };
 
+/* The weights follow the histogram in its allocation: an update reads
+ * both, and a forecaster's step updates several histograms. */
 vsVpaHistogram *
 vsVpaHistogramNew(double first_bucket, double max_value, double half_life_s)
 {
-    vsVpaHistogram *h = g_new0(vsVpaHistogram, 1);
+    double ratio = 1.0 + VS_VPA_BUCKET_GROWTH;
+    guint n = (guint)ceil(log(max_value * (ratio - 1) / first_bucket + 1) / log(ratio)) + 1;
+    vsVpaHistogram *h = g_malloc0(sizeof(*h) + n * sizeof(double));
 
     h->first = first_bucket;
-    h->ratio = 1.0 + VS_VPA_BUCKET_GROWTH;
+    h->ratio = ratio;
     h->log_ratio = log(h->ratio);
-    h->n = (guint)ceil(log(max_value * (h->ratio - 1) / first_bucket + 1) /
-                       log(h->ratio)) + 1;
-    h->weight = g_new0(double, h->n);
+    h->n = n;
+    h->weight = (double *)(h + 1);
     h->min = h->n - 1;
     h->max = 0;
     h->half_life = half_life_s;
@@ -54,9 +57,6 @@ vsVpaHistogramNew(double first_bucket, double max_value, double half_life_s)
 void
 vsVpaHistogramFree(vsVpaHistogram *h)
 {
-    if (!h)
-        return;
-    g_free(h->weight);
     g_free(h);
 }
 
