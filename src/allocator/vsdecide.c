@@ -723,6 +723,7 @@ vsDecideExplain(const vsDecideView *v, double confidence, const char *weakest,
     g_autoptr(GString) why = NULL;
     vsDecideState again = *before;
     vsDecideResult same;
+    char amount[VS_DECIDE_AMOUNT_LEN];
 
     if (vsDecideQuiet(res)) {
         ret->reason = vsDecideSummary(v, res->action, res->target, res->reactive ?
@@ -730,10 +731,16 @@ vsDecideExplain(const vsDecideView *v, double confidence, const char *weakest,
                                       "the forecast needs what it has");
         return;
     }
-    /* the rules are deterministic: the second pass concludes the same */
+    /* the rules are deterministic: the second pass concludes the same,
+     * so the summary's head is written first, and the words follow it in
+     * place */
     why = g_string_sized_new(256);
+    g_string_append(why, vsDecisionVerb(res->action));
+    g_string_append_c(why, ' ');
+    g_string_append(why, vsDecideAmountText(v->kind, res->target, amount));
+    g_string_append(why, ": ");
     vsDecideRun(v, confidence, weakest, &again, &same, why);
-    ret->reason = vsDecideSummary(v, same.action, same.target, why->str);
+    ret->reason = g_string_free(g_steal_pointer(&why), FALSE);
 }
 
 void
