@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vsforecaster.h"
+#include "vsselect.h"
 
 /* The errors at one horizon: a FIFO of the last @cap, and the same values
  * in order, cut into blocks that each keep some room, so that an update
@@ -339,9 +340,11 @@ vsPrefetch(const void *p, gsize bytes)
  * one goes into and the top blocks (where an allocation's quantiles lie):
  * far apart, and with 10,000 domains none of them still in cache.  Asked
  * for at once, their misses overlap instead of coming one by one. */
-static void
-vsForecasterPrefetch(vsForecaster *f, guint slot, double y)
+void
+vsForecasterPrefetch(vsForecaster *f, double y)
 {
+    guint slot = vsForecasterSlot(f, 0);
+
     __builtin_prefetch(f->model);
     for (guint h = f->first; h <= f->horizon; h++) {
         vsErrorWindow *w = &f->errors[h - 1];
@@ -367,7 +370,6 @@ vsForecasterObserve(vsForecaster *f, double t, double y, const double *x)
 {
     guint slot = vsForecasterSlot(f, 0);
 
-    vsForecasterPrefetch(f, slot, y);
     for (guint h = 1; h <= f->horizon; h++) {
         double fc = f->pending[slot + h - 1];
 

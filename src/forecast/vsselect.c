@@ -540,10 +540,11 @@ vsSelectorRemember(vsSelector *s, double t, double y, const double *x)
 }
 
 /* Each forecaster's state is one allocation of a few cache lines
- * (vsforecaster.c), somewhere else in memory for each: ask for all of
- * them before the first is needed. */
+ * (vsforecaster.c), somewhere else in memory for each, and it points to
+ * what the step reads next: ask for all of the former, then for all of
+ * the latter, before the first run steps. */
 static void
-vsSelectorPrefetch(vsSelector *s)
+vsSelectorPrefetch(vsSelector *s, double y)
 {
     for (guint i = 0; i < s->n_runs; i++) {
         const char *fc = (const char *)s->runs[i].fc;
@@ -551,12 +552,16 @@ vsSelectorPrefetch(vsSelector *s)
         for (guint line = 0; line < 6; line++)
             __builtin_prefetch(fc + 64 * line);
     }
+    for (guint i = 0; i < s->n_runs; i++) {
+        if (s->runs[i].fitted)
+            vsForecasterPrefetch(s->runs[i].fc, y);
+    }
 }
 
 void
 vsSelectorObserve(vsSelector *s, double t, double y, const double *x)
 {
-    vsSelectorPrefetch(s);
+    vsSelectorPrefetch(s, y);
     if (!isnan(y))
         s->latest = y;
     for (guint i = 0; i < s->n_runs; i++) {
