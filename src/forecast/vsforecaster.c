@@ -328,20 +328,22 @@ vsForecasterFit(vsForecaster *f, const vsSeries *series, GError **error)
     return TRUE;
 }
 
-/* Ask for the @bytes at @p, a line at a time. */
+/* Ask for the cache lines holding the @bytes at @p. */
 static void
 vsPrefetch(const void *p, gsize bytes)
 {
-    for (gsize i = 0; i < bytes; i += 64)
-        __builtin_prefetch((const char *)p + i);
+    guintptr line = (guintptr)p & ~(guintptr)63;
+
+    for (; bytes && line < (guintptr)p + bytes; line += 64)
+        __builtin_prefetch((const void *)line);
 }
 
 /* A step reads the model, each window's oldest error, the block the new
- * one goes into and the top blocks (where an allocation's quantiles lie):
- * far apart, and with 10,000 domains none of them still in cache.  Asked
- * for at once, their misses overlap instead of coming one by one. */
+ * one goes into and the largest errors (where the quantiles from @q up
+ * lie): far apart, and with 10,000 domains none of them still in cache.
+ * Asked for at once, their misses overlap instead of coming one by one. */
 void
-vsForecasterPrefetch(vsForecaster *f, double y)
+vsForecasterPrefetch(vsForecaster *f, double y, double q)
 {
     guint slot = vsForecasterSlot(f, 0);
 
@@ -349,18 +351,18 @@ vsForecasterPrefetch(vsForecaster *f, double y)
     for (guint h = f->first; h <= f->horizon; h++) {
         vsErrorWindow *w = &f->errors[h - 1];
         double fc = f->pending[slot + h - 1];
-        guint top = w->n_blocks;
+        guint high = w->len ? w->len - (guint)(CLAMP(q, 0, 1) * (w->len - 1)) : 0;
 
         if (w->len == w->cap)
             __builtin_prefetch(&w->fifo[w->head]);
         if (!isnan(y) && !isnan(fc))
             vsPrefetch(w->blocks + vsErrorWindowFind(w, (float)(y - fc)) * w->block,
                        w->block * sizeof(float));
-        for (guint n = 0; n < 2 && top > 0;) {
-            if (w->count[--top]) {
-                vsPrefetch(w->blocks + top * w->block, w->count[top] * sizeof(float));
-                n++;
-            }
+        for (guint b = w->n_blocks; high > 0 && b-- > 0;) {
+            guint take = MIN(high, w->count[b]);
+
+            vsPrefetch(w->blocks + b * w->block + w->count[b] - take, take * sizeof(float));
+            high -= take;
         }
     }
 }

@@ -49,6 +49,7 @@ struct _vsSelector {
     guint n_cands;
     double *allocs;         /* every candidate's ring */
     double *bounds;         /* scratch: a candidate's bound over the window */
+    double low_level;       /* the lowest of the levels */
     guint period;
     guint refits;
     int chosen;             /* index into cands, -1: none */
@@ -253,6 +254,11 @@ vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidate
     s->cands = (vsCandidate *)(s->runs + n_runs);
     s->allocs = (double *)(s->cands + n_cands);
     s->bounds = s->allocs + n_cands * ring;
+    s->low_level = 1;
+    for (guint l = 0; l < c.n_levels; l++) {
+        if (c.levels[l] >= 0 && c.levels[l] < s->low_level)
+            s->low_level = c.levels[l];
+    }
     s->next_refit = cfg->min_history_steps;
     s->chosen = -1;
     s->usual = NAN;
@@ -546,6 +552,11 @@ vsSelectorRemember(vsSelector *s, double t, double y, const double *x)
 static void
 vsSelectorPrefetch(vsSelector *s, double y)
 {
+    gsize next = s->seen % s->cfg.history_steps;
+
+    /* where the history takes @y */
+    if (next < s->cap)
+        __builtin_prefetch(&s->y[next]);
     for (guint i = 0; i < s->n_runs; i++) {
         const char *fc = (const char *)s->runs[i].fc;
 
@@ -554,7 +565,7 @@ vsSelectorPrefetch(vsSelector *s, double y)
     }
     for (guint i = 0; i < s->n_runs; i++) {
         if (s->runs[i].fitted)
-            vsForecasterPrefetch(s->runs[i].fc, y);
+            vsForecasterPrefetch(s->runs[i].fc, y, s->low_level);
     }
 }
 
