@@ -22,6 +22,9 @@ struct _vsLedger {
     double allocated[VS_LEDGER_RESOURCES];
     double reserved[VS_LEDGER_RESOURCES];
     GHashTable *entries;        /* uuid -> vsLedgerEntry */
+    /* no reservation expires before this: a serve need not walk every
+     * domain's entry to find none expired */
+    gint64 next_expiry_us;
 };
 
 vsLedger *
@@ -32,6 +35,7 @@ vsLedgerNew(double cpus, double memory_kib, double cpu_overcommit, double memory
     l->limit[VS_RESOURCE_CPU] = cpus * cpu_overcommit;
     l->limit[VS_RESOURCE_MEMORY] = memory_kib * memory_overcommit;
     l->entries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    l->next_expiry_us = G_MAXINT64;
     return l;
 }
 
@@ -140,6 +144,8 @@ vsLedgerReserve(vsLedger *l, const char *uuid, vsResourceKind resource, double a
     e->reserved[resource] = amount;
     e->expires_us[resource] = expires_us;
     l->reserved[resource] += amount;
+    if (amount > 0)
+        l->next_expiry_us = MIN(l->next_expiry_us, expires_us);
     return TRUE;
 }
 
@@ -173,6 +179,9 @@ vsLedgerExpire(vsLedger *l, gint64 now_us)
     gpointer value;
     guint expired = 0;
 
+    if (now_us < l->next_expiry_us)
+        return 0;
+    l->next_expiry_us = G_MAXINT64;
     g_hash_table_iter_init(&iter, l->entries);
     while (g_hash_table_iter_next(&iter, NULL, &value)) {
         vsLedgerEntry *e = value;
@@ -181,6 +190,8 @@ vsLedgerExpire(vsLedger *l, gint64 now_us)
             if (e->reserved[r] > 0 && e->expires_us[r] <= now_us) {
                 vsLedgerUnreserve(l, e, r);
                 expired++;
+            } else if (e->reserved[r] > 0) {
+                l->next_expiry_us = MIN(l->next_expiry_us, e->expires_us[r]);
             }
         }
     }
@@ -306,12 +317,13 @@ vsLedgerLimitDecision(vsDecision *d, const vsLedgerGrant *g)
     if (g->granted <= 0)
         d->action = VS_ACTION_QUEUED;
     target = vsDecisionFormatAmount(g->resource, d->target);
-    reason = g_strdup_printf("%s %s, bound by host-capacity: the host granted %s of the rise, "
-                             "%s queued%s%s. Asked: %s", vsDecisionVerb(d->action), target,
-                             granted, queued,
-                             g->suggested_host ? ", migration suggested to " : "",
-                             g->suggested_host ? g->suggested_host : "",
-                             d->reason ? d->reason : "");
+    /* concatenated, not printed: a busy host queues thousands a cycle */
+    reason = g_strconcat(vsDecisionVerb(d->action), " ", target,
+                         ", bound by host-capacity: the host granted ", granted,
+                         " of the rise, ", queued, " queued",
+                         g->suggested_host ? ", migration suggested to " : "",
+                         g->suggested_host ? g->suggested_host : "",
+                         ". Asked: ", d->reason ? d->reason : "", NULL);
     g_free(d->reason);
     d->reason = g_steal_pointer(&reason);
     g_free(d->clause);

@@ -66,33 +66,115 @@ vsModelArDestroy(gpointer model)
     g_free(model);
 }
 
-/* Accumulate the rows t >= @first whose target and @p lags are observed. */
+/* Two lags' columns, as SSE2 holds them (GCC/Clang vector extension). */
+typedef double vsArPair __attribute__((vector_size(2 * sizeof(double))));
+
+static inline vsArPair
+vsArLoadPair(const double *at)
+{
+    vsArPair v;
+
+    memcpy(&v, at, sizeof(v));
+    return v;
+}
+
+/* One column of the normal equations over @rows: the sums of row[i] x
+ * row[j] for the @pairs x 2 lags j from @j0 on (row[0] = 1, row[k] =
+ * z[t - k]) into @xtx[j], and of row[i] x z[t] into @ret_xty.  Row by row
+ * in order, as the equations were once summed whole, so every sum is
+ * bit for bit the same; but each in a register, and two lags a vector.
+ * The last pair may take one lag past p, which is read (z[-1] exists)
+ * and dropped.  @pairs is a constant where this is inlined: its unused
+ * accumulators vanish. */
+static inline __attribute__((always_inline)) void
+vsArColumn(const double *z, const guint *rows, gsize n_rows, guint i, guint j0, guint pairs,
+           guint p, double *xtx, double *ret_xty)
+{
+    vsArPair a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, a4 = { 0 }, a5 = { 0 };
+    double xty = 0.0, sums[2 * VS_AR_DIM];
+
+    G_STATIC_ASSERT(VS_AR_MAX_ORDER <= 12);
+    for (gsize k = 0; k < n_rows; k++) {
+        gsize t = rows[k];
+        double r = i ? z[t - i] : 1.0;
+        vsArPair rr = { r, r };
+        /* (z[t - j0 - 1], z[t - j0]): lanes swapped against the columns */
+        const double *lags = z + t - j0 - 1;
+
+        xty += r * z[t];
+        a0 += rr * vsArLoadPair(lags);
+        if (pairs > 1)
+            a1 += rr * vsArLoadPair(lags - 2);
+        if (pairs > 2)
+            a2 += rr * vsArLoadPair(lags - 4);
+        if (pairs > 3)
+            a3 += rr * vsArLoadPair(lags - 6);
+        if (pairs > 4)
+            a4 += rr * vsArLoadPair(lags - 8);
+        if (pairs > 5)
+            a5 += rr * vsArLoadPair(lags - 10);
+    }
+    memcpy(sums, &a0, sizeof(a0));
+    memcpy(sums + 2, &a1, sizeof(a1));
+    memcpy(sums + 4, &a2, sizeof(a2));
+    memcpy(sums + 6, &a3, sizeof(a3));
+    memcpy(sums + 8, &a4, sizeof(a4));
+    memcpy(sums + 10, &a5, sizeof(a5));
+    for (guint k = 0; k < pairs; k++) {
+        xtx[j0 + 2 * k] = sums[2 * k + 1];
+        if (j0 + 2 * k + 1 <= p)
+            xtx[j0 + 2 * k + 1] = sums[2 * k];
+    }
+    *ret_xty = xty;
+}
+
+/* Accumulate the rows t >= @first (>= @p) whose target and @p lags are
+ * observed.  @z[-1] must be readable. */
 static void
 vsArAccumulate(const double *z, gsize n, guint p, gsize first, vsArNormal *ne)
 {
-    double row[VS_AR_DIM];
-    guint d = p + 1, i, j;
-    gsize t;
+    g_autofree guint *rows = g_new(guint, n);
+    gsize n_rows = 0, run = 0;
+    guint d = p + 1;
 
     memset(ne, 0, sizeof(*ne));
     ne->dim = d;
-    row[0] = 1.0;
-    for (t = first; t < n; t++) {
-        gboolean ok = isfinite(z[t]);
-
-        for (i = 1; i <= p && ok; i++) {
-            row[i] = z[t - i];
-            ok = isfinite(row[i]);
-        }
-        if (!ok)
+    for (gsize t = first - p; t < n; t++) {
+        /* z[t] and the p before it observed: a run of p + 1 */
+        run = isfinite(z[t]) ? run + 1 : 0;
+        if (t < first || run <= p)
             continue;
-        for (i = 0; i < d; i++) {
-            for (j = i; j < d; j++)
-                ne->xtx[i * d + j] += row[i] * row[j];
-            ne->xty[i] += row[i] * z[t];
-        }
+        rows[n_rows++] = t;
         ne->yty += z[t] * z[t];
-        ne->rows++;
+    }
+    ne->rows = n_rows;
+    /* 1 x 1 summed once a row: exact */
+    ne->xtx[0] = n_rows;
+    for (guint i = 0; i < d; i++) {
+        guint j0 = MAX(i, 1), pairs = (p - j0 + 2) / 2;
+        double *xtx = ne->xtx + i * d;
+
+        /* pairs >= 1: j0 <= p */
+        switch (pairs) {
+        case 1:
+            vsArColumn(z, rows, n_rows, i, j0, 1, p, xtx, &ne->xty[i]);
+            break;
+        case 2:
+            vsArColumn(z, rows, n_rows, i, j0, 2, p, xtx, &ne->xty[i]);
+            break;
+        case 3:
+            vsArColumn(z, rows, n_rows, i, j0, 3, p, xtx, &ne->xty[i]);
+            break;
+        case 4:
+            vsArColumn(z, rows, n_rows, i, j0, 4, p, xtx, &ne->xty[i]);
+            break;
+        case 5:
+            vsArColumn(z, rows, n_rows, i, j0, 5, p, xtx, &ne->xty[i]);
+            break;
+        default:
+            vsArColumn(z, rows, n_rows, i, j0, 6, p, xtx, &ne->xty[i]);
+            break;
+        }
     }
 }
 
@@ -200,7 +282,8 @@ vsModelArFit(gpointer model, const vsSeries *series, GError **error)
     vsArModel *ar = model;
     gsize n = series->n, count, t;
     guint pmax = (guint)MIN(VS_AR_MAX_ORDER, n / VS_AR_OBS_PER_LAG);
-    g_autofree double *z = NULL;
+    g_autofree double *buf = NULL;
+    double *z;
     vsArNormal ne;
     double b[VS_AR_DIM];
     guint i;
@@ -212,7 +295,9 @@ vsModelArFit(gpointer model, const vsSeries *series, GError **error)
                     "ar needs at least %u observations, got %zu", VS_AR_OBS_PER_LAG, count);
         return FALSE;
     }
-    z = g_new(double, n);
+    /* z[-1] for vsArAccumulate */
+    buf = g_new0(double, n + 1);
+    z = buf + 1;
     for (t = 0; t < n; t++)
         z[t] = series->y[t] - ar->mean;
 

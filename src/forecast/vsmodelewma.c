@@ -10,6 +10,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <string.h>
 
 #include "util/vserror.h"
 #include "vsmodel.h"
@@ -66,56 +67,142 @@ vsModelEwmaUpdate(gpointer model, double t, double y, const double *x)
     m->level += m->alpha * (y - m->level);
 }
 
-/* Sum of squared one-step-ahead errors of @alpha on @y. */
-static double
-vsModelEwmaSse(const double *y, gsize n, double alpha)
-{
-    gboolean seen = FALSE;
-    double level = 0, sse = 0;
-    gsize i;
+/* Alphas scored side by side in one pass over the series: the recursion
+ * is bound by its latency, so independent ones come almost free.  Each
+ * lane does exactly what a pass of its own would.  Four pairs, as SSE2
+ * has them (GCC/Clang vector extension), each named, so that they stay
+ * in registers. */
+#define VS_MODEL_EWMA_LANES 8
 
-    for (i = 0; i < n; i++) {
-        double e;
+typedef double vsEwmaPair __attribute__((vector_size(2 * sizeof(double))));
+
+/* Sums of squared one-step-ahead errors on @y of the @n_alpha (at most
+ * VS_MODEL_EWMA_LANES) alphas in @alpha, into @ret_sse. */
+static void
+vsModelEwmaSse(const double *y, gsize n, const double *alpha, guint n_alpha, double *ret_sse)
+{
+    double lanes[VS_MODEL_EWMA_LANES] = { 0 };
+    vsEwmaPair a0, a1, a2, a3, l0, l1, l2, l3;
+    vsEwmaPair s0 = { 0 }, s1 = { 0 }, s2 = { 0 }, s3 = { 0 };
+    gsize i = 0;
+
+    memcpy(lanes, alpha, n_alpha * sizeof(double));
+    a0 = (vsEwmaPair){ lanes[0], lanes[1] };
+    a1 = (vsEwmaPair){ lanes[2], lanes[3] };
+    a2 = (vsEwmaPair){ lanes[4], lanes[5] };
+    a3 = (vsEwmaPair){ lanes[6], lanes[7] };
+    /* the first observation is the initial level */
+    while (i < n && !isfinite(y[i]))
+        i++;
+    l0 = l1 = l2 = l3 = (vsEwmaPair){ i < n ? y[i] : 0, i < n ? y[i] : 0 };
+    for (i++; i < n; i++) {
+        vsEwmaPair v = { y[i], y[i] }, e0, e1, e2, e3;
 
         if (!isfinite(y[i]))
             continue;
-        if (!seen) {
-            level = y[i];
-            seen = TRUE;
-            continue;
-        }
-        e = y[i] - level;
-        sse += e * e;
-        level += alpha * e;
+        e0 = v - l0;
+        e1 = v - l1;
+        e2 = v - l2;
+        e3 = v - l3;
+        s0 += e0 * e0;
+        s1 += e1 * e1;
+        s2 += e2 * e2;
+        s3 += e3 * e3;
+        l0 += a0 * e0;
+        l1 += a1 * e1;
+        l2 += a2 * e2;
+        l3 += a3 * e3;
     }
-    return sse;
+    memcpy(lanes, &s0, sizeof(s0));
+    memcpy(lanes + 2, &s1, sizeof(s1));
+    memcpy(lanes + 4, &s2, sizeof(s2));
+    memcpy(lanes + 6, &s3, sizeof(s3));
+    memcpy(ret_sse, lanes, n_alpha * sizeof(double));
 }
 
-/* Golden-section search for the minimum of the SSE on [@lo, @hi]. */
+/* A golden-section bracket: lo < a < b < hi, with the SSEs at a and b. */
+typedef struct {
+    double lo, hi, a, b, fa, fb;
+} vsEwmaBracket;
+
+/* Narrow @k towards a (@left) or b; returns the new inner point, whose
+ * SSE is then due in fa (@left) or fb. */
 static double
-vsModelEwmaGolden(const double *y, gsize n, double lo, double hi)
+vsModelEwmaNarrow(vsEwmaBracket *k, gboolean left)
 {
     const double g = (sqrt(5.0) - 1) / 2;
-    double a = hi - g * (hi - lo), b = lo + g * (hi - lo);
-    double fa = vsModelEwmaSse(y, n, a), fb = vsModelEwmaSse(y, n, b);
-    guint i;
 
-    for (i = 0; i < VS_MODEL_EWMA_GOLDEN_STEPS; i++) {
-        if (fa <= fb) {
-            hi = b;
-            b = a;
-            fb = fa;
-            a = hi - g * (hi - lo);
-            fa = vsModelEwmaSse(y, n, a);
-        } else {
-            lo = a;
-            a = b;
-            fa = fb;
-            b = lo + g * (hi - lo);
-            fb = vsModelEwmaSse(y, n, b);
-        }
+    if (left) {
+        k->hi = k->b;
+        k->b = k->a;
+        k->fb = k->fa;
+        k->a = k->hi - g * (k->hi - k->lo);
+        return k->a;
     }
-    return fa <= fb ? a : b;
+    k->lo = k->a;
+    k->a = k->b;
+    k->fa = k->fb;
+    k->b = k->lo + g * (k->hi - k->lo);
+    return k->b;
+}
+
+/* Steps a pass looks ahead: 7 points, every way three steps can go. */
+#define VS_MODEL_EWMA_AHEAD 3
+
+/* Golden-section search for the minimum of the SSE on [@lo, @hi]; its
+ * SSE in @ret_sse.  A pass scores every point the next few steps may
+ * take, then the steps are taken one by one as ever, each finding its
+ * point's SSE among them. */
+static double
+vsModelEwmaGolden(const double *y, gsize n, double lo, double hi, double *ret_sse)
+{
+    const double g = (sqrt(5.0) - 1) / 2;
+    vsEwmaBracket k = { .lo = lo, .hi = hi };
+    double x[2], f[2];
+    guint done = 0;
+
+    k.a = hi - g * (hi - lo);
+    k.b = lo + g * (hi - lo);
+    x[0] = k.a;
+    x[1] = k.b;
+    vsModelEwmaSse(y, n, x, 2, f);
+    k.fa = f[0];
+    k.fb = f[1];
+    while (done < VS_MODEL_EWMA_GOLDEN_STEPS) {
+        guint ahead = MIN(VS_MODEL_EWMA_AHEAD, VS_MODEL_EWMA_GOLDEN_STEPS - done);
+        double pts[(1 << VS_MODEL_EWMA_AHEAD) - 1], sse[G_N_ELEMENTS(pts)];
+        guint n_pts = 0;
+
+        /* the first step's way is known; then every way */
+        for (guint len = 1; len <= ahead; len++) {
+            for (guint ways = 0; ways < 1u << (len - 1); ways++) {
+                vsEwmaBracket t = k;
+
+                for (guint step = 0; step < len; step++)
+                    pts[n_pts] = vsModelEwmaNarrow(&t, step ? (ways >> (step - 1)) & 1
+                                                            : t.fa <= t.fb);
+                n_pts++;
+            }
+        }
+        vsModelEwmaSse(y, n, pts, n_pts, sse);
+        for (guint step = 0; step < ahead; step++) {
+            gboolean left = k.fa <= k.fb;
+            double p = vsModelEwmaNarrow(&k, left);
+            guint i = 0;
+
+            while (i < n_pts && pts[i] != p)
+                i++;
+            if (i == n_pts)
+                vsModelEwmaSse(y, n, &p, 1, &sse[--i]);     /* cannot happen */
+            if (left)
+                k.fa = sse[i];
+            else
+                k.fb = sse[i];
+        }
+        done += ahead;
+    }
+    *ret_sse = k.fa <= k.fb ? k.fa : k.fb;
+    return k.fa <= k.fb ? k.a : k.b;
 }
 
 /* The alpha minimising the SSE: the best grid point, refined between its
@@ -125,19 +212,21 @@ static double
 vsModelEwmaBestAlpha(const double *y, gsize n)
 {
     guint count = G_N_ELEMENTS(vsModelEwmaGrid), best = count - 1, i;
-    double best_sse = vsModelEwmaSse(y, n, vsModelEwmaGrid[best]), refined;
+    double sse[G_N_ELEMENTS(vsModelEwmaGrid)];
+    double best_sse, refined, refined_sse;
 
+    for (i = 0; i < count; i += VS_MODEL_EWMA_LANES)
+        vsModelEwmaSse(y, n, vsModelEwmaGrid + i, MIN(VS_MODEL_EWMA_LANES, count - i), sse + i);
+    best_sse = sse[best];
     for (i = count - 1; i-- > 0;) {
-        double sse = vsModelEwmaSse(y, n, vsModelEwmaGrid[i]);
-
-        if (sse < best_sse) {
+        if (sse[i] < best_sse) {
             best = i;
-            best_sse = sse;
+            best_sse = sse[i];
         }
     }
     refined = vsModelEwmaGolden(y, n, vsModelEwmaGrid[best > 0 ? best - 1 : 0],
-                                vsModelEwmaGrid[MIN(best + 1, count - 1)]);
-    if (vsModelEwmaSse(y, n, refined) < best_sse)
+                                vsModelEwmaGrid[MIN(best + 1, count - 1)], &refined_sse);
+    if (refined_sse < best_sse)
         return refined;
     return vsModelEwmaGrid[best];
 }

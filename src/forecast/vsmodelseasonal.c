@@ -23,8 +23,9 @@ typedef struct {
     guint period;           /* season in use, 0 for none (last value) */
     double strength;        /* of a detected season, else 0 */
     guint size;             /* ring length: period, or 1 */
-    double *ring;           /* value at each phase of the last season */
-    guint8 *filled;         /* ... whether that phase has one yet */
+    double *ring;           /* value at each phase of the last season, NaN
+                             * while it has none (values kept are finite):
+                             * no second array for a step to miss in */
     guint64 steps;          /* observations taken, missing ones included */
     gboolean seen;
     double last;            /* the last observed value */
@@ -35,11 +36,11 @@ static void
 vsModelSeasonalReset(vsModelSeasonalState *m, guint period)
 {
     g_free(m->ring);
-    g_free(m->filled);
     m->period = period;
     m->size = MAX(period, 1);
-    m->ring = g_new0(double, m->size);
-    m->filled = g_new0(guint8, m->size);
+    m->ring = g_new(double, m->size);
+    for (guint i = 0; i < m->size; i++)
+        m->ring[i] = NAN;
     m->steps = 0;
     m->seen = FALSE;
     m->strength = 0;
@@ -63,7 +64,6 @@ vsModelSeasonalDestroy(gpointer model)
     if (!m)
         return;
     g_free(m->ring);
-    g_free(m->filled);
     g_free(m);
 }
 
@@ -77,12 +77,10 @@ vsModelSeasonalUpdate(gpointer model, double t, double y, const double *x)
 
     if (isfinite(y)) {
         m->ring[phase] = y;
-        m->filled[phase] = TRUE;
         m->last = y;
         m->seen = TRUE;
-    } else if (!m->filled[phase] && m->seen) {
+    } else if (isnan(m->ring[phase]) && m->seen) {
         m->ring[phase] = m->last;
-        m->filled[phase] = TRUE;
     }
 }
 
@@ -125,7 +123,7 @@ vsModelSeasonalForecast(gpointer model, guint horizon, const double *future_x,
     for (k = 1; k <= horizon; k++) {
         guint phase = (m->steps - 1 + k) % m->size;
 
-        point[k - 1] = m->filled[phase] ? m->ring[phase] : m->last;
+        point[k - 1] = !isnan(m->ring[phase]) ? m->ring[phase] : m->last;
     }
     return TRUE;
 }

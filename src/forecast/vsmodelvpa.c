@@ -22,6 +22,7 @@
 struct _vsVpaHistogram {
     double first;           /* size of the first bucket */
     double ratio;           /* 1 + growth */
+    double log_ratio;       /* log(ratio), not taken again for every value */
     guint n;                /* buckets */
     double *weight;
     double total;
@@ -33,16 +34,20 @@ struct _vsVpaHistogram {
     double ref;             /* t_ref, a multiple of half_life */
 };
 
+/* The weights follow the histogram in its allocation: an update reads
+ * both, and a forecaster's step updates several histograms. */
 vsVpaHistogram *
 vsVpaHistogramNew(double first_bucket, double max_value, double half_life_s)
 {
-    vsVpaHistogram *h = g_new0(vsVpaHistogram, 1);
+    double ratio = 1.0 + VS_VPA_BUCKET_GROWTH;
+    guint n = (guint)ceil(log(max_value * (ratio - 1) / first_bucket + 1) / log(ratio)) + 1;
+    vsVpaHistogram *h = g_malloc0(sizeof(*h) + n * sizeof(double));
 
     h->first = first_bucket;
-    h->ratio = 1.0 + VS_VPA_BUCKET_GROWTH;
-    h->n = (guint)ceil(log(max_value * (h->ratio - 1) / first_bucket + 1) /
-                       log(h->ratio)) + 1;
-    h->weight = g_new0(double, h->n);
+    h->ratio = ratio;
+    h->log_ratio = log(h->ratio);
+    h->n = n;
+    h->weight = (double *)(h + 1);
     h->min = h->n - 1;
     h->max = 0;
     h->half_life = half_life_s;
@@ -52,9 +57,6 @@ vsVpaHistogramNew(double first_bucket, double max_value, double half_life_s)
 void
 vsVpaHistogramFree(vsVpaHistogram *h)
 {
-    if (!h)
-        return;
-    g_free(h->weight);
     g_free(h);
 }
 
@@ -80,7 +82,7 @@ vsVpaHistogramFindBucket(const vsVpaHistogram *h, double value)
     if (value < h->first)
         return 0;
     /* the inverse of the bucket start, truncated as Go's int() does */
-    b = log(value * (h->ratio - 1) / h->first + 1) / log(h->ratio);
+    b = log(value * (h->ratio - 1) / h->first + 1) / h->log_ratio;
     return b >= h->n - 1 ? h->n - 1 : (guint)b;
 }
 

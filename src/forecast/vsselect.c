@@ -29,18 +29,27 @@ typedef struct {
 
 /* One model at one level: what it would allocate, and what that cost. */
 typedef struct {
-    guint run;              /* index into runs */
     double level;
-    gboolean burst;         /* with the burst floor */
     double cost;            /* decayed */
-    double *alloc;          /* ring: its allocation for step i at [i % n] */
+    double *alloc;          /* ring in the selector's allocs: its allocation
+                             * for step i at [i % n] */
+    guint run;              /* index into runs */
+    gboolean burst;         /* with the burst floor */
 } vsCandidate;
 
 struct _vsSelector {
     vsSelectorConfig cfg;
     GPtrArray *drivers;
-    GArray *runs;           /* vsModelRun */
-    GArray *cands;          /* vsCandidate */
+    /* runs, candidates, their rings and the scratch follow the selector
+     * in its allocation (their numbers are the config's): a step walks
+     * them all, from the selector, with no pointer to chase in between */
+    vsModelRun *runs;
+    guint n_runs;           /* 0 until the first fit */
+    vsCandidate *cands;
+    guint n_cands;
+    double *allocs;         /* every candidate's ring */
+    double *bounds;         /* scratch: a candidate's bound over the window */
+    double low_level;       /* the lowest of the levels */
     guint period;
     guint refits;
     int chosen;             /* index into cands, -1: none */
@@ -119,45 +128,48 @@ vsSelectorHorizon(const vsSelector *s)
 static vsModelRun *
 vsSelectorRun(vsSelector *s, const vsCandidate *c)
 {
-    return &g_array_index(s->runs, vsModelRun, c->run);
+    return &s->runs[c->run];
 }
 
 static vsCandidate *
 vsSelectorCandidate(vsSelector *s, guint i)
 {
-    return &g_array_index(s->cands, vsCandidate, i);
+    return &s->cands[i];
 }
 
 static void
-vsModelRunClear(vsModelRun *r)
+vsSelectorClearRuns(vsSelector *s)
 {
-    vsForecasterFree(r->fc);
+    for (guint i = 0; i < s->n_runs; i++)
+        vsForecasterFree(s->runs[i].fc);
+    s->n_runs = 0;
+    s->n_cands = 0;
 }
 
-static void
-vsCandidateClear(vsCandidate *c)
-{
-    g_free(c->alloc);
-}
-
-/* @run at @level, and with the burst floor too when there is one. */
+/* @run at @level, and with the burst floor too when there is one.  Its
+ * ring comes once every candidate is there. */
 static void
 vsSelectorAddCandidate(vsSelector *s, guint run, double level)
 {
-    guint ring = vsSelectorHorizon(s) + 1;
-
-    vsModelRun *r = &g_array_index(s->runs, vsModelRun, run);
+    vsModelRun *r = &s->runs[run];
 
     for (int burst = 0; burst <= (s->cfg.burst_gain > 0); burst++) {
-        vsCandidate c = { .run = run, .level = level, .burst = burst };
-
         if (r->n_cands++ == 0)
-            r->first_cand = s->cands->len;
-        c.alloc = g_new(double, ring);
-        for (guint h = 0; h < ring; h++)
-            c.alloc[h] = NAN;
-        g_array_append_val(s->cands, c);
+            r->first_cand = s->n_cands;
+        s->cands[s->n_cands++] = (vsCandidate) { .run = run, .level = level, .burst = burst };
     }
+}
+
+/* Every candidate's ring, empty. */
+static void
+vsSelectorAllocRings(vsSelector *s)
+{
+    guint ring = vsSelectorHorizon(s) + 1;
+
+    for (guint i = 0; i < s->n_cands * ring; i++)
+        s->allocs[i] = NAN;
+    for (guint i = 0; i < s->n_cands; i++)
+        s->cands[i].alloc = s->allocs + i * ring;
 }
 
 static guint
@@ -171,8 +183,8 @@ vsSelectorAddRun(vsSelector *s, const vsModelDriver *drv, const vsModelOptions *
         .level_only = level_only,
     };
 
-    g_array_append_val(s->runs, run);
-    return s->runs->len - 1;
+    s->runs[s->n_runs] = run;
+    return s->n_runs++;
 }
 
 /* Every forecaster at every level (and VPA's target as it is), and every
@@ -184,8 +196,7 @@ vsSelectorCreateCandidates(vsSelector *s)
 
     /* detected once here, not again by every model at every fit */
     opts.period = MAX(s->period, 1);
-    g_array_set_size(s->cands, 0);
-    g_array_set_size(s->runs, 0);
+    vsSelectorClearRuns(s);
     for (guint i = 0; i < s->drivers->len; i++) {
         const vsModelDriver *drv = g_ptr_array_index(s->drivers, i);
         guint run = vsSelectorAddRun(s, drv, &opts, FALSE);
@@ -204,31 +215,58 @@ vsSelectorCreateCandidates(vsSelector *s)
             vsSelectorAddCandidate(s, vsSelectorAddRun(s, &vsModelQuantile, &qopts, TRUE), NAN);
         }
     }
+    vsSelectorAllocRings(s);
     s->chosen = -1;
 }
 
-vsSelector *
-vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidates)
+/* The drivers @candidates names that the selector runs. */
+static GPtrArray *
+vsSelectorDrivers(const vsSelectorConfig *cfg, const vsModelDriver *const *candidates)
 {
-    vsSelector *s = g_new0(vsSelector, 1);
+    GPtrArray *drivers = g_ptr_array_new();
 
-    s->cfg = *cfg;
-    s->cfg.n_levels = CLAMP(cfg->n_levels, 1, VS_SELECT_MAX_LEVELS);
-    s->cfg.n_quantiles = MIN(cfg->n_quantiles, VS_SELECT_MAX_LEVELS);
-    s->cfg.n_half_lives = MIN(cfg->n_half_lives, G_N_ELEMENTS(cfg->half_lives_s));
-    s->drivers = g_ptr_array_new();
     if (!candidates)
         candidates = vsModelDrivers();
     /* regression only where samples carry inputs (seed 003) */
     for (guint i = 0; candidates[i]; i++) {
         if ((candidates[i] != &vsModelRegression || cfg->model.n_inputs > 0) &&
             candidates[i] != &vsModelQuantile)
-            g_ptr_array_add(s->drivers, (gpointer)candidates[i]);
+            g_ptr_array_add(drivers, (gpointer)candidates[i]);
     }
-    s->runs = g_array_new(FALSE, TRUE, sizeof(vsModelRun));
-    g_array_set_clear_func(s->runs, (GDestroyNotify)vsModelRunClear);
-    s->cands = g_array_new(FALSE, TRUE, sizeof(vsCandidate));
-    g_array_set_clear_func(s->cands, (GDestroyNotify)vsCandidateClear);
+    return drivers;
+}
+
+vsSelector *
+vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidates)
+{
+    g_autoptr(GPtrArray) drivers = vsSelectorDrivers(cfg, candidates);
+    vsSelectorConfig c = *cfg;
+    guint n_runs, n_cands, ring;
+    vsSelector *s;
+
+    c.n_levels = CLAMP(cfg->n_levels, 1, VS_SELECT_MAX_LEVELS);
+    c.n_quantiles = MIN(cfg->n_quantiles, VS_SELECT_MAX_LEVELS);
+    c.n_half_lives = MIN(cfg->n_half_lives, G_N_ELEMENTS(cfg->half_lives_s));
+    /* as vsSelectorCreateCandidates adds them */
+    n_runs = drivers->len + c.n_quantiles * c.n_half_lives;
+    n_cands = drivers->len * c.n_levels + c.n_quantiles * c.n_half_lives;
+    for (guint i = 0; i < drivers->len; i++)
+        n_cands += g_ptr_array_index(drivers, i) == &vsModelVpa;
+    n_cands *= 1 + (c.burst_gain > 0);
+    ring = c.lead_steps + c.window_steps + 1;
+    s = g_malloc0(sizeof(*s) + n_runs * sizeof(vsModelRun) + n_cands * sizeof(vsCandidate) +
+                  (n_cands * ring + MAX(c.window_steps, 1)) * sizeof(double));
+    s->cfg = c;
+    s->drivers = g_steal_pointer(&drivers);
+    s->runs = (vsModelRun *)(s + 1);
+    s->cands = (vsCandidate *)(s->runs + n_runs);
+    s->allocs = (double *)(s->cands + n_cands);
+    s->bounds = s->allocs + n_cands * ring;
+    s->low_level = 1;
+    for (guint l = 0; l < c.n_levels; l++) {
+        if (c.levels[l] >= 0 && c.levels[l] < s->low_level)
+            s->low_level = c.levels[l];
+    }
     s->next_refit = cfg->min_history_steps;
     s->chosen = -1;
     s->usual = NAN;
@@ -241,9 +279,8 @@ vsSelectorFree(vsSelector *s)
 {
     if (!s)
         return;
+    vsSelectorClearRuns(s);
     g_ptr_array_unref(s->drivers);
-    g_array_unref(s->cands);
-    g_array_unref(s->runs);
     g_free(s->y);
     g_free(s->x);
     g_free(s);
@@ -276,34 +313,63 @@ vsSelectorHistory(vsSelector *s, double *t, double *y, double *x)
  * sees in time; on smooth ones the floor is only slack, and the cost
  * tells which is which. */
 static double
-vsCandidateAllocation(vsSelector *s, const vsCandidate *c)
+vsCandidateAllocationOf(vsSelector *s, const vsCandidate *c, const double *bounds)
 {
-    vsModelRun *run = vsSelectorRun(s, c);
-    double level = c->level;
     double alloc = c->burst && !isnan(s->latest) ? s->cfg.burst_gain * s->latest : -INFINITY;
 
-    for (guint h = s->cfg.lead_steps + 1; h <= vsSelectorHorizon(s); h++) {
-        double q;
-
-        if (isnan(level) ? !vsForecasterPoint(run->fc, h, &q)
-                         : !vsForecasterQuantile(run->fc, h, level, &q))
-            return NAN;
-        alloc = MAX(alloc, q);
-    }
+    for (guint h = 0; h < s->cfg.window_steps; h++)
+        alloc = MAX(alloc, bounds[h]);
     return MAX(alloc, 0);
 }
 
+/* @c's model's bound at its level for each step of the window, into
+ * @bounds; FALSE when the model cannot forecast. */
+static gboolean
+vsCandidateBounds(vsSelector *s, const vsCandidate *c, double *bounds)
+{
+    vsModelRun *run = vsSelectorRun(s, c);
+
+    for (guint h = s->cfg.lead_steps + 1; h <= vsSelectorHorizon(s); h++) {
+        double *q = &bounds[h - s->cfg.lead_steps - 1];
+
+        if (isnan(c->level) ? !vsForecasterPoint(run->fc, h, q)
+                            : !vsForecasterQuantile(run->fc, h, c->level, q))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static double
+vsCandidateAllocation(vsSelector *s, const vsCandidate *c)
+{
+    return vsCandidateBounds(s, c, s->bounds) ? vsCandidateAllocationOf(s, c, s->bounds) : NAN;
+}
+
+static gboolean
+vsSameLevel(double a, double b)
+{
+    return a == b || (isnan(a) && isnan(b));
+}
+
 /* What the candidates of @run would allocate for the window after step
- * @index, recorded so the steps it lands on can charge them. */
+ * @index, recorded so the steps it lands on can charge them.  A level's
+ * bounds serve both of its candidates, with and without the floor. */
 static void
 vsSelectorRecord(vsSelector *s, guint run, guint64 index)
 {
     guint ring = vsSelectorHorizon(s) + 1;
-    const vsModelRun *r = &g_array_index(s->runs, vsModelRun, run);
+    const vsModelRun *r = &s->runs[run];
+    const vsCandidate *prev = NULL;
+    gboolean bounded = FALSE;
 
     for (guint i = r->first_cand; i < r->first_cand + r->n_cands; i++) {
         vsCandidate *c = vsSelectorCandidate(s, i);
-        double a = vsCandidateAllocation(s, c);
+        double a;
+
+        if (!prev || !vsSameLevel(prev->level, c->level))
+            bounded = vsCandidateBounds(s, c, s->bounds);
+        prev = c;
+        a = bounded ? vsCandidateAllocationOf(s, c, s->bounds) : NAN;
 
         for (guint h = s->cfg.lead_steps + 1; h <= vsSelectorHorizon(s); h++)
             c->alloc[(index + h) % ring] = a;
@@ -317,7 +383,7 @@ vsSelectorCharge(vsSelector *s, guint run, guint64 index, double y)
 {
     guint ring = vsSelectorHorizon(s) + 1;
     double unit = s->usual > 0 ? s->usual : 1;
-    const vsModelRun *r = &g_array_index(s->runs, vsModelRun, run);
+    const vsModelRun *r = &s->runs[run];
 
     for (guint i = r->first_cand; i < r->first_cand + r->n_cands; i++) {
         vsCandidate *c = vsSelectorCandidate(s, i);
@@ -339,7 +405,7 @@ vsSelectorChoose(vsSelector *s)
 {
     int best = -1;
 
-    for (guint i = 0; i < s->cands->len; i++) {
+    for (guint i = 0; i < s->n_cands; i++) {
         vsCandidate *c = vsSelectorCandidate(s, i);
 
         if (vsSelectorRun(s, c)->fitted &&
@@ -374,7 +440,7 @@ static void
 vsSelectorStep(vsSelector *s, guint run, guint64 index, double t, double y, const double *x)
 {
     vsSelectorCharge(s, run, index, y);
-    vsForecasterObserve(g_array_index(s->runs, vsModelRun, run).fc, t, y, x);
+    vsForecasterObserve(s->runs[run].fc, t, y, x);
     vsSelectorRecord(s, run, index);
 }
 
@@ -396,8 +462,8 @@ vsSelectorWarmFit(vsSelector *s, const double *t, const double *y, const double 
     guint k = s->cfg.model.n_inputs;
     guint64 base = s->seen - n;     /* step index of y[0] */
 
-    for (guint i = 0; i < s->runs->len; i++) {
-        vsModelRun *run = &g_array_index(s->runs, vsModelRun, i);
+    for (guint i = 0; i < s->n_runs; i++) {
+        vsModelRun *run = &s->runs[i];
 
         if (!(run->fitted = vsForecasterFit(run->fc, &head, NULL)))
             continue;
@@ -433,15 +499,15 @@ vsSelectorRefit(vsSelector *s)
         period = vsPeriodDetect(y, n, 2, MIN(n / 2, 7 * 288), NULL);
     s->refits++;
 
-    if (period != s->period || s->runs->len == 0) {
+    if (period != s->period || s->n_runs == 0) {
         s->period = period;
         vsSelectorCreateCandidates(s);
         vsSelectorWarmFit(s, t, y, x, n);
     } else {
         vsSeries all = { .t = t, .y = y, .x = x, .n = n };
 
-        for (guint i = 0; i < s->runs->len; i++) {
-            vsModelRun *run = &g_array_index(s->runs, vsModelRun, i);
+        for (guint i = 0; i < s->n_runs; i++) {
+            vsModelRun *run = &s->runs[i];
 
             run->fitted = vsForecasterFit(run->fc, &all, NULL) || run->fitted;
             vsSelectorRecord(s, i, s->seen - 1);
@@ -487,13 +553,38 @@ vsSelectorRemember(vsSelector *s, double t, double y, const double *x)
     s->seen++;
 }
 
+/* Each forecaster's state is one allocation of a few cache lines
+ * (vsforecaster.c), somewhere else in memory for each, and it points to
+ * what the step reads next: ask for all of the former, then for all of
+ * the latter, before the first run steps. */
+static void
+vsSelectorPrefetch(vsSelector *s, double y)
+{
+    gsize next = s->seen % s->cfg.history_steps;
+
+    /* where the history takes @y */
+    if (next < s->cap)
+        __builtin_prefetch(&s->y[next]);
+    for (guint i = 0; i < s->n_runs; i++) {
+        const char *fc = (const char *)s->runs[i].fc;
+
+        for (guint line = 0; line < 6; line++)
+            __builtin_prefetch(fc + 64 * line);
+    }
+    for (guint i = 0; i < s->n_runs; i++) {
+        if (s->runs[i].fitted)
+            vsForecasterPrefetch(s->runs[i].fc, y, s->low_level);
+    }
+}
+
 void
 vsSelectorObserve(vsSelector *s, double t, double y, const double *x)
 {
+    vsSelectorPrefetch(s, y);
     if (!isnan(y))
         s->latest = y;
-    for (guint i = 0; i < s->runs->len; i++) {
-        if (g_array_index(s->runs, vsModelRun, i).fitted)
+    for (guint i = 0; i < s->n_runs; i++) {
+        if (s->runs[i].fitted)
             vsSelectorStep(s, i, s->seen, t, y, x);
     }
     vsSelectorLearn(s, y);
@@ -529,8 +620,8 @@ vsSelectorBestForecaster(vsSelector *s)
     vsModelRun *best = NULL;
     double best_mae = INFINITY;
 
-    for (guint i = 0; i < s->runs->len; i++) {
-        vsModelRun *run = &g_array_index(s->runs, vsModelRun, i);
+    for (guint i = 0; i < s->n_runs; i++) {
+        vsModelRun *run = &s->runs[i];
         double mae = vsForecasterMae(run->fc, s->cfg.lead_steps + 1);
 
         if (run->fitted && !run->level_only && mae < best_mae) {
