@@ -53,4 +53,10 @@ guint vsForecasterErrors(vsForecaster *f, guint h);
 /* Mean absolute error at @h over the window; NaN before any. */
 double vsForecasterMae(vsForecaster *f, guint h);
 
+/* Ask for the memory that @f's next observation, @y, will touch, and
+ * its quantiles from @q up will read, without waiting for it.  A selector
+ * asks for all of its forecasters' before stepping the first, so that
+ * their cache misses are under way together. */
+void vsForecasterPrefetch(vsForecaster *f, double y, double q);
+
 G_END_DECLS

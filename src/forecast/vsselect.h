@@ -98,11 +98,4 @@ guint vsSelectorSwitches(vsSelector *s);
 /* Season length found at the last fit, in steps; 0 when none. */
 guint vsSelectorPeriod(vsSelector *s);
 
-/* Internal to src/forecast (vsforecaster.c has it): ask for the memory
- * that @f's next observation, @y, will touch, and its quantiles from @q
- * up will read, without waiting for it.  A selector asks for all of its
- * forecasters' before stepping the first, so that their cache misses are
- * under way together. */
-void vsForecasterPrefetch(vsForecaster *f, double y, double q);
-
 G_END_DECLS
