@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "allocator/vsdecide.h"
+#include "util/vsformat.h"
 
 static const char *const vsActionNames[VS_ACTION_LAST] = {
     "none", "grow", "shrink", "hold", "queued",
@@ -268,19 +269,6 @@ vsDecideViewInit(vsDecideView *v, const vsDecideInput *in, vsResourceKind kind,
 
 #define VS_DECIDE_AMOUNT_LEN 32
 
-/* The digits of @n, as "%" G_GUINT64_FORMAT prints them, ending at @end
- * (exclusive); returns where they start.  printf of a number costs more
- * than a decision's rules. */
-static char *
-vsDecideDigits(guint64 n, char *end)
-{
-    do {
-        *--end = '0' + n % 10;
-        n /= 10;
-    } while (n);
-    return end;
-}
-
 /* @digits (from @start to @end) then @unit into @buf: the 21 characters
  * a 64-bit integer takes and a short unit always fit. */
 static const char *
@@ -298,7 +286,7 @@ vsDecideIntText(gint64 n, const char *unit, char buf[VS_DECIDE_AMOUNT_LEN])
 {
     char digits[24];
     char *end = digits + sizeof(digits);
-    char *start = vsDecideDigits(n < 0 ? -(guint64)n : (guint64)n, end);
+    char *start = vsFormatUInt(n < 0 ? -(guint64)n : (guint64)n, end);
 
     if (n < 0)
         *--start = '-';
@@ -314,9 +302,9 @@ vsDecideAmountText(vsResourceKind resource, double amount, char buf[VS_DECIDE_AM
     if (resource == VS_RESOURCE_CPU) {
         guint64 n = llround(amount);
 
-        return vsDecideUnitText(vsDecideDigits(n, end), end, n == 1 ? " vCPU" : " vCPUs", buf);
+        return vsDecideUnitText(vsFormatUInt(n, end), end, n == 1 ? " vCPU" : " vCPUs", buf);
     }
-    return vsDecideUnitText(vsDecideDigits((guint64)llround(amount / 1024), end), end, " MiB",
+    return vsDecideUnitText(vsFormatUInt((guint64)llround(amount / 1024), end), end, " MiB",
                             buf);
 }
 
@@ -338,105 +326,17 @@ vsDecisionVerb(vsAction action)
     return action < VS_ACTION_LAST ? verbs[action] : "?";
 }
 
-/* @x as "%.*f" with @decimals (up to 3) prints it, exactly: |x| x 10^d is
- * rounded to the nearest integer, ties to even, from the double's exact
- * binary value, as glibc does.  Beyond 2^52, or not finite: printf. */
-static void
-vsDecideAppendFixed(GString *s, double x, guint decimals)
-{
-    static const guint64 scale[] = { 1, 10, 100, 1000 };
-    char digits[32];
-    char *end = digits + sizeof(digits), *start, *point;
-    guint64 m, q;
-    int e;
-
-    if (!isfinite(x) || fabs(x) >= 0x1p52 || decimals >= G_N_ELEMENTS(scale)) {
-        g_string_append_printf(s, "%.*f", (int)decimals, x);
-        return;
-    }
-    /* |x| = m x 2^e, m < 2^53, and m x 10^d < 2^63 */
-    m = (guint64)ldexp(fabs(frexp(x, &e)), 53) * scale[decimals];
-    e -= 53;
-    if (e >= 0) {
-        q = m << e;
-    } else if (e <= -64) {
-        q = 0;      /* below 2^63 x 2^-64: under a half */
-    } else {
-        guint64 r = m & ((G_GUINT64_CONSTANT(1) << -e) - 1);
-        guint64 half = G_GUINT64_CONSTANT(1) << (-e - 1);
-
-        q = m >> -e;
-        q += r > half || (r == half && (q & 1));
-    }
-    /* the integer digits end at the point, or at the end */
-    point = decimals ? end - decimals - 1 : end;
-    start = vsDecideDigits(q / scale[decimals], point);
-    if (decimals) {
-        guint64 frac = q % scale[decimals];
-
-        *point = '.';
-        for (guint i = decimals; i > 0; i--, frac /= 10)
-            point[i] = '0' + frac % 10;
-    }
-    if (signbit(x))
-        g_string_append_c(s, '-');
-    g_string_append_len(s, start, end - start);
-}
-
-/* Whether vsDecideSay can print @fmt itself: only "%s", "%u", "%.Nf"
- * with N up to 3, and "%%". */
-static gboolean
-vsDecideSayable(const char *fmt)
-{
-    for (const char *p = strchr(fmt, '%'); p; p = strchr(p, '%')) {
-        if (p[1] == 's' || p[1] == 'u' || p[1] == '%')
-            p += 2;
-        else if (p[1] == '.' && p[2] >= '0' && p[2] <= '3' && p[3] == 'f')
-            p += 4;
-        else
-            return FALSE;
-    }
-    return TRUE;
-}
-
 /* Append @fmt to @why (NULL: nothing to say), as g_string_append_printf
- * would. */
+ * would, without printf for the conversions reasons use. */
 static void G_GNUC_PRINTF(2, 3)
 vsDecideSay(GString *why, const char *fmt, ...)
 {
     va_list ap;
-    const char *p = fmt;
 
     if (!why)
         return;
     va_start(ap, fmt);
-    if (!vsDecideSayable(fmt)) {
-        g_string_append_vprintf(why, fmt, ap);
-        va_end(ap);
-        return;
-    }
-    for (const char *pc; (pc = strchr(p, '%')); ) {
-        g_string_append_len(why, p, pc - p);
-        if (pc[1] == 's') {
-            const char *arg = va_arg(ap, const char *);
-
-            g_string_append(why, arg ? arg : "(null)");
-            p = pc + 2;
-        } else if (pc[1] == 'u') {
-            char digits[24];
-            char *start = vsDecideDigits(va_arg(ap, guint), digits + sizeof(digits));
-
-            g_string_append_len(why, start, digits + sizeof(digits) - start);
-            p = pc + 2;
-        } else if (pc[1] == '%') {
-            g_string_append_c(why, '%');
-            p = pc + 2;
-        } else {
-            vsDecideAppendFixed(why, va_arg(ap, double), pc[2] - '0');
-            p = pc + 4;
-        }
-    }
-    g_string_append(why, p);
+    vsStringAppendVprintf(why, fmt, ap);
     va_end(ap);
 }
 
