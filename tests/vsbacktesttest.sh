@@ -71,6 +71,8 @@ vs_check "csv: one CPU series" test "$(printf '%s' "$out" | python3 -c 'import j
 cut -d, -f2 "$VS_TMP/cpu.csv" > "$VS_TMP/cpu.txt"
 vs_check "plain format" vs_run 0 bt --json --format plain --interval 300s --resource cpu --trace "$VS_TMP/cpu.txt"
 vs_check "plain: one series" test "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["series"])')" = 1
+vs_check "plain values as memory" vs_run 0 bt --json --format plain --resource memory --trace "$VS_TMP/cpu.txt"
+vs_check "plain --resource memory: one memory series" test "$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["series"], d["per_series"][0]["resource"])')" = "1 memory"
 
 vs_check "an unknown format exits 1" vs_run 1 bt --format xls --trace "$fx"
 vs_check "and names it" vs_contains "$err" "xls"

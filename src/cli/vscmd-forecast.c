@@ -479,6 +479,9 @@ vsCmdBacktest(vsCli *cli, const vsCliArgs *args, GError **error)
         !vsBacktestParseResource(vsCliArgsGet(args, "resource"), &resources[VS_RESOURCE_CPU],
                                  &resources[VS_RESOURCE_MEMORY], error))
         return FALSE;
+    /* csv and plain hold one resource: --resource memory says which */
+    if (!resources[VS_RESOURCE_CPU])
+        topts.value_resource = VS_RESOURCE_MEMORY;
     traces = vsCliArgsGet(args, "trace") ?
              vsBacktestReadTraces(cli, args, &topts, &skipped_rows, error) :
              vsBacktestReadDomains(cli, args, error);
