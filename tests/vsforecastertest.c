@@ -167,6 +167,50 @@ START_TEST(test_selector_burst_floor)
 }
 END_TEST
 
+/* Memory a job takes at the same phase of every season, with noise and
+ * edges that wander by part of a step: once the season is found, the
+ * seasons' peak allocates it, and gives most of it back in between. */
+START_TEST(test_selector_memory_season)
+{
+    g_autoptr(GRand) rng = g_rand_new_with_seed(7);
+    vsSelectorConfig cfg;
+    g_autoptr(vsSelector) s = NULL;
+    const guint period = 12;
+    guint under = 0, between = 0;
+    double alloc[3] = { NAN, NAN, NAN }, held = 0;
+
+    vsSelectorConfigSeason(&cfg, VS_RESOURCE_MEMORY, 5, 5 * period);
+    ck_assert_uint_eq(cfg.lead_steps + cfg.window_steps, 2);
+    s = vsSelectorNew(&cfg, NULL);
+    for (guint i = 0; i < 40 * period; i++) {
+        guint phase = i % period;
+        /* 64 MiB from 2 s into phase 0 for about 20 s: phases 0 and 4 in part */
+        double start = 2 + g_rand_double_range(rng, -0.5, 0.8);
+        double end = start + 20 + g_rand_double(rng);
+        double busy = CLAMP(MIN(end, 5.0 * (phase + 1)) - MAX(start, 5.0 * phase), 0, 5) / 5;
+        double y = 58 + 0.7 * gaussian(rng) + 64 * busy;
+        /* what was allocated for this step, two steps before it */
+        double a = alloc[i % 3];
+
+        if (i >= 20 * period && !isnan(a)) {
+            under += y > a;
+            if (phase >= 6 && phase <= 10) {
+                held += a;
+                between++;
+            }
+        }
+        vsSelectorObserve(s, i * 5, y, NULL);
+        if (!vsSelectorAllocate(s, &alloc[(i + 2) % 3]))
+            alloc[(i + 2) % 3] = NAN;
+    }
+    ck_assert_uint_eq(vsSelectorPeriod(s), period);
+    ck_assert_str_eq(vsSelectorModel(s), "seasonal-peak");
+    ck_assert_uint_eq(under, 0);
+    /* the flat peak would hold about 125 MiB between the bursts */
+    ck_assert_msg(held / between < 70, "%.1f MiB held between bursts", held / between);
+}
+END_TEST
+
 /* With workload inputs, the input-conditioned regression is a candidate:
  * demand that follows its input is forecast from it. */
 START_TEST(test_selector_inputs)
@@ -259,6 +303,7 @@ main(void)
     tcase_add_test(tc, test_selector_seasonal);
     tcase_add_test(tc, test_selector_burst_floor);
     tcase_add_test(tc, test_selector_inputs);
+    tcase_add_test(tc, test_selector_memory_season);
     tcase_add_test(tc, test_percentile_like_numpy);
     tcase_add_test(tc, test_backtest_constant);
     suite_add_tcase(s, tc);

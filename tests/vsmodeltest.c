@@ -218,6 +218,30 @@ START_TEST(test_seasonal_given)
 }
 END_TEST
 
+/* The largest value at the phase and next to it over the last three
+ * seasons; a season older than that is forgotten. */
+START_TEST(test_seasonal_peak)
+{
+    g_autoptr(vsTestModel) m = vsTestModelNew(&vsModelSeasonalPeak, VS_RESOURCE_MEMORY, 4);
+    static const double y[] = { 1, 1, 9, 1,  1, 1, 1, 5,  2, 1, 1, 1 };
+    double point[4];
+
+    ck_assert(!vsModelSeasonalPeak.forecast(m->model, 1, NULL, point));
+    for (guint i = 0; i < G_N_ELEMENTS(y); i++)
+        vsTestUpdate(m, 300 * i, y[i]);
+    ck_assert(vsModelSeasonalPeak.forecast(m->model, 4, NULL, point));
+    ck_assert_double_eq(point[0], 5);   /* 5 at the phase before, a season back */
+    ck_assert_double_eq(point[1], 9);   /* 9 next to it, three seasons back */
+    ck_assert_double_eq(point[2], 9);
+    ck_assert_double_eq(point[3], 9);
+    /* three more steps: the 9 is four seasons back at the next phase */
+    for (guint i = 0; i < 3; i++)
+        vsTestUpdate(m, 300 * (12 + i), 1);
+    ck_assert_double_eq(vsTestNext(m), 5);
+    vsTestAssertDescribe(m, "seasonal-peak period=4 seasons=3");
+}
+END_TEST
+
 /* An exactly periodic (not sinusoidal) series: the season is detected and
  * forecast exactly, two seasons ahead. */
 START_TEST(test_seasonal_detected)
@@ -548,6 +572,7 @@ main(void)
     tcase_add_test(tc, test_seasonal_given);
     tcase_add_test(tc, test_seasonal_detected);
     tcase_add_test(tc, test_seasonal_none);
+    tcase_add_test(tc, test_seasonal_peak);
     tcase_add_test(tc, test_histogram_buckets);
     tcase_add_test(tc, test_histogram_percentiles);
     tcase_add_test(tc, test_histogram_decay);

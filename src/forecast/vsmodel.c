@@ -15,6 +15,7 @@ static const vsModelDriver *const vsModelAll[] = {
     &vsModelHoltWinters,
     &vsModelRegression,
     &vsModelQuantile,
+    &vsModelSeasonalPeak,
     NULL,
 };
 

@@ -43,6 +43,8 @@ struct _vsModelOptions {
      * how fast older values fade (seconds; 0: a day) */
     double quantile;
     double half_life_s;
+    /* "seasonal-peak" only: the seasons its peak looks back on (0: 3) */
+    guint seasons;
 };
 
 /* One series as arrays of @n observations, oldest first.  @t is seconds
@@ -92,6 +94,7 @@ extern const vsModelDriver vsModelHoltWinters;
 extern const vsModelDriver vsModelAr;
 extern const vsModelDriver vsModelRegression;
 extern const vsModelDriver vsModelQuantile;
+extern const vsModelDriver vsModelSeasonalPeak;
 
 /* All drivers in a stable order, NULL-terminated; lookup by name. */
 const vsModelDriver *const *vsModelDrivers(void);

@@ -23,6 +23,7 @@ typedef struct {
     vsForecaster *fc;
     gboolean fitted;
     gboolean level_only;    /* a quantile: allocates as it is, forecasts nothing */
+    double gain;            /* its allocations are this times its bounds */
     guint first_cand;       /* its candidates, which are added together */
     guint n_cands;
 } vsModelRun;
@@ -110,6 +111,10 @@ vsSelectorConfigSeason(vsSelectorConfig *cfg, vsResourceKind resource, double st
         cfg->levels[1] = 0.999;
         cfg->levels[2] = 1;
         cfg->n_levels = 3;
+        cfg->peak_seasons = 3;
+        /* the least margin over the noise of the e2e test's guest that
+         * no shortfall costs back, and the Bitbrains medians unchanged */
+        cfg->peak_margin = 0.05;
         cfg->under_cost = 3000;
         cfg->burst_gain = 0;
         cfg->change_penalty = 0.1;
@@ -181,14 +186,16 @@ vsSelectorAddRun(vsSelector *s, const vsModelDriver *drv, const vsModelOptions *
         .fc = vsForecasterNew(drv, opts, s->cfg.lead_steps + 1, vsSelectorHorizon(s),
                               level_only ? 2 : s->cfg.error_window),
         .level_only = level_only,
+        .gain = 1,
     };
 
     s->runs[s->n_runs] = run;
     return s->n_runs++;
 }
 
-/* Every forecaster at every level (and VPA's target as it is), and every
- * quantile of the recent values at every half-life, as they are. */
+/* Every forecaster at every level (and VPA's target as it is), the
+ * seasons' peak with its margin once there is a season, and every quantile
+ * of the recent values at every half-life, as they are. */
 static void
 vsSelectorCreateCandidates(vsSelector *s)
 {
@@ -205,6 +212,15 @@ vsSelectorCreateCandidates(vsSelector *s)
             vsSelectorAddCandidate(s, run, s->cfg.levels[l]);
         if (drv == &vsModelVpa)
             vsSelectorAddCandidate(s, run, NAN);
+    }
+    if (s->cfg.peak_seasons > 0 && s->period > 1) {
+        vsModelOptions popts = opts;
+        guint run;
+
+        popts.seasons = s->cfg.peak_seasons;
+        run = vsSelectorAddRun(s, &vsModelSeasonalPeak, &popts, TRUE);
+        s->runs[run].gain = 1 + s->cfg.peak_margin;
+        vsSelectorAddCandidate(s, run, NAN);
     }
     for (guint q = 0; q < s->cfg.n_quantiles; q++) {
         for (guint h = 0; h < s->cfg.n_half_lives; h++) {
@@ -227,10 +243,11 @@ vsSelectorDrivers(const vsSelectorConfig *cfg, const vsModelDriver *const *candi
 
     if (!candidates)
         candidates = vsModelDrivers();
-    /* regression only where samples carry inputs (seed 003) */
+    /* regression only where samples carry inputs (seed 003); the quantiles
+     * and the seasons' peak are added on their own terms */
     for (guint i = 0; candidates[i]; i++) {
         if ((candidates[i] != &vsModelRegression || cfg->model.n_inputs > 0) &&
-            candidates[i] != &vsModelQuantile)
+            candidates[i] != &vsModelQuantile && candidates[i] != &vsModelSeasonalPeak)
             g_ptr_array_add(drivers, (gpointer)candidates[i]);
     }
     return drivers;
@@ -248,8 +265,9 @@ vsSelectorNew(const vsSelectorConfig *cfg, const vsModelDriver *const *candidate
     c.n_quantiles = MIN(cfg->n_quantiles, VS_SELECT_MAX_LEVELS);
     c.n_half_lives = MIN(cfg->n_half_lives, G_N_ELEMENTS(cfg->half_lives_s));
     /* as vsSelectorCreateCandidates adds them */
-    n_runs = drivers->len + c.n_quantiles * c.n_half_lives;
-    n_cands = drivers->len * c.n_levels + c.n_quantiles * c.n_half_lives;
+    n_runs = drivers->len + (c.peak_seasons > 0) + c.n_quantiles * c.n_half_lives;
+    n_cands = drivers->len * c.n_levels + (c.peak_seasons > 0) +
+              c.n_quantiles * c.n_half_lives;
     for (guint i = 0; i < drivers->len; i++)
         n_cands += g_ptr_array_index(drivers, i) == &vsModelVpa;
     n_cands *= 1 + (c.burst_gain > 0);
@@ -316,9 +334,10 @@ static double
 vsCandidateAllocationOf(vsSelector *s, const vsCandidate *c, const double *bounds)
 {
     double alloc = c->burst && !isnan(s->latest) ? s->cfg.burst_gain * s->latest : -INFINITY;
+    double gain = vsSelectorRun(s, c)->gain;
 
     for (guint h = 0; h < s->cfg.window_steps; h++)
-        alloc = MAX(alloc, bounds[h]);
+        alloc = MAX(alloc, gain * bounds[h]);
     return MAX(alloc, 0);
 }
 

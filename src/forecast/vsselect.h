@@ -35,6 +35,12 @@ struct _vsSelectorConfig {
     guint n_quantiles;
     double half_lives_s[2];
     guint n_half_lives;
+    /* Once a season is found, the peak of the last @peak_seasons at each
+     * phase (0: none), times 1 + @peak_margin, allocated as it is: on
+     * periodic demand it gives back between peaks what a flat quantile
+     * holds all season, and the margin keeps noise from costing it. */
+    guint peak_seasons;
+    double peak_margin;
     double under_cost;          /* a step with use above the allocation costs this
                                  * many steps of slack worth the usual use */
     double burst_gain;          /* every candidate also runs with a floor of this
@@ -54,7 +60,9 @@ struct _vsSelectorConfig {
  * use; a switch must save 3 % of the cost.  Memory: levels 0.995 to 1 and
  * no floor (its bursts in the traces do not last); a shortfall is an OOM
  * risk, so it costs 35 times more, costs are remembered for a week, not a
- * day, and a switch must save 10 %. */
+ * day, and a switch must save 10 %; and once a season is found, the
+ * peak of the last three at each phase plus 5 % competes too, so memory a
+ * job takes at the same time every season is given back in between. */
 void vsSelectorConfigDefaults(vsSelectorConfig *cfg, vsResourceKind resource, double step_s);
 /* The same for demand that repeats every @season_s rather than every day:
  * every span above (history, refits, the memory of costs, the quantiles'
