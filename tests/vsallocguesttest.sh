@@ -4,15 +4,10 @@
 # repeats every minute (one vCPU busy and 64 MiB held for 20 s).  Once the
 # forecast has taken over from the reactive rule, the second vCPU must be
 # online and the memory grown at least the policy's lead before each
-# burst, and the vCPU given back after it; no decision may leave the
-# policy's bounds, and "explain" must tell each resize with its reason.
+# burst, and both given back after it; no decision may leave the policy's
+# bounds, and "explain" must tell each resize with its reason.
 #
-# The memory is not asserted to shrink between bursts: the memory
-# forecaster is averse to shortfalls (an OOM risk), and keeps sizing a
-# learnt periodic peak until it has gone unneeded for long.  The test
-# prints what the balloon did.
-#
-# The daemon runs on a short time scale ([forecast] step 10s, season 60s)
+# The daemon runs on a short time scale ([forecast] step 5s, season 60s)
 # so the test learns in minutes what a real host learns in days.
 set -u
 . "${VS_TEST_SRCDIR:-.}/tests/vstestlib.sh"
@@ -125,7 +120,7 @@ need_kib=$(( (MIN_MIB + 16) * 1024 ))
 # whole (the allocation covers the open slot and the next) and the slot
 # it starts in needs the second vCPU: 0.6 cores at target utilisation 0.4.
 first=$(( ($(date +%s) / PERIOD + 1) * PERIOD + OFFSET ))
-learnt= checked=0 ahead_ok=0 released_ok=0
+learnt= checked=0 ahead_ok=0 released_ok=0 shrunk_ok=0
 for k in $(seq 0 $((MAX_LEARN + CHECK - 1))); do
     start=$((first + k * PERIOD))
     # just before start - lead: both must already be there
@@ -140,19 +135,22 @@ for k in $(seq 0 $((MAX_LEARN + CHECK - 1))); do
     # between this burst's end and the next one's rise
     until_time $((start + BURST + (PERIOD - BURST) * 5 / 8))
     cpus=$(online) mem=$(balloon)
-    released=no
+    released=no shrunk=no
     [ "$cpus" = 0 ] && released=yes
-    echo "# burst $k: after it, vCPUs online $cpus (released $released), balloon $mem KiB"
+    [ "$mem" -lt "$need_kib" ] && shrunk=yes
+    echo "# burst $k: after it, vCPUs online $cpus (released $released), balloon $mem KiB (released $shrunk)"
     [ -n "$learnt" ] || continue
     checked=$((checked + 1))
     [ $ahead = no ] || ahead_ok=$((ahead_ok + 1))
     [ $released = no ] || released_ok=$((released_ok + 1))
+    [ $shrunk = no ] || shrunk_ok=$((shrunk_ok + 1))
     [ "$checked" -lt "$CHECK" ] || break
 done
 vs_check "the forecast took over within $MAX_LEARN bursts (at burst ${learnt:-never})" test -n "$learnt"
 vs_check "from then on the second vCPU and the memory were there ${LEAD}s ahead of each burst ($ahead_ok of $checked)" \
     test "$ahead_ok" -eq "$CHECK"
 vs_check "and the vCPU was given back after each ($released_ok of $checked)" test "$released_ok" -eq "$CHECK"
+vs_check "and so was the memory ($shrunk_ok of $checked)" test "$shrunk_ok" -eq "$CHECK"
 
 # --- the record ---------------------------------------------------------------------
 vs_check "explain answers" vs_run 0 vs explain "$name" --since 30m --json
