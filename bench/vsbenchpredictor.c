@@ -50,7 +50,7 @@ benchFeed(vsPredictor *p, guint domain, guint slot, gint64 t0)
 int
 main(void)
 {
-    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, 288);
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, 300, 288);
     gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / BENCH_STEP_US * BENCH_STEP_US;
     long before = benchRssKiB();
     double cpu = vsTestCpuSeconds();

@@ -188,7 +188,7 @@ START_TEST(test_bursts_met_ahead)
 {
     g_autoptr(vsHypervisor) hv = vsSimOpen();
     g_autoptr(vsController) c = vsSimController(8);
-    g_autoptr(vsPredictor) p = vsPredictorNew(STEP_S, 86400, DAY);
+    g_autoptr(vsPredictor) p = vsPredictorNew(STEP_S, 86400, STEP_S, DAY);
     gint64 t0 = G_GINT64_CONSTANT(1700000000) / STEP_S * STEP_S * G_USEC_PER_SEC;
     guint need = (guint)ceil(BURST_CPU / 0.7);
     guint grows = 0, shrinks = 0, bursts = 0, ahead = 0, mem_grows = 0, mem_ahead = 0;
@@ -248,7 +248,7 @@ START_TEST(test_contention_by_tier)
 {
     g_autoptr(vsHypervisor) hv = vsSimOpen();
     g_autoptr(vsController) c = vsSimController(6);
-    g_autoptr(vsPredictor) p = vsPredictorNew(STEP_S, 86400, DAY);
+    g_autoptr(vsPredictor) p = vsPredictorNew(STEP_S, 86400, STEP_S, DAY);
     gint64 t0 = G_GINT64_CONSTANT(1700000000) / STEP_S * STEP_S * G_USEC_PER_SEC;
     const char *names[] = { APP, "batch" };
     const char *uuids[] = { APP_UUID, BATCH_UUID };

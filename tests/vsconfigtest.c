@@ -28,7 +28,7 @@ START_TEST(test_full_file)
         "# comment\n[main]\nstate_dir = /srv/vs\ndatabase = postgresql://db/x\n"
         "log_level = debug\n[libvirt]\nuri = qemu+ssh://h/system\ndomain_type = kvm\n"
         "[daemon]\npid_file = /run/x.pid\nheartbeat_interval = 2m\n"
-        "[forecast]\nstep = 10s\nseason = 1h\n"
+        "[forecast]\nstep = 10s\nseason = 1h\nhorizon = 2m\n"
         "[allocator]\ninterval = 30s\ncpu_overcommit = 2.5\nhost_cpus = 8\nhost_memory = 16G\n"
         "shrink_window = 5m\n",
         "t.conf", &error);
@@ -43,6 +43,7 @@ START_TEST(test_full_file)
     ck_assert_uint_eq(cfg->heartbeat_interval_ms, 120000);
     ck_assert_uint_eq(cfg->forecast_step_ms, 10000);
     ck_assert_uint_eq(cfg->forecast_season_ms, 3600000);
+    ck_assert_uint_eq(cfg->forecast_horizon_ms, 120000);
     ck_assert_uint_eq(cfg->allocator_interval_ms, 30000);
     ck_assert_uint_eq(cfg->shrink_window_ms, 300000);
     ck_assert_double_eq(cfg->cpu_overcommit, 2.5);
@@ -83,6 +84,8 @@ static const vsBadConfig vsBadConfigs[] = {
     { "[forecast]\nstep = 1500ms\nseason = 6s\n", "[forecast] step must be whole seconds" },
     { "[forecast]\nstep = 1h\nseason = 2h\n", "into 4 to 8640 slots" },
     { "[forecast]\nstep = 1s\n", "into 4 to 8640 slots" },
+    { "[forecast]\nhorizon = 13h\n", "[forecast] horizon must be whole seconds and at most half" },
+    { "[forecast]\nhorizon = 1500ms\n", "[forecast] horizon must be whole seconds" },
 };
 
 START_TEST(test_bad_config)

@@ -285,6 +285,16 @@ START_TEST(test_cpu_target)
                          "+5m over the target utilisation 0.70 needs 3 vCPUs"), "%s", d.reason);
     vsDecisionClear(&d);
 
+    /* a lead beyond the forecasts' horizon is served as far as they see */
+    p.lead_s = 1800;
+    in.cpu.ahead_s = 600;
+    vsTestDecide(&in, VS_RESOURCE_CPU, &d);
+    ck_assert_msg(strstr(d.reason, "cores at +10m over") &&
+                  strstr(d.reason, "(the forecast horizon, short of the policy's lead)"),
+                  "%s", d.reason);
+    vsDecisionClear(&d);
+    p.lead_s = 300;
+
     /* exactly on a whole vCPU: no extra one */
     in.cpu.upper = 2.1;
     in.cpu.lower = 1.7;

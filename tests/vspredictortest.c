@@ -46,7 +46,7 @@ cpuAt(guint slot)
  * rolling error is small and nothing is an anomaly; then a spike is. */
 START_TEST(test_feedback_and_anomaly)
 {
-    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, DAY);
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, 300, DAY);
     gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
     guint forecasts = 0, actuals = 0, anomalies = 0;
     double mae = NAN;
@@ -104,7 +104,7 @@ END_TEST
 /* Stored history warms a new domain up: it forecasts at the first slot. */
 START_TEST(test_warm_from_history)
 {
-    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, DAY);
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, 300, DAY);
     g_autoptr(GArray) history = g_array_new(FALSE, FALSE, sizeof(vsHistoryPoint));
     gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
     gint64 now = t0 + 3 * DAY * STEP_US;
@@ -140,7 +140,7 @@ END_TEST
  * the next on a regular series, and the forecast's quality. */
 START_TEST(test_lookup)
 {
-    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, DAY);
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, 300, DAY);
     gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
     guint slots = 4 * DAY;
     vsPredictorView v;
@@ -175,7 +175,7 @@ END_TEST
  * it forecasts from them.) */
 START_TEST(test_labels_as_inputs)
 {
-    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, DAY);
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, 300, DAY);
     gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
     double mae = NAN;
 
@@ -200,6 +200,37 @@ START_TEST(test_labels_as_inputs)
 }
 END_TEST
 
+/* A daily hour of 3 GiB: a predictor whose horizon is 20 minutes sizes
+ * for it 20 minutes ahead, one whose horizon is a slot does not yet. */
+START_TEST(test_horizon)
+{
+    static const double horizons[] = { 300, 1200 };
+    gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
+    double alloc[2];
+
+    for (guint h = 0; h < G_N_ELEMENTS(horizons); h++) {
+        g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, horizons[h], DAY);
+        /* the slot before the last day's burst opens 4 slots before it */
+        guint last = 5 * DAY + 196;
+        vsPredictorView v;
+
+        for (guint slot = 0; slot < last; slot++) {
+            gint64 start = t0 + slot * STEP_US;
+            double mem = (slot % DAY >= 200 && slot % DAY < 212 ? 3072 : 1024) + slot % 7;
+            g_autoptr(vsPredictorOutput) out = NULL;
+
+            addSample(p, start + STEP_US, 0.5, mem);
+            out = vsPredictorAdvance(p, start + STEP_US);
+        }
+        ck_assert(vsPredictorLookup(p, UUID, VS_RESOURCE_MEMORY, &v));
+        ck_assert_double_eq(v.ahead_s, horizons[h]);
+        alloc[h] = v.allocation;
+    }
+    ck_assert_msg(alloc[0] < 2048, "%.0f MiB a slot ahead", alloc[0]);
+    ck_assert_msg(alloc[1] >= 3072, "%.0f MiB four slots ahead", alloc[1]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -210,6 +241,7 @@ main(void)
     tcase_add_test(tc, test_warm_from_history);
     tcase_add_test(tc, test_lookup);
     tcase_add_test(tc, test_labels_as_inputs);
+    tcase_add_test(tc, test_horizon);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);
 }

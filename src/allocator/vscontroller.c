@@ -94,6 +94,7 @@ vsControllerForecastFrom(vsPredictor *p, const char *uuid, vsResourceKind r, dou
     ret->mase = v.mase;
     ret->coverage = v.coverage90;
     ret->history = (guint)MIN(v.slots, G_MAXUINT);
+    ret->ahead_s = v.ahead_s;
     g_free((char *)ret->model);
     ret->model = g_strdup(v.model);
 }

@@ -112,6 +112,7 @@ vsDecideForecastInit(vsDecideForecast *fc)
 {
     memset(fc, 0, sizeof(*fc));
     fc->point = fc->lower = fc->upper = fc->allocation = fc->mae = fc->mase = fc->coverage = NAN;
+    fc->ahead_s = NAN;
 }
 
 void
@@ -391,10 +392,12 @@ vsDecideFromForecast(const vsDecideView *v, GString *why)
     double level = isfinite(bound) ? MAX(bound, fc->point) : fc->point;
     double wanted = vsDecideNeed(v, MAX(level, 0));
     char lead[VS_DECIDE_AMOUNT_LEN], amount[VS_DECIDE_AMOUNT_LEN];
+    /* a lead beyond the forecasts' horizon is served as far as they see */
+    gboolean short_of_lead = fc->ahead_s < v->policy->lead_s;
 
     if (!why)
         return wanted;
-    vsDecideDuration(v->policy->lead_s, lead);
+    vsDecideDuration(short_of_lead ? (gint64)fc->ahead_s : v->policy->lead_s, lead);
     vsDecideAmountText(v->kind, wanted, amount);
     if (v->kind == VS_RESOURCE_CPU)
         vsDecideSay(why, "the forecast upper bound %.2f cores at +%s over the target "
@@ -403,6 +406,8 @@ vsDecideFromForecast(const vsDecideView *v, GString *why)
     else
         vsDecideSay(why, "the forecast upper bound %.0f MiB at +%s plus headroom %.2f needs %s",
                     level / 1024, lead, v->policy->memory_headroom, amount);
+    if (short_of_lead)
+        vsDecideSay(why, " (the forecast horizon, short of the policy's lead)");
     return wanted;
 }
 

@@ -138,6 +138,8 @@ struct _vsDecideForecast {
     double mase;            /* recent mean absolute scaled error; NaN: unknown */
     double coverage;        /* recent share of actuals inside the interval; NaN: unknown */
     guint history;          /* slots of history behind the forecast */
+    double ahead_s;         /* how far ahead @allocation looks, when the
+                             * policy's lead is beyond it; NaN: as far */
     const char *model;      /* borrowed; NULL: none */
 };
 

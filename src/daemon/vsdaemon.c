@@ -398,7 +398,7 @@ vsDaemonNewPredictor(const vsConfig *cfg)
     guint slots = (guint)(cfg->forecast_season_ms / cfg->forecast_step_ms);
 
     return vsPredictorNew(cfg->forecast_step_ms / 1000.0, cfg->forecast_season_ms / 1000.0,
-                          MAX(slots, VS_DAEMON_MIN_ERRORS));
+                          cfg->forecast_horizon_ms / 1000.0, MAX(slots, VS_DAEMON_MIN_ERRORS));
 }
 
 static gboolean
@@ -585,7 +585,8 @@ static void
 vsDaemonReloadPredictor(vsDaemon *d, const vsConfig *cfg)
 {
     if (!d->predictor || (cfg->forecast_step_ms == d->cfg->forecast_step_ms &&
-                          cfg->forecast_season_ms == d->cfg->forecast_season_ms))
+                          cfg->forecast_season_ms == d->cfg->forecast_season_ms &&
+                          cfg->forecast_horizon_ms == d->cfg->forecast_horizon_ms))
         return;
     vsPredictorFree(d->predictor);
     d->predictor = vsDaemonNewPredictor(cfg);

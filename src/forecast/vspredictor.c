@@ -56,6 +56,7 @@ struct _vsPredictor {
     gint64 step_us;
     double season_s;
     guint season_slots;
+    guint window_slots;         /* the open slot and those to the horizon */
     guint error_window;
     GHashTable *domains;        /* uuid -> vsDomainState */
     vsPredictorOutput *out;     /* what closed since the last Advance */
@@ -101,7 +102,7 @@ vsDomainStateFree(vsDomainState *d)
 }
 
 vsPredictor *
-vsPredictorNew(double step_s, double season_s, guint error_window)
+vsPredictorNew(double step_s, double season_s, double horizon_s, guint error_window)
 {
     vsPredictor *p = g_new0(vsPredictor, 1);
 
@@ -109,6 +110,7 @@ vsPredictorNew(double step_s, double season_s, guint error_window)
     p->step_us = (gint64)(step_s * G_USEC_PER_SEC);
     p->season_s = season_s;
     p->season_slots = (guint)MAX(1, season_s / step_s);
+    p->window_slots = 1 + (guint)MAX(1, ceil(horizon_s / step_s - 1e-9));
     p->error_window = error_window;
     p->domains = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                        (GDestroyNotify)vsDomainStateFree);
@@ -193,9 +195,9 @@ vsDomainStateNew(vsPredictor *p, const vsSample *x, gint64 slot_us)
 
         vsSelectorConfigSeason(&cfg, r, p->step_s, p->season_s);
         /* the open slot is forecast; the allocator covers it and the
-         * next, since it acts a lead time (up to a slot) ahead */
+         * slots to the horizon, so that it acts a lead time ahead */
         cfg.lead_steps = 0;
-        cfg.window_steps = 2;
+        cfg.window_steps = p->window_slots;
         cfg.error_window = p->error_window;
         cfg.model.n_inputs = d->n_inputs;
         d->res[r].sel = vsSelectorNew(&cfg, NULL);
@@ -522,6 +524,7 @@ vsPredictorLookup(vsPredictor *p, const char *uuid, vsResourceKind resource,
         .mase = s->scored && s->ew_naive > 0 ? s->ew_abs / s->ew_naive : NAN,
         .coverage90 = s->scored ? s->ew_cover : NAN,
         .slots = vsSelectorSeen(s->sel),
+        .ahead_s = (p->window_slots - 1) * p->step_s,
         .model = s->model,
     };
     return TRUE;

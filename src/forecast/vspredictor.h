@@ -30,9 +30,12 @@ typedef struct _vsPredictor vsPredictor;
 
 /* @step_s: the slot length; @season_s: the cycle demand repeats on (a
  * day, 86400), which the forecasters count their history in and the MASE's
- * seasonal naive baseline looks back; @error_window: errors kept per model
- * (memory per domain grows with it). */
-vsPredictor *vsPredictorNew(double step_s, double season_s, guint error_window);
+ * seasonal naive baseline looks back; @horizon_s: how far past the open
+ * slot allocations look (rounded up to whole slots, at least one);
+ * @error_window: errors kept per model and slot ahead (memory per domain
+ * grows with both). */
+vsPredictor *vsPredictorNew(double step_s, double season_s, double horizon_s,
+                            guint error_window);
 void vsPredictorFree(vsPredictor *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPredictor, vsPredictorFree)
 
@@ -60,13 +63,15 @@ struct _vsPredictorView {
     double point;               /* the open slot's forecast */
     double lower90, upper90;    /* its 90 % interval; NaN: not calibrated yet */
     double allocation;          /* what to allocate for the open slot and the
-                                 * next: the selected model's bound at the
-                                 * level its backtest chose; NaN: none yet */
+                                 * slots to the horizon: the selected model's
+                                 * bound at the level its backtest chose;
+                                 * NaN: none yet */
     double last;                /* the last closed slot's use; NaN: unknown */
     double mae;                 /* rolling mean absolute error; NaN: not scored yet */
     double mase;                /* rolling; NaN: not scored yet */
     double coverage90;          /* rolling; NaN: not scored yet */
     guint64 slots;              /* slots seen, warm-up history included */
+    double ahead_s;             /* how far past the open slot @allocation looks */
     const char *model;          /* owned by the predictor; NULL: none */
 };
 

@@ -84,6 +84,12 @@ vsConfigCheckForecast(const vsConfig *cfg, const char *name, GError **error)
                     "into 4 to %u slots", name, VS_CONFIG_MAX_SEASON_SLOTS);
         return FALSE;
     }
+    if (cfg->forecast_horizon_ms % 1000 || cfg->forecast_horizon_ms > season / 2) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "config file '%s': [forecast] horizon must be whole seconds and at most "
+                    "half a season", name);
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -109,6 +115,7 @@ static const vsConfigKey vsConfigKeys[] = {
     VS_CONF("metrics", "listen", VS_CONF_STRING, metrics_listen, NULL),
     VS_CONF("forecast", "step", VS_CONF_DURATION, forecast_step_ms, NULL),
     VS_CONF("forecast", "season", VS_CONF_DURATION, forecast_season_ms, NULL),
+    VS_CONF("forecast", "horizon", VS_CONF_DURATION, forecast_horizon_ms, NULL),
     VS_CONF("allocator", "interval", VS_CONF_DURATION, allocator_interval_ms, NULL),
     VS_CONF("allocator", "shrink_window", VS_CONF_DURATION, shrink_window_ms, NULL),
     VS_CONF("allocator", "cpu_overcommit", VS_CONF_NUMBER, cpu_overcommit, NULL),
@@ -138,6 +145,7 @@ vsConfigNew(void)
     cfg->metrics_listen = g_strdup("127.0.0.1:9468");
     cfg->forecast_step_ms = 300 * 1000;
     cfg->forecast_season_ms = 86400 * 1000;
+    cfg->forecast_horizon_ms = 0;      /* one step */
     cfg->allocator_interval_ms = 15 * 1000;
     cfg->shrink_window_ms = 3600 * 1000;
     cfg->cpu_overcommit = 4;

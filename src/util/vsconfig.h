@@ -43,6 +43,8 @@ struct _vsConfig {
     /* [forecast] */
     guint64 forecast_step_ms;       /* the slot forecasts are made for (5m) */
     guint64 forecast_season_ms;     /* the cycle demand repeats on (1d) */
+    guint64 forecast_horizon_ms;    /* allocations look this far past the open
+                                     * slot (0: a step) */
 
     /* [allocator] */
     guint64 allocator_interval_ms;  /* 0: the daemon never resizes */
