@@ -15,6 +15,7 @@ vs_setup
 
 PERIOD=60           # s between bursts: the season
 STEP=5              # s per forecast slot
+INTERVAL=1          # s per control interval
 OFFSET=2            # s into a slot each burst starts
 BURST=20            # s of each burst
 MIN_MIB=176         # the policy's min-memory: the idle size
@@ -65,7 +66,7 @@ max_interval = 1s
 step = ${STEP}s
 season = ${PERIOD}s
 [allocator]
-interval = 1s
+interval = ${INTERVAL}s
 shrink_window = 5s
 [metrics]
 listen =
@@ -116,10 +117,14 @@ until_time() {
 
 # grown: clearly above the idle size
 need_kib=$(( (MIN_MIB + 16) * 1024 ))
+# The daemon staggers the domains' slots over the control intervals of a
+# step, by the first 32 bits of the UUID (virt-shadowd(8)).
+uuid=$(virsh domuuid "$name")
+phase=$(( 16#${uuid:0:8} % (STEP / INTERVAL) * INTERVAL ))
 # Bursts start OFFSET s into a slot, so the slot before a burst forecasts it
 # whole (the allocation covers the open slot and the next) and the slot
 # it starts in needs the second vCPU: 0.6 cores at target utilisation 0.4.
-first=$(( ($(date +%s) / PERIOD + 1) * PERIOD + OFFSET ))
+first=$(( ($(date +%s) / PERIOD + 1) * PERIOD + phase + OFFSET ))
 learnt= checked=0 ahead_ok=0 released_ok=0 shrunk_ok=0
 for k in $(seq 0 $((MAX_LEARN + CHECK - 1))); do
     start=$((first + k * PERIOD))

@@ -231,6 +231,53 @@ START_TEST(test_horizon)
 }
 END_TEST
 
+/* Spread over 15-second intervals, each domain's slots start at its own
+ * multiple of 15 s within the step, so each interval forecasts one domain
+ * of twenty, not all twenty at the step's end. */
+START_TEST(test_spread)
+{
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, 300, DAY);
+    const gint64 every_us = 15 * G_USEC_PER_SEC;
+    gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
+    guint forecasts = 0, most = 0;
+
+    vsPredictorSpread(p, 15);
+    for (gint64 now = t0 + every_us; now <= t0 + (2 * DAY + 12) * STEP_US; now += every_us) {
+        g_autoptr(vsPredictorOutput) out = NULL;
+        guint made = 0;
+
+        for (guint i = 0; i < 20; i++) {
+            vsSample x;
+
+            vsSampleInit(&x);
+            g_snprintf(x.uuid, sizeof(x.uuid), "%08x-f6a4-8304-79aa-97f2502e193f", 1000 + i);
+            x.name = g_strdup_printf("vm%u", i);
+            x.time_us = now;
+            x.cpu_vcpus = cpuAt((now - t0) / STEP_US);
+            x.mem_used_kib = 1 << 20;
+            vsPredictorAddSample(p, &x);
+            vsSampleClear(&x);
+        }
+        if (!(out = vsPredictorAdvance(p, now)))
+            continue;
+        for (guint i = 0; i < out->forecasts->len; i++) {
+            const vsForecastRecord *r = &g_array_index(out->forecasts, vsForecastRecord, i);
+            guint64 id = g_ascii_strtoull(r->uuid, NULL, 16);
+
+            if (!isnan(r->actual))
+                continue;
+            ck_assert_int_eq((r->at_us - t0) % STEP_US, (gint64)(id % 20) * every_us);
+            made++;
+        }
+        forecasts += made;
+        most = MAX(most, made);
+    }
+    ck_assert_msg(forecasts > 20 * 2 * 12, "%u forecasts", forecasts);
+    /* one domain's CPU and memory */
+    ck_assert_uint_eq(most, 2);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -242,6 +289,7 @@ main(void)
     tcase_add_test(tc, test_lookup);
     tcase_add_test(tc, test_labels_as_inputs);
     tcase_add_test(tc, test_horizon);
+    tcase_add_test(tc, test_spread);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);
 }

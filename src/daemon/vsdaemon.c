@@ -392,13 +392,19 @@ vsDaemonSample(gpointer opaque)
  * short season would rest on a handful of errors. */
 #define VS_DAEMON_MIN_ERRORS 288
 
+/* Slots are staggered over the control intervals of a step, so that each
+ * interval forecasts a share of the domains, not every one at a step's end. */
 static vsPredictor *
 vsDaemonNewPredictor(const vsConfig *cfg)
 {
     guint slots = (guint)(cfg->forecast_season_ms / cfg->forecast_step_ms);
+    vsPredictor *p = vsPredictorNew(cfg->forecast_step_ms / 1000.0,
+                                    cfg->forecast_season_ms / 1000.0,
+                                    cfg->forecast_horizon_ms / 1000.0,
+                                    MAX(slots, VS_DAEMON_MIN_ERRORS));
 
-    return vsPredictorNew(cfg->forecast_step_ms / 1000.0, cfg->forecast_season_ms / 1000.0,
-                          cfg->forecast_horizon_ms / 1000.0, MAX(slots, VS_DAEMON_MIN_ERRORS));
+    vsPredictorSpread(p, cfg->allocator_interval_ms / 1000.0);
+    return p;
 }
 
 static gboolean
@@ -584,10 +590,14 @@ vsDaemonRestartTimers(vsDaemon *d)
 static void
 vsDaemonReloadPredictor(vsDaemon *d, const vsConfig *cfg)
 {
-    if (!d->predictor || (cfg->forecast_step_ms == d->cfg->forecast_step_ms &&
-                          cfg->forecast_season_ms == d->cfg->forecast_season_ms &&
-                          cfg->forecast_horizon_ms == d->cfg->forecast_horizon_ms))
+    if (!d->predictor)
         return;
+    if (cfg->forecast_step_ms == d->cfg->forecast_step_ms &&
+        cfg->forecast_season_ms == d->cfg->forecast_season_ms &&
+        cfg->forecast_horizon_ms == d->cfg->forecast_horizon_ms) {
+        vsPredictorSpread(d->predictor, cfg->allocator_interval_ms / 1000.0);
+        return;
+    }
     vsPredictorFree(d->predictor);
     d->predictor = vsDaemonNewPredictor(cfg);
     g_info("[forecast] changed: forecasting starts afresh");

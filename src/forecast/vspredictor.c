@@ -41,6 +41,7 @@ typedef struct {
     char uuid[VS_UUID_STRLEN];
     char *name;
     gint64 slot_us;             /* start of the open slot */
+    gint64 phase_us;            /* of its slots within the step */
     guint64 closed;             /* slots closed so far */
     gint64 last_sample_us;
     vsResourceState res[VS_RESOURCES];
@@ -57,6 +58,7 @@ struct _vsPredictor {
     double season_s;
     guint season_slots;
     guint window_slots;         /* the open slot and those to the horizon */
+    gint64 spread_us;           /* slots start at multiples of this (0: aligned) */
     guint error_window;
     GHashTable *domains;        /* uuid -> vsDomainState */
     vsPredictorOutput *out;     /* what closed since the last Advance */
@@ -180,12 +182,12 @@ vsLabelsNumericKeys(const char *labels)
 }
 
 static vsDomainState *
-vsDomainStateNew(vsPredictor *p, const vsSample *x, gint64 slot_us)
+vsDomainStateNew(vsPredictor *p, const vsSample *x, gint64 phase_us)
 {
     vsDomainState *d = g_new0(vsDomainState, 1);
 
     g_strlcpy(d->uuid, x->uuid, sizeof(d->uuid));
-    d->slot_us = slot_us;
+    d->phase_us = phase_us;
     d->inputs = vsLabelsNumericKeys(x->labels);
     d->n_inputs = g_strv_length(d->inputs);
     d->x_sum = g_new0(double, MAX(d->n_inputs, 1));
@@ -398,18 +400,42 @@ vsPredictorAddInputs(vsDomainState *d, const char *labels)
     }
 }
 
+void
+vsPredictorSpread(vsPredictor *p, double every_s)
+{
+    gint64 every_us = (gint64)(every_s * G_USEC_PER_SEC);
+
+    p->spread_us = every_us > 0 && every_us < p->step_us && p->step_us % every_us == 0 ?
+                   every_us : 0;
+}
+
+/* Where @uuid's slots start within the step: the UUID's first 32 bits
+ * (random in practice) pick one of the spread's phases. */
+static gint64
+vsPredictorPhase(const vsPredictor *p, const char *uuid)
+{
+    guint64 bits = g_ascii_strtoull(uuid, NULL, 16);
+
+    if (!p->spread_us)
+        return 0;
+    return (gint64)(bits % (guint64)(p->step_us / p->spread_us)) * p->spread_us;
+}
+
 gboolean
 vsPredictorAddSample(vsPredictor *p, const vsSample *x)
 {
-    /* a sample's time ends its interval: it belongs to the slot before */
-    gint64 slot_us = ((x->time_us - 1) / p->step_us) * p->step_us;
     vsDomainState *d = g_hash_table_lookup(p->domains, x->uuid);
     gboolean fresh = d == NULL;
+    gint64 slot_us;
 
     if (!d) {
-        d = vsDomainStateNew(p, x, slot_us);
+        d = vsDomainStateNew(p, x, vsPredictorPhase(p, x->uuid));
         g_hash_table_insert(p->domains, d->uuid, d);
     }
+    /* a sample's time ends its interval: it belongs to the slot before */
+    slot_us = (x->time_us - 1 - d->phase_us) / p->step_us * p->step_us + d->phase_us;
+    if (fresh)
+        d->slot_us = slot_us;
     if (g_strcmp0(d->name, x->name) != 0) {
         g_free(d->name);
         d->name = g_strdup(x->name);

@@ -39,6 +39,14 @@ vsPredictor *vsPredictorNew(double step_s, double season_s, double horizon_s,
 void vsPredictorFree(vsPredictor *p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsPredictor, vsPredictorFree)
 
+/* Stagger the domains' slots: each starts at one of the step's multiples
+ * of @every_s (the allocator's control interval), picked from its UUID, so
+ * that about 1/(step / @every_s) of the domains close a slot, and are
+ * forecast again, in each interval rather than all at once.  Ignored
+ * unless @every_s divides the step; 0 aligns every slot to the step.
+ * Domains already tracked keep their slots. */
+void vsPredictorSpread(vsPredictor *p, double every_s);
+
 /* Account one sample to its domain's open slot.  Returns TRUE when the
  * domain is new: the caller may load its history (vsPredictorWarm). */
 gboolean vsPredictorAddSample(vsPredictor *p, const vsSample *x);
