@@ -1,6 +1,7 @@
 #!/bin/bash
-# hint, hint list, hint cancel and explain against a real database (the
-# embedded cluster), with decisions put in by psql at times relative to now.
+# hint, hint list, hint cancel, explain and plan against a real database
+# (the embedded cluster), with decisions put in by psql at times relative
+# to now.
 set -u
 . "${VS_TEST_SRCDIR:-.}/tests/vstestlib.sh"
 vs_setup
@@ -124,4 +125,37 @@ vs_check "both resources are decided" \
 vs_check "the vCPUs shrink to the policy's maximum" \
     test "$(json_get "$out" '[(x["decision"]["action"], x["decision"]["target"]) for x in d["decisions"] if x["decision"]["resource"] == "cpu"]')" = "[('shrink', 1)]"
 vs_check "nothing was recorded" test "$(psql_db "SELECT count(*) FROM decisions WHERE domain_name = 'web'")" = 0
+
+# plan on a full host: the rise is queued, with a migration target among
+# the rooms other hosts' daemons published lately (never this host's own,
+# never a stale one); plan reads them and publishes nothing
+fullnode="test://$VS_SRCDIR/tests/vsallocdata/plan-full-node.xml"
+grower=0b6a3c7e-5f1d-4b8e-9a61-2c3d4e5f6a21
+me=$(uname -n)
+vs_check "a trusted memory forecast goes in" psql_db "
+INSERT INTO forecasts (domain_uuid, resource, at, domain_name, host, made_at, model, point,
+                       lower90, upper90, lower99, upper99, allocation) VALUES
+ ('$grower', 'memory', now() + interval '2 minutes', 'grower', '$me', now(), 'ar', 3000,
+  2950, 3050, 2900, 3100, 3050);
+INSERT INTO forecast_errors (domain_uuid, resource, domain_name, model, mae, mase, coverage90, n)
+ VALUES ('$grower', 'memory', 'grower', 'ar', 20, 0.3, 0.9, 288)"
+vs_check "plan with no other host exits 0" vs_run 0 vs -c "$fullnode" plan
+vs_check "the rise is queued" vs_contains "$out" "queued"
+vs_check "for the host's capacity" vs_contains "$out" "[host-capacity]"
+vs_check "with no target when no other host is known" vs_lacks "$out" "migration suggested"
+vs_check "other hosts publish their room" psql_db "
+INSERT INTO hosts (name, heartbeat_at, room_vcpus, room_memory_kib, room_at) VALUES
+ ('$me', now(), 64, 268435456, now()),
+ ('roomy', now(), 16, 67108864, now()),
+ ('cramped', now(), 16, 1048576, now()),
+ ('gone', now() - interval '1 day', 64, 268435456, now() - interval '1 day')"
+vs_check "plan exits 0" vs_run 0 vs -c "$fullnode" plan
+vs_check "the queued rise names the host with room" vs_contains "$out" "migration suggested to roomy."
+vs_check "plan --json exits 0" vs_run 0 vs -c "$fullnode" plan --json
+vs_check "the JSON decision is queued" \
+    test "$(json_get "$out" '[x["decision"]["action"] for x in d["decisions"] if x["decision"]["resource"] == "memory"]')" = "['queued']"
+vs_check "the JSON reason names the target" \
+    vs_contains "$(json_get "$out" '[x["decision"]["reason"] for x in d["decisions"] if x["decision"]["resource"] == "memory"][0]')" "migration suggested to roomy."
+vs_check "plan publishes no room" \
+    test "$(psql_db "SELECT count(*) FROM hosts WHERE room_at > now() - interval '1 minute' AND room_vcpus = 64")" = 1
 vs_done
