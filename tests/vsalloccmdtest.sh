@@ -1,6 +1,7 @@
 #!/bin/bash
-# hint, hint list, hint cancel and explain against a real database (the
-# embedded cluster), with decisions put in by psql at times relative to now.
+# hint, hint list, hint cancel, explain and plan against a real database
+# (the embedded cluster), with decisions put in by psql at times relative
+# to now; and the room virt-shadowd publishes for the other hosts.
 set -u
 . "${VS_TEST_SRCDIR:-.}/tests/vstestlib.sh"
 vs_setup
@@ -124,4 +125,66 @@ vs_check "both resources are decided" \
 vs_check "the vCPUs shrink to the policy's maximum" \
     test "$(json_get "$out" '[(x["decision"]["action"], x["decision"]["target"]) for x in d["decisions"] if x["decision"]["resource"] == "cpu"]')" = "[('shrink', 1)]"
 vs_check "nothing was recorded" test "$(psql_db "SELECT count(*) FROM decisions WHERE domain_name = 'web'")" = 0
+
+# plan on a full host: the rise is queued, with a migration target among
+# the rooms other hosts' daemons published lately (never this host's own,
+# never a stale one); plan reads them and publishes nothing
+fullnode="test://$VS_SRCDIR/tests/vsallocdata/plan-full-node.xml"
+grower=0b6a3c7e-5f1d-4b8e-9a61-2c3d4e5f6a21
+me=$(uname -n)
+vs_check "a trusted memory forecast goes in" psql_db "
+INSERT INTO forecasts (domain_uuid, resource, at, domain_name, host, made_at, model, point,
+                       lower90, upper90, lower99, upper99, allocation) VALUES
+ ('$grower', 'memory', now() + interval '2 minutes', 'grower', '$me', now(), 'ar', 3000,
+  2950, 3050, 2900, 3100, 3050);
+INSERT INTO forecast_errors (domain_uuid, resource, domain_name, model, mae, mase, coverage90, n)
+ VALUES ('$grower', 'memory', 'grower', 'ar', 20, 0.3, 0.9, 288)"
+vs_check "plan with no other host exits 0" vs_run 0 vs -c "$fullnode" plan
+vs_check "the rise is queued" vs_contains "$out" "queued"
+vs_check "for the host's capacity" vs_contains "$out" "[host-capacity]"
+vs_check "with no target when no other host is known" vs_lacks "$out" "migration suggested"
+vs_check "other hosts publish their room" psql_db "
+INSERT INTO hosts (name, heartbeat_at, room_vcpus, room_memory_kib, room_at) VALUES
+ ('$me', now(), 64, 268435456, now()),
+ ('roomy', now(), 16, 67108864, now()),
+ ('cramped', now(), 16, 1048576, now()),
+ ('gone', now() - interval '1 day', 64, 268435456, now() - interval '1 day')"
+vs_check "plan exits 0" vs_run 0 vs -c "$fullnode" plan
+vs_check "the queued rise names the host with room" vs_contains "$out" "migration suggested to roomy."
+vs_check "plan --json exits 0" vs_run 0 vs -c "$fullnode" plan --json
+vs_check "the JSON decision is queued" \
+    test "$(json_get "$out" '[x["decision"]["action"] for x in d["decisions"] if x["decision"]["resource"] == "memory"]')" = "['queued']"
+vs_check "the JSON reason names the target" \
+    vs_contains "$(json_get "$out" '[x["decision"]["reason"] for x in d["decisions"] if x["decision"]["resource"] == "memory"][0]')" "migration suggested to roomy."
+vs_check "plan publishes no room" \
+    test "$(psql_db "SELECT count(*) FROM hosts WHERE room_at > now() - interval '1 minute' AND room_vcpus = 64")" = 1
+
+# virt-shadowd publishes its host's room after every allocator run: at
+# most the test driver's 8 CPUs x 4 and 16 GiB, less what the domains it
+# has sampled hold
+psql_db "UPDATE hosts SET room_at = NULL, room_vcpus = NULL, room_memory_kib = NULL WHERE name = '$me'"
+printf '[main]\nstate_dir = %s\n[libvirt]\nuri = %s\n[allocator]\ninterval = 1s\n[metrics]\nlisten =\n' \
+    "$dbstate" "$fullnode" > "$VS_TMP/vsd.conf"
+"$VSD" --foreground --config "$VS_TMP/vsd.conf" --pid-file "$VS_TMP/vsd.pid" 2>"$VS_TMP/vsd.log" &
+daemon_pid=$!
+stop_all() { kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid"; stop_db; }
+vs_cleanup_hook=stop_all
+room() { psql_db "SELECT room_vcpus || ' ' || room_memory_kib || ' ' || room_at FROM hosts WHERE name = '$me' AND room_at > now() - interval '1 minute'"; }
+has_room() { test -n "$(room)"; }
+vs_check "virt-shadowd publishes this host's room" vs_wait_for 60 has_room
+read -r room_vcpus room_kib first_at <<< "$(room)"
+echo "# published: $room_vcpus vCPUs, $room_kib KiB"
+vs_check "the CPU room is within the host's" \
+    awk -v r="$room_vcpus" 'BEGIN { exit !(r != "" && r >= 0 && r <= 32) }'
+vs_check "the memory room is within the host's" \
+    awk -v r="$room_kib" 'BEGIN { exit !(r != "" && r >= 0 && r <= 16777216) }'
+room_moved() { test "$(psql_db "SELECT room_at > '$first_at' FROM hosts WHERE name = '$me'")" = t; }
+vs_check "and again after the next run" vs_wait_for 30 room_moved
+vs_check "the other hosts' rooms are left alone" \
+    test "$(psql_db "SELECT string_agg(name || '=' || room_vcpus, ',' ORDER BY name) FROM hosts WHERE name <> '$me'")" = "cramped=16,gone=64,roomy=16"
+vs_check "virt-shadowd stops on SIGTERM" kill "$daemon_pid"
+vs_check "and exits 0" wait "$daemon_pid"
+vs_cleanup_hook=stop_db
+vs_check "it could publish" vs_lacks "$(cat "$VS_TMP/vsd.log")" "cannot publish"
+vs_check "and read the other hosts' rooms" vs_lacks "$(cat "$VS_TMP/vsd.log")" "no migration target"
 vs_done

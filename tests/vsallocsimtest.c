@@ -418,6 +418,69 @@ START_TEST(test_failure_backoff)
 }
 END_TEST
 
+/* A rise the host cannot serve is queued, and the other host with room
+ * for the whole domain is named as its migration target; the host's own
+ * room after the run is what is left of its capacity. */
+START_TEST(test_queued_migration_target)
+{
+    g_autoptr(vsHypervisor) hv = vsSimOpen();
+    g_autoptr(vsController) c = vsSimController(1);
+    vsControllerLock fine = { vsSimLock, vsSimUnlock, NULL };
+    g_autoptr(GArray) rooms = g_array_new(FALSE, TRUE, sizeof(vsHostRoom));
+    /* too few vCPUs for the domain, then enough, then more but not known */
+    g_autofree char *small = g_strdup("host-small");
+    g_autofree char *big = g_strdup("host-big");
+    vsHostRoom others[] = { { small, 1, 64 * 1048576.0 }, { big, 8, 32 * 1048576.0 } };
+    gint64 t = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC;
+    double vcpus = -1, memory_kib = -1;
+    gboolean queued = FALSE;
+    vsDomainResources res;
+
+    vsSimSetPolicy(hv, APP, 2);
+    ck_assert(!vsControllerRoom(c, &vcpus, &memory_kib));
+    ck_assert_double_eq(vcpus, -1);
+    g_array_append_vals(rooms, others, G_N_ELEMENTS(others));
+    vsControllerSetOtherHosts(c, rooms);
+    /* the controller keeps its own copy */
+    g_clear_pointer(&rooms, g_array_unref);
+    g_clear_pointer(&small, g_free);
+    g_clear_pointer(&big, g_free);
+
+    /* "app" uses all of its one vCPU on a one-CPU host: the reactive rule
+     * soon asks for more, which the host cannot give */
+    for (guint runs = 0; !queued; runs++, t += STEP_US) {
+        g_autoptr(GArray) domains = vsSimDomains();
+        g_autoptr(GArray) decisions = NULL;
+
+        ck_assert_uint_lt(runs, 10);
+        vsSimResources(hv, APP, &res);
+        vsSimDomain(domains, NULL, APP_UUID, APP, &res, vsDomainResourcesVcpus(&res));
+        decisions = vsControllerRun(c, hv, domains, t, FALSE, &fine, NULL);
+        for (guint i = 0; i < decisions->len; i++) {
+            const vsDecision *d = &g_array_index(decisions, vsDecision, i);
+
+            vsSimCheckDecision(d);
+            ck_assert_int_ne(d->action, VS_ACTION_GROW);
+            if (d->action != VS_ACTION_QUEUED)
+                continue;
+            ck_assert_int_eq(d->resource, VS_RESOURCE_CPU);
+            ck_assert_str_eq(d->clause, "host-capacity");
+            ck_assert_double_eq(d->target, 1);
+            ck_assert_msg(strstr(d->reason, ", migration suggested to host-big."), "%s",
+                          d->reason);
+            ck_assert_msg(!strstr(d->reason, "host-small"), "%s", d->reason);
+            queued = TRUE;
+        }
+        ck_assert(vsControllerRoom(c, &vcpus, &memory_kib));
+        /* nothing was granted: the host is as full as before */
+        ck_assert_double_eq(vcpus, 0);
+        ck_assert_double_eq(memory_kib, 16 * 1048576.0 - res.memory_kib);
+    }
+    vsSimResources(hv, APP, &res);
+    ck_assert_uint_eq(vsDomainResourcesVcpus(&res), 1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -430,6 +493,7 @@ main(void)
     tcase_add_test(tc, test_contention_by_tier);
     tcase_add_test(tc, test_invalid_policy_kept);
     tcase_add_test(tc, test_failure_backoff);
+    tcase_add_test(tc, test_queued_migration_target);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);
 }

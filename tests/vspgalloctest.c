@@ -1,6 +1,6 @@
 /*
- * vspgalloctest.c: decisions, hints, notifications and domain locks in the
- * PostgreSQL store
+ * vspgalloctest.c: decisions, hints, hosts' room, notifications and domain
+ * locks in the PostgreSQL store
  */
 #include <config.h>
 
@@ -426,6 +426,102 @@ START_TEST(test_retention)
 }
 END_TEST
 
+/* --- host rooms -------------------------------------------------------------------------- */
+
+static GArray *
+listRooms(vsStore *store, const char *except, guint max_age_s)
+{
+    g_autoptr(GError) error = NULL;
+    GArray *got = NULL;
+
+    ck_assert_msg(vsStoreListHostRooms(store, except, max_age_s, &got, &error), "list: %s",
+                  error ? error->message : "");
+    return got;
+}
+
+static void
+assertRoom(GArray *rooms, guint i, const char *host, double vcpus, double memory_kib)
+{
+    const vsStoreHostRoom *r;
+
+    ck_assert_msg(i < rooms->len, "room %u of %u", i, rooms->len);
+    r = &g_array_index(rooms, vsStoreHostRoom, i);
+    ck_assert_str_eq(r->host, host);
+    vsTestAssertDouble(r->vcpus, vcpus, "vcpus");
+    vsTestAssertDouble(r->memory_kib, memory_kib, "memory_kib");
+}
+
+/* Each controller publishes its room in its row of hosts and reads the
+ * others' that are fresh, by name. */
+START_TEST(test_host_rooms)
+{
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "al_rooms");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
+    g_autoptr(GArray) got = NULL;
+    g_autoptr(GError) error = NULL;
+
+    /* a host with a heartbeat and no room yet is not listed */
+    ck_assert(vsStoreHostHeartbeat(store, "hc", "qemu:///system", "1.0", &error));
+    ck_assert(vsStorePublishHostRoom(store, "hb", 12, 32.5 * 1048576, &error));
+    ck_assert_msg(vsStorePublishHostRoom(store, "ha", 4.5, 1048576, &error), "%s",
+                  error ? error->message : "");
+    vsTestPgAssertQuery(db, "SELECT heartbeat_at IS NOT NULL AND room_at IS NOT NULL"
+                        " AND uri IS NULL FROM hosts WHERE name = 'ha'", "t");
+
+    got = listRooms(store, "ha", 60);
+    ck_assert_uint_eq(got->len, 1);
+    assertRoom(got, 0, "hb", 12, 32.5 * 1048576);
+    g_clear_pointer(&got, g_array_unref);
+    got = listRooms(store, NULL, 60);
+    ck_assert_uint_eq(got->len, 2);
+    assertRoom(got, 0, "ha", 4.5, 1048576);
+    assertRoom(got, 1, "hb", 12, 32.5 * 1048576);
+    g_clear_pointer(&got, g_array_unref);
+
+    /* publishing again updates the row; a heartbeat row keeps its fields */
+    ck_assert(vsStorePublishHostRoom(store, "ha", 0, 0, &error));
+    ck_assert(vsStorePublishHostRoom(store, "hc", 2, 4096, &error));
+    ck_assert(vsStorePublishHostRoom(store, TRICKY, 1, 2, &error));
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM hosts", "4");
+    vsTestPgAssertQuery(db, "SELECT uri || ' ' || version FROM hosts WHERE name = 'hc'",
+                        "qemu:///system 1.0");
+    got = listRooms(store, "hb", 60);
+    ck_assert_uint_eq(got->len, 3);
+    assertRoom(got, 0, "ha", 0, 0);
+    assertRoom(got, 1, "hc", 2, 4096);
+    assertRoom(got, 2, TRICKY, 1, 2);
+    g_clear_pointer(&got, g_array_unref);
+
+    /* a room older than the age asked for is from a controller that stopped */
+    g_free(vsTestPgQuery(db, "UPDATE hosts SET room_at = now() - interval '1 hour' WHERE name = 'hb'"));
+    got = listRooms(store, "ha", 3599);
+    ck_assert_uint_eq(got->len, 2);
+    assertRoom(got, 0, "hc", 2, 4096);
+    g_clear_pointer(&got, g_array_unref);
+    got = listRooms(store, "ha", 3700);
+    ck_assert_uint_eq(got->len, 3);
+    assertRoom(got, 0, "hb", 12, 32.5 * 1048576);
+    g_clear_pointer(&got, g_array_unref);
+    g_free(vsTestPgQuery(db, "UPDATE hosts SET room_at = now() - interval '1 second'"));
+    got = listRooms(store, NULL, 0);
+    ck_assert_uint_eq(got->len, 0);
+    g_clear_pointer(&got, g_array_unref);
+
+    /* nothing that is not a room goes in */
+    ck_assert(!vsStorePublishHostRoom(store, "ha", NAN, 1, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_INVALID));
+    ck_assert_msg(strstr(error->message, "'ha'"), "%s", error->message);
+    g_clear_error(&error);
+    ck_assert(!vsStorePublishHostRoom(store, "hd", 1, -1, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_INVALID));
+    g_clear_error(&error);
+    ck_assert(!vsStorePublishHostRoom(store, "hd", INFINITY, 1, &error));
+    g_clear_error(&error);
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM hosts", "4");
+    vsTestPgAssertQuery(db, "SELECT room_vcpus FROM hosts WHERE name = 'ha'", "0");
+}
+END_TEST
+
 /* --- notifications ------------------------------------------------------------------------ */
 
 typedef struct {
@@ -619,6 +715,7 @@ pgAllocSuite(void)
     tcase_add_test(tc, test_hints_invalid);
     tcase_add_test(tc, test_find_domain);
     tcase_add_test(tc, test_retention);
+    tcase_add_test(tc, test_host_rooms);
     tcase_add_test(tc, test_notify);
     tcase_add_test(tc, test_domain_lock);
     suite_add_tcase(s, tc);

@@ -131,8 +131,8 @@ gboolean vsPgExpireForecasts(vsPgStore *s, gint64 now_us, guint64 raw_retention_
                              guint64 rollup_retention_ms, const char *what,
                              GError **error);
 
-/* Decisions, hints, notifications and domain locks (vspgalloc.c): the
- * vsStoreDriver callbacks. */
+/* Decisions, hints, hosts' room, notifications and domain locks
+ * (vspgalloc.c): the vsStoreDriver callbacks. */
 gboolean vsPgRecordDecisions(gpointer priv, const char *host, GArray *decisions,
                              GError **error);
 gboolean vsPgQueryDecisions(gpointer priv, const char *uuid, gint64 since_us, guint limit,
@@ -143,6 +143,10 @@ gboolean vsPgListHints(gpointer priv, const char *uuid, gint64 ending_after_us,
 gboolean vsPgCancelHint(gpointer priv, gint64 id, GError **error);
 gboolean vsPgFindAllocDomain(gpointer priv, const char *domain, char **ret_uuid,
                              char **ret_name, GError **error);
+gboolean vsPgPublishHostRoom(gpointer priv, const char *host, double vcpus,
+                             double memory_kib, GError **error);
+gboolean vsPgListHostRooms(gpointer priv, const char *except_host, guint max_age_s,
+                           GArray **ret_rooms, GError **error);
 gboolean vsPgNotifyPolicy(gpointer priv, const char *uuid, GError **error);
 gboolean vsPgListen(gpointer priv, const char *channel, GError **error);
 int vsPgGetSocket(gpointer priv);

@@ -1,12 +1,13 @@
 /*
- * vspgalloc.c: the allocator's decisions and hints, LISTEN/NOTIFY and the
- * per-domain resize locks in PostgreSQL
+ * vspgalloc.c: the allocator's decisions and hints, the hosts' free room,
+ * LISTEN/NOTIFY and the per-domain resize locks in PostgreSQL
  *
  * Decisions go out like forecasts: one statement per batch, each column
  * one array parameter (vspgforecast.c).
  */
 #include <config.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "vspg.h"
@@ -318,6 +319,75 @@ vsPgFindAllocDomain(gpointer priv, const char *domain, char **ret_uuid, char **r
 {
     return vsPgFindDomain(priv, VS_PG_FIND_ALLOC_DOMAIN, domain, "decisions or hints",
                           ret_uuid, ret_name, error);
+}
+
+/* --- host rooms ----------------------------------------------------------------------- */
+
+/* A new host row has no URI or version (its heartbeat fills them); the
+ * heartbeat of an existing one is left to the heartbeat. */
+#define VS_PG_PUBLISH_HOST_ROOM \
+    "INSERT INTO hosts (name, heartbeat_at, room_vcpus, room_memory_kib, room_at)" \
+    " VALUES ($1, now(), $2::float8, $3::float8, now())" \
+    " ON CONFLICT (name) DO UPDATE SET room_vcpus = EXCLUDED.room_vcpus," \
+    " room_memory_kib = EXCLUDED.room_memory_kib, room_at = EXCLUDED.room_at"
+
+gboolean
+vsPgPublishHostRoom(gpointer priv, const char *host, double vcpus, double memory_kib,
+                    GError **error)
+{
+    vsPgStore *s = priv;
+    char cpus[G_ASCII_DTOSTR_BUF_SIZE];
+    char memory[G_ASCII_DTOSTR_BUF_SIZE];
+    g_autofree char *what = g_strdup_printf("cannot publish the room of host '%s'", host);
+    const char *params[] = {
+        host, g_ascii_dtostr(cpus, sizeof(cpus), vcpus),
+        g_ascii_dtostr(memory, sizeof(memory), memory_kib)
+    };
+
+    if (!isfinite(vcpus) || !isfinite(memory_kib) || vcpus < 0 || memory_kib < 0) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "invalid room for host '%s': %g vCPUs, %g KiB", host, vcpus, memory_kib);
+        return FALSE;
+    }
+    if (!vsPgCheckConnection(s, error))
+        return FALSE;
+    return vsPgExecCommand(s, VS_PG_PUBLISH_HOST_ROOM, G_N_ELEMENTS(params), params,
+                           PGRES_COMMAND_OK, what, error);
+}
+
+#define VS_PG_LIST_HOST_ROOMS \
+    "SELECT name, room_vcpus, room_memory_kib FROM hosts" \
+    " WHERE room_at >= now() - $2::bigint * interval '1 second'" \
+    "   AND ($1::text IS NULL OR name <> $1)" \
+    " ORDER BY name"
+
+gboolean
+vsPgListHostRooms(gpointer priv, const char *except_host, guint max_age_s, GArray **ret_rooms,
+                  GError **error)
+{
+    vsPgStore *s = priv;
+    g_autofree char *age = g_strdup_printf("%u", max_age_s);
+    const char *params[] = { except_host, age };
+    g_autoptr(vsPgResult) res = NULL;
+    GArray *list;
+
+    if (!vsPgCheckConnection(s, error))
+        return FALSE;
+    if (!(res = vsPgExec(s, VS_PG_LIST_HOST_ROOMS, G_N_ELEMENTS(params), params,
+                         PGRES_TUPLES_OK, "cannot read the other hosts' room", error)))
+        return FALSE;
+    list = g_array_sized_new(FALSE, TRUE, sizeof(vsStoreHostRoom), PQntuples(res));
+    g_array_set_clear_func(list, (GDestroyNotify)vsStoreHostRoomClear);
+    g_array_set_size(list, PQntuples(res));
+    for (int i = 0; i < PQntuples(res); i++) {
+        vsStoreHostRoom *r = &g_array_index(list, vsStoreHostRoom, i);
+
+        r->host = g_strdup(PQgetvalue(res, i, 0));
+        r->vcpus = vsPgGetDouble(res, i, 1);
+        r->memory_kib = vsPgGetDouble(res, i, 2);
+    }
+    *ret_rooms = list;
+    return TRUE;
 }
 
 /* --- notifications ------------------------------------------------------------------ */

@@ -38,6 +38,7 @@ struct _vsController {
     vsLedger *ledger;           /* made at the first run, once the host's size is known */
     GHashTable *tracks;         /* uuid -> vsControllerTrack */
     GHashTable *hints;          /* uuid -> GArray of vsHint */
+    GArray *others;             /* vsHostRoom, host names owned */
 };
 
 /* One managed domain's decisions in the current run. */
@@ -134,6 +135,13 @@ vsControllerTrackOf(vsController *c, const char *uuid)
     return t;
 }
 
+/* A copy in c->others owns its host name. */
+static void
+vsControllerHostRoomClear(vsHostRoom *h)
+{
+    g_free((char *)h->host);
+}
+
 vsController *
 vsControllerNew(const vsControllerConfig *cfg)
 {
@@ -144,6 +152,8 @@ vsControllerNew(const vsControllerConfig *cfg)
                                       (GDestroyNotify)vsControllerTrackFree);
     c->hints = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                      (GDestroyNotify)g_array_unref);
+    c->others = g_array_new(FALSE, TRUE, sizeof(vsHostRoom));
+    g_array_set_clear_func(c->others, (GDestroyNotify)vsControllerHostRoomClear);
     return c;
 }
 
@@ -155,6 +165,7 @@ vsControllerFree(vsController *c)
     vsLedgerFree(c->ledger);
     g_hash_table_unref(c->tracks);
     g_hash_table_unref(c->hints);
+    g_array_unref(c->others);
     g_free(c);
 }
 
@@ -185,6 +196,34 @@ vsControllerSetHints(vsController *c, GArray *hints)
         copy.reason = g_strdup(h->reason);
         g_array_append_val(mine, copy);
     }
+}
+
+void
+vsControllerSetOtherHosts(vsController *c, GArray *rooms)
+{
+    g_array_set_size(c->others, 0);
+    for (guint i = 0; rooms && i < rooms->len; i++) {
+        vsHostRoom copy = g_array_index(rooms, vsHostRoom, i);
+
+        copy.host = g_strdup(copy.host);
+        g_array_append_val(c->others, copy);
+    }
+}
+
+gboolean
+vsControllerRoom(vsController *c, double *ret_vcpus, double *ret_memory_kib)
+{
+    if (!c->ledger)
+        return FALSE;
+    *ret_vcpus = vsLedgerRoom(c->ledger, VS_RESOURCE_CPU);
+    *ret_memory_kib = vsLedgerRoom(c->ledger, VS_RESOURCE_MEMORY);
+    return TRUE;
+}
+
+guint
+vsControllerRoomMaxAge(guint interval_s)
+{
+    return MAX(60, (guint)MIN(4 * (guint64)interval_s, G_MAXUINT));
 }
 
 void
@@ -407,7 +446,7 @@ vsControllerServe(vsController *c, GArray *pending, gint64 now_us)
         }
     }
     vsLedgerServe(c->ledger, (const vsLedgerRequest *)reqs->data, reqs->len, now_us, expires,
-                  NULL, 0, grants);
+                  (const vsHostRoom *)c->others->data, c->others->len, grants);
     for (guint g = 0; g < grants->len; g++) {
         const vsLedgerGrant *grant = &g_array_index(grants, vsLedgerGrant, g);
 

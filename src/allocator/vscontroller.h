@@ -4,9 +4,10 @@
  * Ties the parts together: each managed domain's policy (from its XML,
  * cached; an invalid one is refused and the last valid one kept), its
  * live resources, its forecasts and hints go through vsDecide; the rises
- * go through the host ledger; in mode auto the result is carried out
- * (vsactuate), one domain at a time under its lock, and retried with
- * backoff when it fails.  Every decision worth recording is returned.
+ * go through the host ledger (a rise it cannot serve is queued, with a
+ * migration target among the other hosts' published room); in mode auto
+ * the result is carried out (vsactuate), one domain at a time under its
+ * lock, and retried with backoff when it fails.  Every decision worth recording is returned.
  *
  * The daemon runs it on its allocator thread; "plan" runs it as a dry run
  * on inputs it reads from the store; the simulation test on test:///.
@@ -81,6 +82,26 @@ void vsControllerForgetPolicy(vsController *c, const char *uuid);
 
 /* Replace the hints (vsHint, any domains; copied). */
 void vsControllerSetHints(vsController *c, GArray *hints);
+
+/* Replace what is known of the other hosts' free room (vsHostRoom, host
+ * names included, copied; NULL: none), as their controllers last
+ * published it.  A rise this host cannot serve is queued with, as its
+ * migration target, the host among them with room for the whole domain
+ * (vsLedgerServe); with none known, nothing is suggested.  Kept until
+ * replaced: the caller refreshes it before each run. */
+void vsControllerSetOtherHosts(vsController *c, GArray *rooms);
+
+/* This host's free room after the last run, for the other controllers:
+ * vsLedgerRoom of CPU (vCPUs) and memory (KiB), capacity x overcommit
+ * minus what the domains hold and what is still reserved for them.  FALSE,
+ * writing nothing, until a run has sized the host (its capacity was
+ * never known). */
+gboolean vsControllerRoom(vsController *c, double *ret_vcpus, double *ret_memory_kib);
+
+/* How old another host's published room may be and still be used, for a
+ * controller run every @interval_s: four intervals, at least a minute.
+ * An older one belongs to a controller that stopped. */
+guint vsControllerRoomMaxAge(guint interval_s);
 
 /* Seed a domain's memory of its last resizes (cooldowns), as "plan" does
  * from the stored decisions. */

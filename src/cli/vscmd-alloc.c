@@ -654,9 +654,32 @@ vsPlanDomains(vsHypervisor *hv, vsStore *store, gint64 now_us, GError **error)
     return g_steal_pointer(&domains);
 }
 
-/* A controller that knows the hints and the last resizes. */
+/* The free room the other hosts' daemons published lately (this host, by
+ * its name, left out), as the daemon reads it: read, never published. */
+static gboolean
+vsPlanOtherHosts(vsCli *cli, vsStore *store, vsController *c, GError **error)
+{
+    g_autofree char *me = vsHostName();
+    guint interval_s = (guint)MIN(vsCliGetConfig(cli)->allocator_interval_ms / 1000, G_MAXUINT);
+    g_autoptr(GArray) stored = NULL;
+    g_autoptr(GArray) rooms = g_array_new(FALSE, TRUE, sizeof(vsHostRoom));
+
+    if (!vsStoreListHostRooms(store, me, vsControllerRoomMaxAge(interval_s), &stored, error))
+        return FALSE;
+    for (guint i = 0; i < stored->len; i++) {
+        const vsStoreHostRoom *r = &g_array_index(stored, vsStoreHostRoom, i);
+        vsHostRoom h = { r->host, r->vcpus, r->memory_kib };
+
+        g_array_append_val(rooms, h);
+    }
+    vsControllerSetOtherHosts(c, rooms);
+    return TRUE;
+}
+
+/* A controller that knows the hints, the last resizes and the other
+ * hosts' room. */
 static vsController *
-vsPlanController(vsStore *store, gint64 now_us, GError **error)
+vsPlanController(vsCli *cli, vsStore *store, gint64 now_us, GError **error)
 {
     g_autoptr(vsController) c = NULL;
     g_autoptr(GArray) hints = NULL;
@@ -671,6 +694,8 @@ vsPlanController(vsStore *store, gint64 now_us, GError **error)
     vsControllerSetHints(c, hints);
     for (guint i = 0; i < past->len; i++)
         vsControllerSeedState(c, &g_array_index(past, vsDecision, i));
+    if (!vsPlanOtherHosts(cli, store, c, error))
+        return NULL;
     return g_steal_pointer(&c);
 }
 
@@ -735,7 +760,7 @@ vsCmdPlan(vsCli *cli, const vsCliArgs *args, GError **error)
 
     (void)args;
     if (!(hv = vsCliGetHypervisor(cli, error)) || !(store = vsCliGetCheckedStore(cli, error)) ||
-        !(c = vsPlanController(store, now_us, error)) ||
+        !(c = vsPlanController(cli, store, now_us, error)) ||
         !(domains = vsPlanDomains(hv, store, now_us, error)))
         return FALSE;
     decisions = vsControllerRun(c, hv, domains, now_us, TRUE, NULL, problems);
@@ -795,9 +820,10 @@ const vsCliCommand vsCmdAlloc[] = {
       "Decides, as virt-shadowd's allocator would at this moment, for every\n"
       "running domain whose policy is in mode advise or auto: from its live\n"
       "vCPUs and memory, the daemon's newest stored forecast and its error,\n"
-      "the active hints and the resizes of the last day (for the cooldowns).\n"
-      "Nothing is changed or recorded.  Each line: the domain, the resource,\n"
-      "the action, from what to what, and why.",
+      "the active hints, the resizes of the last day (for the cooldowns) and\n"
+      "the room other hosts' daemons published (for a queued rise's migration\n"
+      "target).  Nothing is changed, recorded or published.  Each line: the\n"
+      "domain, the resource, the action, from what to what, and why.",
       NULL, 0, 0, vsCmdPlan },
     { NULL }
 };

@@ -24,6 +24,7 @@ struct _vsAllocWorker {
     vsStoreTarget target;
     char *host;
     char *uri;
+    guint room_max_age_s;       /* the other hosts' room is read up to this old */
     vsController *controller;
     vsHypervisor *hv;
     vsStore *store;
@@ -170,6 +171,50 @@ vsAllocUnlock(const char *uuid, gpointer opaque)
         g_warning("cannot release the resize lock of domain %s: %s", uuid, error->message);
 }
 
+/* The other hosts' room, fresh, for this run's migration suggestions;
+ * without it none is suggested.  FALSE when the database was lost. */
+static gboolean
+vsAllocLoadRooms(vsAllocWorker *w)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) stored = NULL;
+    g_autoptr(GArray) rooms = g_array_new(FALSE, TRUE, sizeof(vsHostRoom));
+
+    if (!vsStoreListHostRooms(w->store, w->host, w->room_max_age_s, &stored, &error)) {
+        vsControllerSetOtherHosts(w->controller, NULL);
+        if (g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT)) {
+            vsAllocLost(w, error);
+            return FALSE;
+        }
+        g_warning("allocator: no migration target can be suggested: %s", error->message);
+        return TRUE;
+    }
+    for (guint i = 0; i < stored->len; i++) {
+        const vsStoreHostRoom *r = &g_array_index(stored, vsStoreHostRoom, i);
+        vsHostRoom h = { r->host, r->vcpus, r->memory_kib };
+
+        g_array_append_val(rooms, h);
+    }
+    vsControllerSetOtherHosts(w->controller, rooms);
+    return TRUE;
+}
+
+/* This host's room after the run, for the other controllers. */
+static void
+vsAllocPublishRoom(vsAllocWorker *w)
+{
+    g_autoptr(GError) error = NULL;
+    double vcpus, memory_kib;
+
+    if (!w->store || !vsControllerRoom(w->controller, &vcpus, &memory_kib))
+        return;
+    if (!vsStorePublishHostRoom(w->store, w->host, vcpus, memory_kib, &error)) {
+        g_warning("allocator: cannot publish this host's room: %s", error->message);
+        if (g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT))
+            vsAllocLost(w, error);
+    }
+}
+
 static void
 vsAllocLogDecision(const vsDecision *d)
 {
@@ -191,7 +236,9 @@ vsAllocDoRun(gpointer opaque)
     g_autoptr(GArray) decisions = NULL;
     g_autoptr(GError) error = NULL;
 
-    if (vsAllocConnect(w)) {
+    /* a database lost here would also lose the resize locks and the
+     * record: the run waits for it, as when it cannot be reached */
+    if (vsAllocConnect(w) && vsAllocLoadRooms(w)) {
         decisions = vsControllerRun(w->controller, w->hv, run->domains, run->now_us, FALSE,
                                     &lock, problems);
         for (guint i = 0; i < problems->len; i++)
@@ -204,6 +251,7 @@ vsAllocDoRun(gpointer opaque)
             if (g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT))
                 vsAllocLost(w, error);
         }
+        vsAllocPublishRoom(w);
     }
     g_atomic_int_set(&w->busy, 0);
     return G_SOURCE_REMOVE;
@@ -243,6 +291,7 @@ vsAllocWorkerStart(const vsStoreTarget *target, const vsAllocWorkerConfig *cfg)
     vsStoreTargetCopy(&w->target, target);
     w->host = g_strdup(cfg->host);
     w->uri = g_strdup(cfg->uri);
+    w->room_max_age_s = vsControllerRoomMaxAge(cfg->controller.interval_s);
     w->controller = vsControllerNew(&cfg->controller);
     w->thread = g_thread_new("vs-alloc", vsAllocThread, w);
     return w;

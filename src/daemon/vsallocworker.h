@@ -8,8 +8,10 @@
  * hands it, every control interval, what it knows of each domain (the
  * newest sample and the forecasts); the thread listens for policy and
  * hint changes (NOTIFY vs_policy, vs_hint), decides, resizes, and records
- * every decision.  While the database is away nothing is resized: an
- * action that cannot be recorded is not taken.
+ * every decision.  Before each run it reads the other hosts' published
+ * free room (for migration suggestions), after it publishes this host's.
+ * While the database is away nothing is resized: an action that cannot
+ * be recorded is not taken.
  */
 #pragma once
 
@@ -20,7 +22,7 @@ G_BEGIN_DECLS
 
 typedef struct _vsAllocWorkerConfig vsAllocWorkerConfig;
 struct _vsAllocWorkerConfig {
-    const char *host;           /* recorded with each decision */
+    const char *host;           /* recorded with each decision; names this host's room */
     const char *uri;            /* libvirt URI; NULL: libvirt's default */
     vsControllerConfig controller;
 };

@@ -195,6 +195,29 @@ vsStoreHostHeartbeat(vsStore *store, const char *host, const char *uri,
 }
 
 gboolean
+vsStorePublishHostRoom(vsStore *store, const char *host, double vcpus, double memory_kib,
+                       GError **error)
+{
+    return store->driver->publishHostRoom(store->priv, host, vcpus, memory_kib, error);
+}
+
+gboolean
+vsStoreListHostRooms(vsStore *store, const char *except_host, guint max_age_s,
+                     GArray **ret_rooms, GError **error)
+{
+    return store->driver->listHostRooms(store->priv, except_host, max_age_s, ret_rooms,
+                                        error);
+}
+
+void
+vsStoreHostRoomClear(vsStoreHostRoom *room)
+{
+    if (!room)
+        return;
+    g_clear_pointer(&room->host, g_free);
+}
+
+gboolean
 vsStoreRecordDomainEvent(vsStore *store, gint64 when_us, const char *host,
                          const char *uuid, const char *name,
                          const char *event, int detail, GError **error)

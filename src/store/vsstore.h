@@ -123,6 +123,19 @@ struct _vsHistoryPoint {
     double mem_mib;             /* average memory used, MiB */
 };
 
+/* Another controller's free room, as it last published it: what its
+ * host's ledger could still grant (capacity x overcommit minus what is
+ * held and reserved). */
+typedef struct _vsStoreHostRoom vsStoreHostRoom;
+struct _vsStoreHostRoom {
+    char *host;                 /* its hosts.name */
+    double vcpus;
+    double memory_kib;
+};
+
+/* Frees the host name; the structs live in a GArray with it as clear func. */
+void vsStoreHostRoomClear(vsStoreHostRoom *room);
+
 typedef struct _vsStoreDriver vsStoreDriver;
 struct _vsStoreDriver {
     const char *name;
@@ -151,6 +164,20 @@ struct _vsStoreDriver {
     /* Upsert this controller's host row and refresh its heartbeat. */
     gboolean (*hostHeartbeat)(gpointer priv, const char *host, const char *uri,
                               const char *version, GError **error);
+    /* Publish @host's free room (@vcpus, @memory_kib: finite, not
+     * negative, else VS_ERROR_INVALID and nothing is sent) stamped with
+     * the database's now, in @host's row of the hosts table; a host
+     * without a row gets one, its heartbeat now.  The heartbeat of an
+     * existing row is left alone. */
+    gboolean (*publishHostRoom)(gpointer priv, const char *host, double vcpus,
+                                double memory_kib, GError **error);
+    /* The rooms of every host but @except_host (NULL: none left out)
+     * published within the last @max_age_s seconds by the database's
+     * clock, by host name: a GArray of vsStoreHostRoom (with clear func)
+     * in @ret_rooms, empty when there is none.  Nothing is written on
+     * failure. */
+    gboolean (*listHostRooms)(gpointer priv, const char *except_host, guint max_age_s,
+                              GArray **ret_rooms, GError **error);
     /* Append one domain lifecycle event. */
     gboolean (*recordDomainEvent)(gpointer priv, gint64 when_us, const char *host,
                                   const char *uuid, const char *name,
@@ -324,6 +351,11 @@ gboolean vsStoreCheckSchema(vsStore *store, GError **error);
 
 gboolean vsStoreHostHeartbeat(vsStore *store, const char *host, const char *uri,
                               const char *version, GError **error);
+/* Hosts' free room for migration suggestions: see the driver table. */
+gboolean vsStorePublishHostRoom(vsStore *store, const char *host, double vcpus,
+                                double memory_kib, GError **error);
+gboolean vsStoreListHostRooms(vsStore *store, const char *except_host, guint max_age_s,
+                              GArray **ret_rooms, GError **error);
 gboolean vsStoreRecordDomainEvent(vsStore *store, gint64 when_us, const char *host,
                                   const char *uuid, const char *name,
                                   const char *event, int detail, GError **error);
