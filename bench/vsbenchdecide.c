@@ -11,8 +11,8 @@
  *    timed, every 15-second control interval of them ([allocator]
  *    interval), as virt-shadowd runs them: its domains' slots are
  *    staggered over the intervals of a step, so each interval forecasts a
- *    twentieth of the domains, then decides every one and serves the
- *    rises.  The worst interval must stay under the target.  The
+ *    twentieth of the domains (refitting at most twice its share of the
+ *    day's refits), then decides every one and serves the rises.  The worst interval must stay under the target.  The
  *    baseline is the same work with slots aligned to the step: every
  *    domain forecast in one interval.
  *
@@ -110,9 +110,10 @@ benchSeriesClear(benchSeries *s)
 }
 
 /* Score the forecast made for @y (MASE against the naive forecast,
- * coverage), feed @y, forecast the next slot. */
+ * coverage), feed @y, forecast the next slot.  A refit due takes one of
+ * *@refits_left, as in the daemon's predictor (NULL: no budget). */
 static void
-benchSeriesObserve(benchSeries *s, double t, double y)
+benchSeriesObserve(benchSeries *s, double t, double y, guint *refits_left)
 {
     /* a plain mean until there are 50 scores, then weighted */
     double w = MAX(0.02, 1.0 / (s->scored + 1));
@@ -126,6 +127,8 @@ benchSeriesObserve(benchSeries *s, double t, double y)
     }
     s->last = y;
     s->seen++;
+    if (refits_left)
+        vsSelectorBudgetRefit(s->sel, refits_left);
     vsSelectorObserve(s->sel, t, y, NULL);
     s->have = TRUE;
     for (guint c = 0; c < BENCH_COVERAGES; c++)
@@ -203,14 +206,15 @@ benchDomainClear(benchDomain *d)
 
 /* The slot that just ended used @cpu cores and @mem_mib MiB. */
 static void
-benchDomainObserve(benchDomain *d, double t, double cpu, double mem_mib, gboolean forecast)
+benchDomainObserve(benchDomain *d, double t, double cpu, double mem_mib, gboolean forecast,
+                   guint *refits_left)
 {
     d->in.cpu_use = cpu;
     d->in.used_memory_kib = mem_mib * 1024;
     if (!forecast)
         return;
-    benchSeriesObserve(&d->series[VS_RESOURCE_CPU], t, cpu);
-    benchSeriesObserve(&d->series[VS_RESOURCE_MEMORY], t, mem_mib);
+    benchSeriesObserve(&d->series[VS_RESOURCE_CPU], t, cpu, refits_left);
+    benchSeriesObserve(&d->series[VS_RESOURCE_MEMORY], t, mem_mib, refits_left);
     benchSeriesForecast(&d->series[VS_RESOURCE_CPU], 0, &d->in.cpu);
     benchSeriesForecast(&d->series[VS_RESOURCE_MEMORY], 0, &d->in.memory);
 }
@@ -263,24 +267,35 @@ benchSynthetic(guint i, guint slot, double *cpu, double *mem_mib)
     *mem_mib = 1024 + ((slot * 31 + i) % 97) + 512 * (1 + sin(2 * G_PI * slot / BENCH_DAY + i));
 }
 
+/* A domain's phase among @phases: from a hash of its number, as the
+ * daemon's from its UUID, so it says nothing of when the domain joined
+ * (and its daily refits come due). */
+static guint
+benchPhase(guint i, guint phases)
+{
+    return (guint)(((guint32)i * 2654435761u) >> 8) % phases;
+}
+
 /* One control interval at @now_us over every domain: those whose @slot
- * closes in it (i % @phases == @phase; 0 of 1: all) forecast again, every
- * domain is decided, then the interval's rises are served from the host
- * ledger. */
+ * closes in it (benchPhase() == @phase; 0 of 1: all) forecast again, with
+ * the refit budget of vspredictor.c, every domain is decided, then the
+ * interval's rises are served from the host ledger. */
 static void
 benchInterval(benchDomain *doms, guint n, vsLedger *l, guint slot, guint phase, guint phases,
               gint64 now_us, GArray *reqs, GArray *grants, benchPhases *ph)
 {
     double c0 = vsTestCpuSeconds(), c1, c2;
+    guint refits_left = 1 + 2 * n * VS_LEDGER_RESOURCES / (BENCH_DAY * phases);
 
     for (guint i = 0; i < n; i++) {
         double cpu, mem;
 
         /* domains join over the first day */
-        if (slot < i % BENCH_DAY || i % phases != phase)
+        if (slot < i % BENCH_DAY || benchPhase(i, phases) != phase)
             continue;
         benchSynthetic(i, slot, &cpu, &mem);
-        benchDomainObserve(&doms[i], now_us / (double)G_USEC_PER_SEC, cpu, mem, TRUE);
+        benchDomainObserve(&doms[i], now_us / (double)G_USEC_PER_SEC, cpu, mem, TRUE,
+                           &refits_left);
     }
     c1 = vsTestCpuSeconds();
     g_array_set_size(reqs, 0);
@@ -480,12 +495,12 @@ benchReplay(const vsTrace *t, guint id, benchScore sc[BENCH_POLICIES])
         double start = t->start_t + s * t->step_s;
 
         /* at the start of slot s, from the slots before */
-        benchDomainObserve(&doms[0], start - t->step_s, prev[0], prev[1], TRUE);
+        benchDomainObserve(&doms[0], start - t->step_s, prev[0], prev[1], TRUE, NULL);
         for (guint p = 0; p < BENCH_POLICIES; p++) {
             guint c = benchPolicies[p].coverage;
 
             if (p > 0)
-                benchDomainObserve(&doms[p], start - t->step_s, prev[0], prev[1], FALSE);
+                benchDomainObserve(&doms[p], start - t->step_s, prev[0], prev[1], FALSE, NULL);
             if (isnan(benchPolicies[p].confidence))
                 continue;
             benchSeriesForecast(&doms[0].series[VS_RESOURCE_CPU], c, &doms[p].in.cpu);

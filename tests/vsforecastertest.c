@@ -211,6 +211,33 @@ START_TEST(test_selector_memory_season)
 }
 END_TEST
 
+/* A refit due with no budget left waits for the next observation; with
+ * one left it happens, and takes it. */
+START_TEST(test_selector_refit_budget)
+{
+    vsSelectorConfig cfg;
+    g_autoptr(vsSelector) s = NULL;
+    guint left = 0;
+
+    vsSelectorConfigDefaults(&cfg, VS_RESOURCE_CPU, STEP);
+    s = vsSelectorNew(&cfg, NULL);
+    for (guint i = 0; i + 1 < cfg.min_history_steps; i++)
+        vsSelectorObserve(s, i * STEP, 1 + sin(2 * G_PI * i / DAY), NULL);
+    ck_assert_ptr_null(vsSelectorModel(s));
+    vsSelectorBudgetRefit(s, &left);
+    vsSelectorObserve(s, cfg.min_history_steps * STEP, 1, NULL);
+    ck_assert_ptr_null(vsSelectorModel(s));
+    left = 2;
+    vsSelectorBudgetRefit(s, &left);
+    ck_assert_uint_eq(left, 1);
+    vsSelectorObserve(s, (cfg.min_history_steps + 1) * STEP, 1, NULL);
+    ck_assert_ptr_nonnull(vsSelectorModel(s));
+    /* not due again for a day: nothing taken */
+    vsSelectorBudgetRefit(s, &left);
+    ck_assert_uint_eq(left, 1);
+}
+END_TEST
+
 /* With workload inputs, the input-conditioned regression is a candidate:
  * demand that follows its input is forecast from it. */
 START_TEST(test_selector_inputs)
@@ -304,6 +331,7 @@ main(void)
     tcase_add_test(tc, test_selector_burst_floor);
     tcase_add_test(tc, test_selector_inputs);
     tcase_add_test(tc, test_selector_memory_season);
+    tcase_add_test(tc, test_selector_refit_budget);
     tcase_add_test(tc, test_percentile_like_numpy);
     tcase_add_test(tc, test_backtest_constant);
     suite_add_tcase(s, tc);

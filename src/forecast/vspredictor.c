@@ -59,6 +59,8 @@ struct _vsPredictor {
     guint season_slots;
     guint window_slots;         /* the open slot and those to the horizon */
     gint64 spread_us;           /* slots start at multiples of this (0: aligned) */
+    gint64 budget_window;       /* the interval the refit budget is for */
+    guint refits_left;          /* in it */
     guint error_window;
     GHashTable *domains;        /* uuid -> vsDomainState */
     vsPredictorOutput *out;     /* what closed since the last Advance */
@@ -350,6 +352,23 @@ vsPredictorForecast(vsPredictor *p, vsDomainState *d, vsResourceKind r, gint64 s
     vsPredictorEmitForecast(p, d, r, slot_us, NAN);
 }
 
+/* Refits in one control interval (a step without spread): twice the
+ * share each interval would take if they were even, so they cannot fall
+ * behind, and the interval's cost stays bounded when many come due at
+ * once (a restart sees every domain at the same time of day). */
+static void
+vsPredictorBudget(vsPredictor *p, gint64 now_us)
+{
+    gint64 every_us = p->spread_us ? p->spread_us : p->step_us;
+    guint64 due = 2 * (guint64)g_hash_table_size(p->domains) * VS_RESOURCES *
+                  (guint64)every_us / ((guint64)p->season_slots * p->step_us);
+
+    if (now_us / every_us == p->budget_window)
+        return;
+    p->budget_window = now_us / every_us;
+    p->refits_left = 1 + (guint)MIN(due, G_MAXUINT - 1);
+}
+
 /* Close the open slot: score, learn, forecast the next. */
 static void
 vsPredictorClose(vsPredictor *p, vsDomainState *d, gint64 now_us)
@@ -361,11 +380,13 @@ vsPredictorClose(vsPredictor *p, vsDomainState *d, gint64 now_us)
         d->x_sum[i] = 0;
         d->x_count[i] = 0;
     }
+    vsPredictorBudget(p, now_us);
     for (guint r = 0; r < VS_RESOURCES; r++) {
         vsResourceState *s = &d->res[r];
         double y = s->count ? s->sum / s->count : NAN;
 
         vsPredictorScore(p, d, r, d->slot_us, y);
+        vsSelectorBudgetRefit(s->sel, &p->refits_left);
         vsSelectorObserve(s->sel, d->slot_us / (double)G_USEC_PER_SEC, y,
                           d->n_inputs ? x : NULL);
         s->sum = 0;

@@ -615,6 +615,18 @@ vsSelectorObserve(vsSelector *s, double t, double y, const double *x)
         s->next_refit = s->seen + 1;
 }
 
+void
+vsSelectorBudgetRefit(vsSelector *s, guint *refits_left)
+{
+    /* the next observation refits: its day has come, or its error drifted */
+    if (s->seen + 1 < s->next_refit)
+        return;
+    if (*refits_left > 0)
+        (*refits_left)--;
+    else
+        s->next_refit = s->seen + 2;
+}
+
 gboolean
 vsSelectorAllocate(vsSelector *s, double *ret)
 {

@@ -82,6 +82,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsSelector, vsSelectorFree)
  * model.n_inputs workload inputs behind it in @x (NULL or NaN: unknown). */
 void vsSelectorObserve(vsSelector *s, double t, double y, const double *x);
 
+/* Before the next vsSelectorObserve: when it would refit, take one refit
+ * from *@refits_left, or put the refit off to the observation after when
+ * none is left.  A refit costs as much as hundreds of observations; a
+ * caller that steps many selectors at once keeps any one step's cost
+ * bounded by spreading their refits, a step late at worst. */
+void vsSelectorBudgetRefit(vsSelector *s, guint *refits_left);
+
 /* The allocation for the window ahead: the chosen model's bound at the
  * chosen level, the largest over the window.  FALSE before enough history. */
 gboolean vsSelectorAllocate(vsSelector *s, double *ret);
