@@ -481,11 +481,16 @@ START_TEST(test_overlay_real)
     ck_assert_uint_eq(g_strv_length(sd->overlays), 1);
     ck_assert_str_eq(sd->overlays[0], path);
 
-    /* one domain's counters, fast enough to sample every second */
-    start = g_get_monotonic_time();
-    ck_assert_msg(vsHypervisorGetDomainCounters(hv, name, &c, &error),
-                  "%s", error ? error->message : "");
-    ck_assert_int_lt(g_get_monotonic_time() - start, G_USEC_PER_SEC);
+    /* one domain's counters (timings are reported, not asserted: claims
+     * about speed come from bench/) */
+    for (int i = 0; i < 2; i++) {
+        vsDomainCountersClear(&c);
+        start = g_get_monotonic_time();
+        ck_assert_msg(vsHypervisorGetDomainCounters(hv, name, &c, &error),
+                      "%s", error ? error->message : "");
+        printf("# one domain's counters, call %d: %.1f ms\n", i + 1,
+               (g_get_monotonic_time() - start) / 1e3);
+    }
     ck_assert_str_eq(c.name, "vs-shadow-r1");
     ck_assert_msg((c.present & (VS_COUNTER_CPU_TIME | VS_COUNTER_BLOCK | VS_COUNTER_STATE)) ==
                   (VS_COUNTER_CPU_TIME | VS_COUNTER_BLOCK | VS_COUNTER_STATE),
