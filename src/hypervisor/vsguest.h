@@ -42,9 +42,9 @@ vsGuestExecResult *vsGuestExec(vsHypervisor *hv, const char *domain,
 /* Write @data to @guest_path in the guest (created or truncated) through
  * guest-file-open/-write/-close, in base64 chunks of at most
  * VS_GUEST_FILE_CHUNK raw bytes; then, when @mode >= 0, run chmod with an
- * argv (no shell) to set it.  Gives up after @timeout_ms in all
- * (VS_ERROR_TIMEOUT).  Errors name the domain and the guest path; the
- * file may be left half written. */
+ * argv (no shell) to set it.  Gives up once @timeout_ms have passed,
+ * checked between chunks (VS_ERROR_TIMEOUT).  Errors name the domain and
+ * the guest path; the file may be left half written. */
 gboolean vsGuestFileWrite(vsHypervisor *hv, const char *domain, const char *guest_path,
                           GBytes *data, int mode, guint timeout_ms, GError **error);
 
