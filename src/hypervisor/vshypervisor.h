@@ -332,7 +332,9 @@ GPtrArray *vsHypervisorListVolumesByPrefix(vsHypervisor *hv, const char *pool,
 /* Scan the running (and paused) domains for a disk at @path opened for
  * writing (not <readonly/>).  On success *@ret_domain is the first such
  * domain's name, or NULL when none uses it so.  Disks reached only as
- * backing files are opened read-only and do not count. */
+ * backing files are opened read-only and do not count.  Paths are compared
+ * after lexical canonicalisation only (a symlink is another path), and
+ * <disk type='volume'> (pool and volume names) is not resolved yet. */
 gboolean vsHypervisorDiskInUse(vsHypervisor *hv, const char *path, char **ret_domain,
                                GError **error);
 
