@@ -27,6 +27,33 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsVirVol, virStorageVolFree)
 /* Transient pools we start are named after their directory. */
 #define VS_VIR_DIR_POOL_PREFIX "vs-dir-"
 
+/* libvirt refuses to refresh a pool while a volume is being built in it
+ * (another shadow making its overlay): how long we keep asking. */
+#define VS_VIR_REFRESH_TIMEOUT_MS 3000
+
+/* Refresh @pool, asking again while libvirt says it is busy. */
+static gboolean
+vsVirPoolRefresh(virStoragePoolPtr pool, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + VS_VIR_REFRESH_TIMEOUT_MS * 1000;
+    gulong sleep_us = 20 * 1000;
+
+    while (virStoragePoolRefresh(pool, 0) < 0) {
+        /* "has asynchronous jobs running" is an internal error; anything
+         * else will not go away by waiting */
+        if (vsVirLastErrorCode() != VIR_ERR_INTERNAL_ERROR ||
+            g_get_monotonic_time() >= deadline) {
+            vsVirSetError(error, -1, "cannot refresh storage pool '%s'",
+                          virStoragePoolGetName(pool));
+            return FALSE;
+        }
+        virResetLastError();
+        g_usleep(sleep_us);
+        sleep_us = MIN(sleep_us * 2, 200 * 1000);
+    }
+    return TRUE;
+}
+
 static vsStoragePool *
 vsVirPoolDef(virStoragePoolPtr pool, GError **error)
 {
@@ -185,11 +212,8 @@ vsVirVolByPath(virConnectPtr conn, const char *path, gboolean make_pool, GError 
         g_propagate_error(error, local);
         return NULL;
     }
-    if (virStoragePoolRefresh(pool, 0) < 0) {
-        vsVirSetError(error, -1, "cannot refresh storage pool '%s'",
-                      virStoragePoolGetName(pool));
+    if (!vsVirPoolRefresh(pool, error))
         return NULL;
-    }
     if ((vol = virStorageVolLookupByName(pool, base)))
         return vol;
     if (vsVirLastErrorCode() != VIR_ERR_NO_STORAGE_VOL) {
@@ -315,11 +339,8 @@ vsVirStorageListVolumes(gpointer priv, const char *pool_spec, const char *prefix
 
     if (!conn || !(pool = vsVirOpenPool(conn, pool_spec, error)))
         return NULL;
-    if (virStoragePoolRefresh(pool, 0) < 0) {
-        vsVirSetError(error, -1, "cannot refresh storage pool '%s'",
-                      virStoragePoolGetName(pool));
+    if (!vsVirPoolRefresh(pool, error))
         return NULL;
-    }
     if ((n = virStoragePoolListAllVolumes(pool, &vols, 0)) < 0) {
         vsVirSetError(error, -1, "cannot list volumes of storage pool '%s'",
                       virStoragePoolGetName(pool));
