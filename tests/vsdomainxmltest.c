@@ -116,8 +116,8 @@ START_TEST(test_caps_types)
 }
 END_TEST
 
-/* Disks with a path, in order; the backing chain and path-less disks are
- * not disks of their own. */
+/* Disks with a path or a volume, in order; the backing chain is not a
+ * disk of its own, a network disk and an empty cdrom have no path. */
 START_TEST(test_disks)
 {
     g_autofree char *xml = vsLoadFixture("disks.xml");
@@ -126,7 +126,7 @@ START_TEST(test_disks)
     const vsDomainDisk *d;
 
     ck_assert_msg(def != NULL, "%s", error ? error->message : "");
-    ck_assert_uint_eq(def->disks->len, 3);
+    ck_assert_uint_eq(def->disks->len, 4);
     d = g_ptr_array_index(def->disks, 0);
     ck_assert_str_eq(d->path, "/var/lib/libvirt/images/base1.qcow2");
     ck_assert_str_eq(d->format, "qcow2");
@@ -143,6 +143,12 @@ START_TEST(test_disks)
     ck_assert_ptr_null(d->format);
     ck_assert_str_eq(d->device, "cdrom");
     ck_assert(d->readonly);
+    d = g_ptr_array_index(def->disks, 3);
+    ck_assert_ptr_null(d->path);
+    ck_assert_str_eq(d->pool, "images");
+    ck_assert_str_eq(d->volume, "vs-shadow-r1-vdd.qcow2");
+    ck_assert_str_eq(d->format, "qcow2");
+    ck_assert_str_eq(d->target, "vdd");
 
     ck_assert_ptr_eq(vsDomainXMLFindDisk(def, "/var/lib/libvirt//images/./base1.qcow2"),
                      g_ptr_array_index(def->disks, 0));

@@ -950,6 +950,21 @@ START_TEST(test_disk_in_use)
     g_clear_error(&error);
     ck_assert(vsHypervisorDestroyDomain(hv, writer, NULL));
 
+    /* the same base named as a storage volume */
+    {
+        const char *voldisk = "<disk type='volume' device='disk'><driver name='qemu' type='raw'/>"
+                              "<source pool='default-pool' volume='vs-base.img'/>"
+                              "<target dev='vda'/></disk>";
+        g_autofree char *vol_xml = testDomainXML("vs-volwriter", NULL, voldisk);
+        g_autofree char *volwriter = vsHypervisorCreateDomainXML(hv, vol_xml, FALSE, &error);
+        g_autofree char *voluser = NULL;
+
+        ck_assert_msg(volwriter, "%s", error ? error->message : "");
+        ck_assert(vsHypervisorDiskInUse(hv, TEST_BASE, &voluser, &error));
+        ck_assert_str_eq(voluser, "vs-volwriter");
+        ck_assert(vsHypervisorDestroyDomain(hv, volwriter, NULL));
+    }
+
     /* read-only users and shut off definitions are no writers */
     name = vsHypervisorCreateDomainXML(hv, reader_xml, FALSE, &error);
     ck_assert_msg(name, "%s", error ? error->message : "");
@@ -1000,7 +1015,14 @@ START_TEST(test_shadow_domains)
                                     "<target dev='sda'/><readonly/></disk>");
     g_autofree char *other = testDisk("/images/vs-shadow-t9-vdb.qcow2", "qcow2", "vdb", FALSE);
     g_autofree char *d2 = testDisk(TEST_POOL_DIR "/vs-shadow-t2-vda.qcow2", "qcow2", "vda", FALSE);
-    g_autofree char *disks1 = g_strconcat(d1, iso, other, NULL);
+    const char *vol = "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+                      "<source pool='default-pool' volume='vs-shadow-t1-vdc.qcow2'/>"
+                      "<target dev='vdc'/></disk>"
+                      "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+                      "<source pool='default-pool' volume='vs-shadow-t1-gone.qcow2'/>"
+                      "<target dev='vde'/></disk>";
+    g_autofree char *disks1 = g_strconcat(d1, iso, other, vol, NULL);
+    g_autofree char *volpath = NULL;
     g_autofree char *x1 = testDomainXML("vs-shadow-run1", meta1, disks1);
     g_autofree char *x2 = testDomainXML("vs-shadow-run2", meta2, d2);
     g_autofree char *x3 = testDomainXML("vs-labelled", labels, "");
@@ -1012,6 +1034,15 @@ START_TEST(test_shadow_domains)
 
     ck_assert_ptr_nonnull(hv);
     ck_assert_ptr_nonnull(meta1);
+    {
+        virConnectPtr conn = virConnectOpen("test:///default");
+
+        testMakeBase(conn);
+        virConnectClose(conn);
+    }
+    ck_assert_msg(vsHypervisorCreateOverlay(hv, TEST_BASE, "default-pool",
+                                            "vs-shadow-t1-vdc.qcow2", &volpath, &error),
+                  "%s", error ? error->message : "");
     n1 = vsHypervisorCreateDomainXML(hv, x1, FALSE, &error);
     ck_assert_msg(n1, "%s", error ? error->message : "");
     g_free(vsHypervisorDefineDomainXML(hv, x2, &error));
@@ -1037,9 +1068,11 @@ START_TEST(test_shadow_domains)
     ck_assert_int_eq(strlen(a->uuid), 36);
     ck_assert(a->active);
     ck_assert(!a->persistent);
-    /* the ISO and another run's disk are not this run's to delete */
-    ck_assert_uint_eq(g_strv_length(a->overlays), 1);
+    /* the ISO and another run's disk are not this run's to delete; a
+     * volume disk counts by its path, a volume already gone not at all */
+    ck_assert_uint_eq(g_strv_length(a->overlays), 2);
     ck_assert_str_eq(a->overlays[0], TEST_POOL_DIR "/vs-shadow-t1-vda.qcow2");
+    ck_assert_str_eq(a->overlays[1], volpath);
     ck_assert_str_eq(b->name, "vs-shadow-run2");
     ck_assert_str_eq(b->run_id, "t2");
     ck_assert(!b->active);
@@ -1047,6 +1080,7 @@ START_TEST(test_shadow_domains)
     ck_assert_uint_eq(g_strv_length(b->overlays), 1);
 
     ck_assert(vsHypervisorDestroyDomain(hv, n1, NULL));
+    ck_assert(vsHypervisorDeleteVolume(hv, volpath, NULL));
     ck_assert(vsHypervisorUndefineDomain(hv, "vs-shadow-run2", NULL));
     ck_assert(vsHypervisorUndefineDomain(hv, "vs-labelled", NULL));
     ck_assert(vsHypervisorUndefineDomain(hv, "vs-badmark", NULL));

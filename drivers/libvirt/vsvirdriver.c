@@ -1408,4 +1408,5 @@ const vsHypervisorDriver vsLibvirtHypervisorDriver = {
     .createOverlay = vsVirStorageCreateOverlay,
     .deleteVolume = vsVirStorageDeleteVolume,
     .listVolumes = vsVirStorageListVolumes,
+    .getVolumePath = vsVirStorageGetVolumePath,
 };

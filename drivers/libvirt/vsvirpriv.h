@@ -28,5 +28,7 @@ char *vsVirStorageCreateOverlay(gpointer priv, const char *base_path,
 gboolean vsVirStorageDeleteVolume(gpointer priv, const char *path, GError **error);
 GPtrArray *vsVirStorageListVolumes(gpointer priv, const char *pool, const char *prefix,
                                    GError **error);
+char *vsVirStorageGetVolumePath(gpointer priv, const char *pool, const char *volume,
+                                GError **error);
 
 G_END_DECLS

@@ -362,3 +362,27 @@ vsVirStorageListVolumes(gpointer priv, const char *pool_spec, const char *prefix
     g_ptr_array_sort(ret, vsVirComparePaths);
     return ret;
 }
+
+char *
+vsVirStorageGetVolumePath(gpointer priv, const char *pool_name, const char *volume,
+                          GError **error)
+{
+    virConnectPtr conn = vsVirConnGet(priv, error);
+    g_autoptr(vsVirPool) pool = NULL;
+    g_autoptr(vsVirVol) vol = NULL;
+    char *path;
+    char *ret;
+
+    if (!conn)
+        return NULL;
+    if (!(pool = virStoragePoolLookupByName(conn, pool_name)) ||
+        !(vol = virStorageVolLookupByName(pool, volume)) ||
+        !(path = virStorageVolGetPath(vol))) {
+        vsVirSetError(error, -1, "cannot find volume '%s' in storage pool '%s'",
+                      volume, pool_name);
+        return NULL;
+    }
+    ret = g_strdup(path);
+    free(path);
+    return ret;
+}

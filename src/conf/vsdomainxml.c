@@ -23,6 +23,8 @@ vsDomainDiskFree(vsDomainDisk *disk)
     if (!disk)
         return;
     g_free(disk->path);
+    g_free(disk->pool);
+    g_free(disk->volume);
     g_free(disk->format);
     g_free(disk->target);
     g_free(disk->device);
@@ -130,14 +132,22 @@ vsDomainXMLFillDisks(vsDomainXML *def, vsXmlXPathContext *ctx)
         xmlNodePtr node = nodes->nodeTab[i];
         xmlNodePtr source = vsXmlChild(node, "source");
         g_autofree char *path = vsXmlProp(source, "file");
+        g_autofree char *pool = NULL;
+        g_autofree char *volume = NULL;
         vsDomainDisk *disk;
 
         if (!path)
             path = vsXmlProp(source, "dev");
-        if (!path)
-            continue;
+        if (!path) {
+            pool = vsXmlProp(source, "pool");
+            volume = vsXmlProp(source, "volume");
+            if (!pool || !volume)
+                continue;
+        }
         disk = g_new0(vsDomainDisk, 1);
         disk->path = g_steal_pointer(&path);
+        disk->pool = g_steal_pointer(&pool);
+        disk->volume = g_steal_pointer(&volume);
         disk->format = vsXmlProp(vsXmlChild(node, "driver"), "type");
         disk->target = vsXmlProp(vsXmlChild(node, "target"), "dev");
         disk->device = vsXmlProp(node, "device");
@@ -235,8 +245,11 @@ vsDomainXMLFindDisk(const vsDomainXML *def, const char *path)
 
     for (guint i = 0; i < def->disks->len; i++) {
         const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
-        g_autofree char *have = g_canonicalize_filename(disk->path, "/");
+        g_autofree char *have = NULL;
 
+        if (!disk->path)
+            continue;
+        have = g_canonicalize_filename(disk->path, "/");
         if (g_str_equal(have, want))
             return disk;
     }

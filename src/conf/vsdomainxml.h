@@ -10,10 +10,13 @@
 
 G_BEGIN_DECLS
 
-/* One <disk> with a path: type='file' (source file) or 'block' (source dev). */
+/* One <disk> with a path: type='file' (source file) or 'block' (source
+ * dev), or a storage volume: type='volume' (source pool and volume). */
 typedef struct _vsDomainDisk vsDomainDisk;
 struct _vsDomainDisk {
-    char *path;                 /* <source file|dev> */
+    char *path;                 /* <source file|dev>; NULL for a volume */
+    char *pool;                 /* <source pool volume>, else NULL */
+    char *volume;
     char *format;               /* <driver type>, NULL when not given */
     char *target;               /* <target dev>, e.g. "vda"; may be NULL */
     char *device;               /* "disk", "cdrom", ...; "disk" when not given */
@@ -35,8 +38,8 @@ struct _vsDomainXML {
     gboolean has_balloon;       /* a memballoon other than model='none' */
     int balloon_stats_period;   /* seconds; 0 when not set */
     GPtrArray *disks;           /* vsDomainDisk, in document order; never NULL.
-                                 * Disks without a path (network, volume,
-                                 * empty cdrom) are left out. */
+                                 * Disks with neither a path nor a volume
+                                 * (network, empty cdrom) are left out. */
 };
 
 vsDomainXML *vsDomainXMLParse(const char *xml, GError **error);
@@ -44,7 +47,8 @@ void vsDomainXMLFree(vsDomainXML *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsDomainXML, vsDomainXMLFree)
 
 /* The disk whose path is @path (compared after lexical canonicalisation:
- * "//" and "/./" do not hide a match), or NULL. */
+ * "//" and "/./" do not hide a match), or NULL.  Volume disks are not
+ * resolved here. */
 const vsDomainDisk *vsDomainXMLFindDisk(const vsDomainXML *def, const char *path);
 
 /* Room to grow live: vCPUs below the maximum, memory below <memory>. */

@@ -388,6 +388,55 @@ vsHypervisorParseDomain(vsHypervisor *hv, const vsDomainInfo *info, GError **err
     return vsDomainXMLParse(xml, error);
 }
 
+/* @disk's path in *@ret_path: its own, or its volume's; NULL when its
+ * volume cannot be resolved (gone, pool inactive, no driver support).
+ * Only a lost connection is an error. */
+static gboolean
+vsHypervisorDiskPath(vsHypervisor *hv, const vsDomainDisk *disk, char **ret_path,
+                     GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    char *path;
+
+    if (disk->path || !hv->driver->getVolumePath) {
+        *ret_path = g_strdup(disk->path);
+        return TRUE;
+    }
+    if (!(path = hv->driver->getVolumePath(hv->priv, disk->pool, disk->volume, &local)) &&
+        g_error_matches(local, VS_ERROR, VS_ERROR_CONNECT)) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    *ret_path = path;
+    return TRUE;
+}
+
+/* The disk of @def at @path (volumes resolved), NULL in *@ret_disk when none. */
+static gboolean
+vsHypervisorFindDisk(vsHypervisor *hv, const vsDomainXML *def, const char *path,
+                     const vsDomainDisk **ret_disk, GError **error)
+{
+    g_autofree char *want = g_canonicalize_filename(path, "/");
+
+    for (guint i = 0; i < def->disks->len; i++) {
+        const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
+        g_autofree char *have = NULL;
+        g_autofree char *canon = NULL;
+
+        if (!vsHypervisorDiskPath(hv, disk, &have, error))
+            return FALSE;
+        if (!have)
+            continue;
+        canon = g_canonicalize_filename(have, "/");
+        if (g_str_equal(canon, want)) {
+            *ret_disk = disk;
+            return TRUE;
+        }
+    }
+    *ret_disk = NULL;
+    return TRUE;
+}
+
 /* One pass over every domain: the first running one that has @path open
  * for writing, and the format a domain declares for @path (running ones
  * first: their XML is what QEMU uses). */
@@ -407,18 +456,19 @@ vsHypervisorScanDisk(vsHypervisor *hv, const char *path, char **ret_writer,
         gboolean active = vsHypervisorDomainActive(info);
         g_autoptr(GError) local = NULL;
         g_autoptr(vsDomainXML) def = NULL;
-        const vsDomainDisk *disk;
+        const vsDomainDisk *disk = NULL;
 
         if (!ret_format && !active)
             continue;
-        if (!(def = vsHypervisorParseDomain(hv, info, &local))) {
+        if (!(def = vsHypervisorParseDomain(hv, info, &local)) ||
+            !vsHypervisorFindDisk(hv, def, path, &disk, &local)) {
             if (g_error_matches(local, VS_ERROR, VS_ERROR_NOT_FOUND))
                 continue;
             g_propagate_prefixed_error(error, g_steal_pointer(&local),
                                        "cannot read the disks of domain '%s': ", info->name);
             return FALSE;
         }
-        if (!(disk = vsDomainXMLFindDisk(def, path)))
+        if (!disk)
             continue;
         if (active && !disk->readonly && !writer)
             writer = g_strdup(info->name);
@@ -535,10 +585,17 @@ vsHypervisorShadowDomain(vsHypervisor *hv, const vsDomainInfo *info, GError **er
     prefix = vsShadowOverlayPrefix(run_id);
     for (guint i = 0; i < def->disks->len; i++) {
         const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
-        g_autofree char *base = g_path_get_basename(disk->path);
+        g_autofree char *base = disk->path ? g_path_get_basename(disk->path)
+                                           : g_strdup(disk->volume);
+        g_autofree char *path = NULL;
 
-        if (g_str_has_prefix(base, prefix))
-            g_strv_builder_add(overlays, disk->path);
+        if (!g_str_has_prefix(base, prefix))
+            continue;
+        if (!vsHypervisorDiskPath(hv, disk, &path, error))
+            return NULL;
+        /* a volume already deleted leaves nothing to delete */
+        if (path)
+            g_strv_builder_add(overlays, path);
     }
     sd = g_new0(vsShadowDomain, 1);
     sd->name = g_strdup(info->name);

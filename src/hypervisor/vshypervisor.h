@@ -242,6 +242,11 @@ struct _vsHypervisorDriver {
      * @prefix, after a refresh of the pool.  Optional. */
     GPtrArray *(*listVolumes)(gpointer priv, const char *pool, const char *prefix,
                               GError **error);
+    /* The path of volume @volume in the storage pool named @pool;
+     * VS_ERROR_NOT_FOUND when either does not exist.  Optional: without
+     * it, <disk type='volume'> disks are not seen by path. */
+    char *(*getVolumePath)(gpointer priv, const char *pool, const char *volume,
+                           GError **error);
 };
 
 /* Our metadata namespace in domain XML. */
@@ -332,9 +337,9 @@ GPtrArray *vsHypervisorListVolumesByPrefix(vsHypervisor *hv, const char *pool,
 /* Scan the running (and paused) domains for a disk at @path opened for
  * writing (not <readonly/>).  On success *@ret_domain is the first such
  * domain's name, or NULL when none uses it so.  Disks reached only as
- * backing files are opened read-only and do not count.  Paths are compared
- * after lexical canonicalisation only (a symlink is another path), and
- * <disk type='volume'> (pool and volume names) is not resolved yet. */
+ * backing files are opened read-only and do not count.  <disk
+ * type='volume'> is resolved to its volume's path.  Paths are compared
+ * after lexical canonicalisation only: a symlink is another path. */
 gboolean vsHypervisorDiskInUse(vsHypervisor *hv, const char *path, char **ret_domain,
                                GError **error);
 
@@ -346,7 +351,8 @@ struct _vsShadowDomain {
     char *run_id;
     gboolean active;            /* running or paused */
     gboolean persistent;        /* defined; else transient */
-    GStrv overlays;             /* its disks named vs-shadow-RUNID-*, never NULL */
+    GStrv overlays;             /* paths of its disks (files or volumes)
+                                 * named vs-shadow-RUNID-*; never NULL */
 };
 
 void vsShadowDomainFree(vsShadowDomain *sd);
