@@ -116,6 +116,48 @@ START_TEST(test_caps_types)
 }
 END_TEST
 
+/* Disks with a path or a volume, in order; the backing chain is not a
+ * disk of its own, a network disk and an empty cdrom have no path. */
+START_TEST(test_disks)
+{
+    g_autofree char *xml = vsLoadFixture("disks.xml");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsDomainXML) def = vsDomainXMLParse(xml, &error);
+    const vsDomainDisk *d;
+
+    ck_assert_msg(def != NULL, "%s", error ? error->message : "");
+    ck_assert_uint_eq(def->disks->len, 4);
+    d = g_ptr_array_index(def->disks, 0);
+    ck_assert_str_eq(d->path, "/var/lib/libvirt/images/base1.qcow2");
+    ck_assert_str_eq(d->format, "qcow2");
+    ck_assert_str_eq(d->target, "vda");
+    ck_assert_str_eq(d->device, "disk");
+    ck_assert(!d->readonly);
+    ck_assert(!d->shareable);
+    d = g_ptr_array_index(def->disks, 1);
+    ck_assert_str_eq(d->path, "/dev/vg0/data");
+    ck_assert_str_eq(d->format, "raw");
+    ck_assert(d->shareable);
+    d = g_ptr_array_index(def->disks, 2);
+    ck_assert_str_eq(d->path, "/srv/iso/install.iso");
+    ck_assert_ptr_null(d->format);
+    ck_assert_str_eq(d->device, "cdrom");
+    ck_assert(d->readonly);
+    d = g_ptr_array_index(def->disks, 3);
+    ck_assert_ptr_null(d->path);
+    ck_assert_str_eq(d->pool, "images");
+    ck_assert_str_eq(d->volume, "vs-shadow-r1-vdd.qcow2");
+    ck_assert_str_eq(d->format, "qcow2");
+    ck_assert_str_eq(d->target, "vdd");
+
+    ck_assert_ptr_eq(vsDomainXMLFindDisk(def, "/var/lib/libvirt//images/./base1.qcow2"),
+                     g_ptr_array_index(def->disks, 0));
+    /* a backing file is not a disk of the domain */
+    ck_assert_ptr_null(vsDomainXMLFindDisk(def, "/var/lib/libvirt/images/golden.raw"));
+    ck_assert_ptr_null(vsDomainXMLFindDisk(def, "/var/lib/libvirt/images"));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -123,6 +165,7 @@ main(void)
     TCase *tc = tcase_create("domainxml");
 
     tcase_add_test(tc, test_agent_headroom);
+    tcase_add_test(tc, test_disks);
     tcase_add_test(tc, test_no_agent_full);
     tcase_add_test(tc, test_malformed);
     tcase_add_test(tc, test_bad_values);

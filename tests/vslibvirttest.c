@@ -6,12 +6,15 @@
  */
 #include <config.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <libvirt/libvirt.h>
 
 #include "vstestutils.h"
 #include "allocator/vsactuate.h"
+#include "conf/vsmetadata.h"
+#include "conf/vsstoragexml.h"
 #include "hypervisor/vshypervisor.h"
 #include "hypervisor/vsguest.h"
 #include "libvirt/vslibvirt.h"
@@ -769,6 +772,364 @@ START_TEST(test_event_handles)
 }
 END_TEST
 
+/* --- overlays and shadow clones on test:///default's "default-pool" -------- */
+
+#define TEST_POOL_DIR "/default-pool"
+#define TEST_BASE TEST_POOL_DIR "/vs-base.img"
+
+/* A test-driver domain @name with our metadata @meta (may be NULL) and
+ * <disk> elements @disks. */
+static char *
+testDomainXML(const char *name, const char *meta, const char *disks)
+{
+    return g_strdup_printf("<domain type='test'><name>%s</name>"
+                           "<memory unit='KiB'>65536</memory><vcpu>1</vcpu>"
+                           "<os><type arch='i686'>hvm</type></os>"
+                           "<metadata>%s</metadata><devices>%s</devices></domain>",
+                           name, meta ? meta : "", disks);
+}
+
+static char *
+testDisk(const char *path, const char *format, const char *dev, gboolean readonly)
+{
+    return g_strdup_printf("<disk type='file' device='disk'><driver name='qemu' type='%s'/>"
+                           "<source file='%s'/><target dev='%s'/>%s</disk>",
+                           format, path, dev, readonly ? "<readonly/>" : "");
+}
+
+static vsStorageVolume *
+testVolume(virConnectPtr conn, const char *path)
+{
+    virStorageVolPtr vol = virStorageVolLookupByPath(conn, path);
+    char *xml;
+    vsStorageVolume *def;
+
+    ck_assert_msg(vol, "no volume '%s'", path);
+    xml = virStorageVolGetXMLDesc(vol, 0);
+    def = vsStorageVolumeParse(xml, NULL);
+    ck_assert_ptr_nonnull(def);
+    free(xml);
+    virStorageVolFree(vol);
+    return def;
+}
+
+static void
+testMakeBase(virConnectPtr conn)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, "default-pool");
+    virStorageVolPtr vol;
+
+    ck_assert_ptr_nonnull(pool);
+    /* test:///default is shared by the tests of one process (CK_FORK=no) */
+    if ((vol = virStorageVolLookupByName(pool, "vs-base.img"))) {
+        virStorageVolFree(vol);
+        virStoragePoolFree(pool);
+        return;
+    }
+    vol = virStorageVolCreateXML(pool, "<volume><name>vs-base.img</name>"
+                                 "<capacity unit='MiB'>64</capacity>"
+                                 "<target><format type='raw'/></target></volume>", 0);
+    ck_assert_ptr_nonnull(vol);
+    virStorageVolFree(vol);
+    virStoragePoolFree(pool);
+}
+
+START_TEST(test_overlay)
+{
+    virConnectPtr conn = virConnectOpen("test:///default");
+    g_autoptr(vsHypervisor) hv = vsHypervisorOpen("test:///default", NULL, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *path2 = NULL;
+    g_autofree char *again = NULL;
+    g_autoptr(vsStorageVolume) ovl = NULL;
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(GPtrArray) none = NULL;
+    g_autoptr(GPtrArray) left = NULL;
+
+    ck_assert_ptr_nonnull(conn);
+    ck_assert_ptr_nonnull(hv);
+    testMakeBase(conn);
+
+    ck_assert_msg(vsHypervisorCreateOverlay(hv, TEST_BASE, "default-pool",
+                                            "vs-shadow-t1-vda.qcow2", &path, &error),
+                  "%s", error ? error->message : "");
+    ck_assert_str_eq(path, TEST_POOL_DIR "/vs-shadow-t1-vda.qcow2");
+    /* the test driver keeps the volume XML as given: what we asked for */
+    ovl = testVolume(conn, path);
+    ck_assert_str_eq(ovl->format, "qcow2");
+    ck_assert_str_eq(ovl->backing_path, TEST_BASE);
+    ck_assert_str_eq(ovl->backing_format, "raw");
+    ck_assert_uint_eq(ovl->capacity, 64 * 1024 * 1024);
+
+    /* a name in use is refused; the out-parameter stays untouched */
+    ck_assert(!vsHypervisorCreateOverlay(hv, TEST_BASE, "default-pool",
+                                         "vs-shadow-t1-vda.qcow2", &again, &error));
+    ck_assert_ptr_null(again);
+    ck_assert_msg(strstr(error->message, "cannot create overlay 'vs-shadow-t1-vda.qcow2'"),
+                  "%s", error->message);
+    g_clear_error(&error);
+
+    /* a directory finds the pool that covers it: no new pool */
+    ck_assert_msg(vsHypervisorCreateOverlay(hv, TEST_BASE, TEST_POOL_DIR "/",
+                                            "vs-shadow-t1-vdb.qcow2", &path2, &error),
+                  "%s", error ? error->message : "");
+    ck_assert_str_eq(path2, TEST_POOL_DIR "/vs-shadow-t1-vdb.qcow2");
+    ck_assert_int_eq(virConnectNumOfStoragePools(conn), 1);
+
+    ck_assert(!vsHypervisorCreateOverlay(hv, TEST_POOL_DIR "/nope.img", "default-pool",
+                                         "vs-shadow-t1-x.qcow2", &again, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+    ck_assert_str_eq(error->message, "base image '/default-pool/nope.img' not found");
+    g_clear_error(&error);
+    ck_assert(!vsHypervisorCreateOverlay(hv, TEST_BASE, "nosuch", "vs-shadow-t1-x.qcow2",
+                                         &again, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+    ck_assert_str_eq(error->message, "storage pool 'nosuch' not found");
+    g_clear_error(&error);
+    ck_assert(!vsHypervisorCreateOverlay(hv, "vs-base.img", "default-pool", "x.qcow2",
+                                         &again, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_INVALID));
+    g_clear_error(&error);
+
+    list = vsHypervisorListVolumesByPrefix(hv, "default-pool", "vs-shadow-t1-", &error);
+    ck_assert_msg(list, "%s", error ? error->message : "");
+    ck_assert_uint_eq(list->len, 2);
+    ck_assert_str_eq(g_ptr_array_index(list, 0), path);
+    ck_assert_str_eq(g_ptr_array_index(list, 1), path2);
+    none = vsHypervisorListVolumesByPrefix(hv, TEST_POOL_DIR, "vs-shadow-t2-", &error);
+    ck_assert_msg(none, "%s", error ? error->message : "");
+    ck_assert_uint_eq(none->len, 0);
+
+    ck_assert_msg(vsHypervisorDeleteVolume(hv, path, &error), "%s", error ? error->message : "");
+    /* gone already: still success */
+    ck_assert_msg(vsHypervisorDeleteVolume(hv, path, &error), "%s", error ? error->message : "");
+    ck_assert_msg(vsHypervisorDeleteVolume(hv, path2, &error), "%s", error ? error->message : "");
+    left = vsHypervisorListVolumesByPrefix(hv, "default-pool", "vs-shadow-t1-", &error);
+    ck_assert_uint_eq(left->len, 0);
+    /* the base is still there */
+    g_clear_pointer(&ovl, vsStorageVolumeFree);
+    ovl = testVolume(conn, TEST_BASE);
+    virConnectClose(conn);
+}
+END_TEST
+
+/* A running domain writing the base forbids a clone; a reader does not;
+ * the format a domain declares beats the pool's. */
+START_TEST(test_disk_in_use)
+{
+    virConnectPtr conn = virConnectOpen("test:///default");
+    g_autoptr(vsHypervisor) hv = vsHypervisorOpen("test:///default", NULL, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *disk = testDisk(TEST_BASE, "raw", "vda", FALSE);
+    g_autofree char *rodisk = testDisk(TEST_BASE, "raw", "vda", TRUE);
+    g_autofree char *qdisk = testDisk(TEST_BASE, "qcow2", "vda", FALSE);
+    g_autofree char *writer_xml = testDomainXML("vs-writer", NULL, disk);
+    g_autofree char *reader_xml = testDomainXML("vs-reader", NULL, rodisk);
+    g_autofree char *defined_xml = testDomainXML("vs-defined", NULL, qdisk);
+    g_autofree char *writer = NULL;
+    g_autofree char *user = NULL;
+    g_autofree char *nobody = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *name = NULL;
+    g_autoptr(vsStorageVolume) ovl = NULL;
+
+    ck_assert_ptr_nonnull(conn);
+    testMakeBase(conn);
+    writer = vsHypervisorCreateDomainXML(hv, writer_xml, FALSE, &error);
+    ck_assert_msg(writer, "%s", error ? error->message : "");
+
+    ck_assert(vsHypervisorDiskInUse(hv, TEST_POOL_DIR "//vs-base.img", &user, &error));
+    ck_assert_str_eq(user, "vs-writer");
+    ck_assert(!vsHypervisorCreateOverlay(hv, TEST_BASE, "default-pool",
+                                         "vs-shadow-t3-vda.qcow2", &path, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_INVALID));
+    ck_assert_str_eq(error->message, "base image '/default-pool/vs-base.img' is in use by "
+                     "running domain 'vs-writer': shut it down first");
+    ck_assert_ptr_null(path);
+    g_clear_error(&error);
+    ck_assert(vsHypervisorDestroyDomain(hv, writer, NULL));
+
+    /* the same base named as a storage volume */
+    {
+        const char *voldisk = "<disk type='volume' device='disk'><driver name='qemu' type='raw'/>"
+                              "<source pool='default-pool' volume='vs-base.img'/>"
+                              "<target dev='vda'/></disk>";
+        g_autofree char *vol_xml = testDomainXML("vs-volwriter", NULL, voldisk);
+        g_autofree char *volwriter = vsHypervisorCreateDomainXML(hv, vol_xml, FALSE, &error);
+        g_autofree char *voluser = NULL;
+
+        ck_assert_msg(volwriter, "%s", error ? error->message : "");
+        ck_assert(vsHypervisorDiskInUse(hv, TEST_BASE, &voluser, &error));
+        ck_assert_str_eq(voluser, "vs-volwriter");
+        ck_assert(vsHypervisorDestroyDomain(hv, volwriter, NULL));
+    }
+
+    /* read-only users and shut off definitions are no writers */
+    name = vsHypervisorCreateDomainXML(hv, reader_xml, FALSE, &error);
+    ck_assert_msg(name, "%s", error ? error->message : "");
+    g_free(vsHypervisorDefineDomainXML(hv, defined_xml, &error));
+    ck_assert_msg(!error, "%s", error ? error->message : "");
+    ck_assert(vsHypervisorDiskInUse(hv, TEST_BASE, &nobody, &error));
+    ck_assert_ptr_null(nobody);
+
+    /* the running reader declares raw, the defined one qcow2: the running
+     * one's word counts */
+    ck_assert_msg(vsHypervisorCreateOverlay(hv, TEST_BASE, "default-pool",
+                                            "vs-shadow-t3-vda.qcow2", &path, &error),
+                  "%s", error ? error->message : "");
+    ovl = testVolume(conn, path);
+    ck_assert_str_eq(ovl->backing_format, "raw");
+    ck_assert(vsHypervisorDeleteVolume(hv, path, NULL));
+    g_clear_pointer(&path, g_free);
+    g_clear_pointer(&ovl, vsStorageVolumeFree);
+
+    /* with the reader gone, the definition's declared qcow2 wins over the
+     * pool's probe (raw): a guest-written header never decides */
+    ck_assert(vsHypervisorDestroyDomain(hv, name, NULL));
+    ck_assert_msg(vsHypervisorCreateOverlay(hv, TEST_BASE, "default-pool",
+                                            "vs-shadow-t3-vda.qcow2", &path, &error),
+                  "%s", error ? error->message : "");
+    ovl = testVolume(conn, path);
+    ck_assert_str_eq(ovl->backing_format, "qcow2");
+    ck_assert(vsHypervisorDeleteVolume(hv, path, NULL));
+    ck_assert(vsHypervisorUndefineDomain(hv, "vs-defined", NULL));
+    virConnectClose(conn);
+}
+END_TEST
+
+/* gc's view: marked domains, transient running and defined, with the
+ * overlays named after their run and nothing else. */
+START_TEST(test_shadow_domains)
+{
+    g_autoptr(vsHypervisor) hv = vsHypervisorOpen("test:///default", NULL, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *meta1 = vsMetadataShadowRunXML("t1", NULL);
+    g_autofree char *meta2 = vsMetadataShadowRunXML("t2", NULL);
+    const char *labels = "<shadow:domain xmlns:shadow='" VS_METADATA_NS "'><shadow:labels>"
+                         "<shadow:label name='a'>b</shadow:label></shadow:labels></shadow:domain>";
+    const char *bad = "<shadow:domain xmlns:shadow='" VS_METADATA_NS "'>"
+                      "<shadow:shadow-run id='../x'/></shadow:domain>";
+    g_autofree char *d1 = testDisk(TEST_POOL_DIR "/vs-shadow-t1-vda.qcow2", "qcow2", "vda", FALSE);
+    g_autofree char *iso = g_strdup("<disk type='file' device='cdrom'><source file='/iso/os.iso'/>"
+                                    "<target dev='sda'/><readonly/></disk>");
+    g_autofree char *other = testDisk("/images/vs-shadow-t9-vdb.qcow2", "qcow2", "vdb", FALSE);
+    g_autofree char *d2 = testDisk(TEST_POOL_DIR "/vs-shadow-t2-vda.qcow2", "qcow2", "vda", FALSE);
+    const char *vol = "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+                      "<source pool='default-pool' volume='vs-shadow-t1-vdc.qcow2'/>"
+                      "<target dev='vdc'/></disk>"
+                      "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/>"
+                      "<source pool='default-pool' volume='vs-shadow-t1-gone.qcow2'/>"
+                      "<target dev='vde'/></disk>";
+    g_autofree char *disks1 = g_strconcat(d1, iso, other, vol, NULL);
+    g_autofree char *volpath = NULL;
+    g_autofree char *x1 = testDomainXML("vs-shadow-run1", meta1, disks1);
+    g_autofree char *x2 = testDomainXML("vs-shadow-run2", meta2, d2);
+    g_autofree char *x3 = testDomainXML("vs-labelled", labels, "");
+    g_autofree char *x4 = testDomainXML("vs-badmark", bad, "");
+    g_autofree char *n1 = NULL;
+    g_autoptr(GPtrArray) found = NULL;
+    vsShadowDomain *a;
+    vsShadowDomain *b;
+
+    ck_assert_ptr_nonnull(hv);
+    ck_assert_ptr_nonnull(meta1);
+    {
+        virConnectPtr conn = virConnectOpen("test:///default");
+
+        testMakeBase(conn);
+        virConnectClose(conn);
+    }
+    ck_assert_msg(vsHypervisorCreateOverlay(hv, TEST_BASE, "default-pool",
+                                            "vs-shadow-t1-vdc.qcow2", &volpath, &error),
+                  "%s", error ? error->message : "");
+    n1 = vsHypervisorCreateDomainXML(hv, x1, FALSE, &error);
+    ck_assert_msg(n1, "%s", error ? error->message : "");
+    g_free(vsHypervisorDefineDomainXML(hv, x2, &error));
+    ck_assert_msg(!error, "%s", error ? error->message : "");
+    g_free(vsHypervisorDefineDomainXML(hv, x3, &error));
+    ck_assert_msg(!error, "%s", error ? error->message : "");
+    g_free(vsHypervisorDefineDomainXML(hv, x4, &error));
+    ck_assert_msg(!error, "%s", error ? error->message : "");
+
+    found = vsHypervisorListShadowDomains(hv, &error);
+    ck_assert_msg(found, "%s", error ? error->message : "");
+    ck_assert_uint_eq(found->len, 2);
+    a = g_ptr_array_index(found, 0);
+    b = g_ptr_array_index(found, 1);
+    if (!g_str_equal(a->name, "vs-shadow-run1")) {
+        vsShadowDomain *t = a;
+
+        a = b;
+        b = t;
+    }
+    ck_assert_str_eq(a->name, "vs-shadow-run1");
+    ck_assert_str_eq(a->run_id, "t1");
+    ck_assert_int_eq(strlen(a->uuid), 36);
+    ck_assert(a->active);
+    ck_assert(!a->persistent);
+    /* the ISO and another run's disk are not this run's to delete; a
+     * volume disk counts by its path, a volume already gone not at all */
+    ck_assert_uint_eq(g_strv_length(a->overlays), 2);
+    ck_assert_str_eq(a->overlays[0], TEST_POOL_DIR "/vs-shadow-t1-vda.qcow2");
+    ck_assert_str_eq(a->overlays[1], volpath);
+    ck_assert_str_eq(b->name, "vs-shadow-run2");
+    ck_assert_str_eq(b->run_id, "t2");
+    ck_assert(!b->active);
+    ck_assert(b->persistent);
+    ck_assert_uint_eq(g_strv_length(b->overlays), 1);
+
+    ck_assert(vsHypervisorDestroyDomain(hv, n1, NULL));
+    ck_assert(vsHypervisorDeleteVolume(hv, volpath, NULL));
+    ck_assert(vsHypervisorUndefineDomain(hv, "vs-shadow-run2", NULL));
+    ck_assert(vsHypervisorUndefineDomain(hv, "vs-labelled", NULL));
+    ck_assert(vsHypervisorUndefineDomain(hv, "vs-badmark", NULL));
+}
+END_TEST
+
+/* One domain's counters: the test driver answers state only. */
+START_TEST(test_domain_counters)
+{
+    g_autoptr(vsHypervisor) hv = openFixture(NULL);
+    g_autoptr(GError) error = NULL;
+    vsDomainCounters c = { 0 };
+    vsDomainCounters untouched = { .state = 42 };
+    guint64 kib = 7;
+
+    ck_assert_msg(vsHypervisorGetDomainCounters(hv, "web1", &c, &error),
+                  "%s", error ? error->message : "");
+    ck_assert_str_eq(c.name, "web1");
+    ck_assert_str_eq(c.uuid, WEB1_UUID);
+    ck_assert_uint_eq(c.present, VS_COUNTER_STATE);
+    ck_assert_int_eq(c.state, VS_DOMAIN_RUNNING);
+    ck_assert(!vsDomainCountersUsedKiB(&c, &kib, NULL));
+    ck_assert_uint_eq(kib, 7);
+    vsDomainCountersClear(&c);
+
+    ck_assert(!vsHypervisorGetDomainCounters(hv, "nosuch", &untouched, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
+    ck_assert_int_eq(untouched.state, 42);
+    ck_assert_ptr_null(untouched.name);
+
+    /* balloon stats win over rss */
+    c.present = VS_COUNTER_BALLOON_AVAILABLE | VS_COUNTER_BALLOON_UNUSED | VS_COUNTER_BALLOON_RSS;
+    c.balloon_available_kib = 1000;
+    c.balloon_unused_kib = 300;
+    c.balloon_rss_kib = 5000;
+    {
+        gboolean rss = TRUE;
+
+        ck_assert(vsDomainCountersUsedKiB(&c, &kib, &rss));
+        ck_assert_uint_eq(kib, 700);
+        ck_assert(!rss);
+        c.present = VS_COUNTER_BALLOON_RSS;
+        ck_assert(vsDomainCountersUsedKiB(&c, &kib, &rss));
+        ck_assert_uint_eq(kib, 5000);
+        ck_assert(rss);
+    }
+}
+END_TEST
+
 static Suite *
 libvirtSuite(void)
 {
@@ -793,6 +1154,10 @@ libvirtSuite(void)
     tcase_add_test(tc, test_collect_counters);
     tcase_add_test(tc, test_stats_record_to_counters);
     tcase_add_test(tc, test_lifecycle_events);
+    tcase_add_test(tc, test_overlay);
+    tcase_add_test(tc, test_disk_in_use);
+    tcase_add_test(tc, test_shadow_domains);
+    tcase_add_test(tc, test_domain_counters);
     suite_add_tcase(s, tc);
 
     tcase_add_test(ev, test_event_timeouts);

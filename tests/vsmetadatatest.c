@@ -30,7 +30,7 @@ START_TEST(test_fixtures_against_schema)
         }
         seen++;
     }
-    ck_assert_uint_ge(seen, 8);
+    ck_assert_uint_ge(seen, 11);
 }
 END_TEST
 
@@ -93,6 +93,40 @@ START_TEST(test_merge)
 }
 END_TEST
 
+/* The shadow clone's mark: read back, written, and refused when its id
+ * could escape a file name. */
+START_TEST(test_shadow_run)
+{
+    g_autofree char *xml = vsTestFixture("vsmetadatadata", "shadow-run.xml");
+    g_autofree char *empty = vsTestFixture("vsmetadatadata", "empty.xml");
+    g_autofree char *id = NULL;
+    g_autofree char *none = NULL;
+    g_autofree char *made = NULL;
+    g_autofree char *again = NULL;
+    g_autofree char *prefix = vsShadowOverlayPrefix("r42");
+    g_autoptr(GError) error = NULL;
+
+    ck_assert(vsMetadataParseShadowRun(xml, &id, NULL));
+    ck_assert_str_eq(id, "r42-2026.11");
+    ck_assert(vsMetadataParseShadowRun(empty, &none, NULL));
+    ck_assert_ptr_null(none);
+
+    made = vsMetadataShadowRunXML("r42", &error);
+    ck_assert_msg(made != NULL, "%s", error ? error->message : "");
+    ck_assert(vsMetadataParseShadowRun(made, &again, NULL));
+    ck_assert_str_eq(again, "r42");
+    ck_assert_str_eq(prefix, "vs-shadow-r42-");
+
+    ck_assert_ptr_null(vsMetadataShadowRunXML("../x", &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_INVALID));
+    ck_assert_str_eq(error->message, "invalid shadow run id '../x'");
+    g_clear_error(&error);
+    ck_assert_ptr_null(vsMetadataShadowRunXML("a\"b", &error));
+    g_clear_error(&error);
+    ck_assert_ptr_null(vsMetadataShadowRunXML("", &error));
+}
+END_TEST
+
 int
 main(void)
 {
@@ -105,6 +139,7 @@ main(void)
     tcase_add_test(tc, test_unprefixed_children);
     tcase_add_test(tc, test_malformed);
     tcase_add_test(tc, test_merge);
+    tcase_add_test(tc, test_shadow_run);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);
 }

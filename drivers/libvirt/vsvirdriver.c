@@ -16,6 +16,7 @@
 
 #include "vslibvirt.h"
 #include "vsvirevent.h"
+#include "vsvirpriv.h"
 #include "util/vserror.h"
 
 typedef virConnect vsVirConnect;
@@ -102,6 +103,8 @@ vsVirErrorToCode(const virError *err)
     switch (err->code) {
     case VIR_ERR_NO_DOMAIN:
     case VIR_ERR_NO_DOMAIN_METADATA:
+    case VIR_ERR_NO_STORAGE_POOL:
+    case VIR_ERR_NO_STORAGE_VOL:
         return VS_ERROR_NOT_FOUND;
     case VIR_ERR_NO_SUPPORT:
     case VIR_ERR_OPERATION_UNSUPPORTED:
@@ -132,7 +135,7 @@ vsVirErrorToCode(const virError *err)
 
 /* Set @error to "<what>: <libvirt's message>" with a code mapped from
  * libvirt's last error, or @code when @code >= 0. */
-static void G_GNUC_PRINTF(3, 4)
+void
 vsVirSetError(GError **error, int code, const char *fmt, ...)
 {
     virErrorPtr err = virGetLastError();
@@ -149,7 +152,7 @@ vsVirSetError(GError **error, int code, const char *fmt, ...)
     virResetLastError();
 }
 
-static int
+int
 vsVirLastErrorCode(void)
 {
     virErrorPtr err = virGetLastError();
@@ -178,6 +181,18 @@ vsVirGetConn(vsVirConn *priv, GError **error)
         return NULL;
     }
     return priv->conn;
+}
+
+virConnectPtr
+vsVirConnGet(gpointer priv, GError **error)
+{
+    return vsVirGetConn(priv, error);
+}
+
+const char *
+vsVirConnDisplay(gpointer priv)
+{
+    return ((vsVirConn *)priv)->display;
 }
 
 static gboolean
@@ -1301,6 +1316,36 @@ vsVirStatsRecordToCounters(virDomainStatsRecordPtr rec, vsDomainCounters *ret)
     vsVirStatsParamsToCounters(rec->params, rec->nparams, ret);
 }
 
+static gboolean
+vsVirDriverGetDomainCounters(gpointer opaque, const char *domain, vsDomainCounters *ret,
+                             GError **error)
+{
+    g_autoptr(vsVirDomain) dom = vsVirLookup(opaque, domain, error);
+    virDomainPtr doms[2] = { NULL, NULL };
+    virDomainStatsRecordPtr *records = NULL;
+    unsigned int stats = VIR_DOMAIN_STATS_STATE | VIR_DOMAIN_STATS_CPU_TOTAL |
+                         VIR_DOMAIN_STATS_BALLOON | VIR_DOMAIN_STATS_VCPU |
+                         VIR_DOMAIN_STATS_BLOCK | VIR_DOMAIN_STATS_INTERFACE;
+    int n;
+
+    if (!dom)
+        return FALSE;
+    doms[0] = dom;
+    n = virDomainListGetStats(doms, stats, &records, VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT);
+    if (n < 0) {
+        vsVirSetError(error, -1, "cannot get stats of domain '%s'", domain);
+        return FALSE;
+    }
+    if (n < 1) {
+        virDomainStatsRecordListFree(records);
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND, "no stats for domain '%s'", domain);
+        return FALSE;
+    }
+    vsVirStatsRecordToCounters(records[0], ret);
+    virDomainStatsRecordListFree(records);
+    return TRUE;
+}
+
 static GArray *
 vsVirDriverCollectCounters(gpointer opaque, GError **error)
 {
@@ -1359,4 +1404,9 @@ const vsHypervisorDriver vsLibvirtHypervisorDriver = {
     .setMemoryStatsPeriod = vsVirDriverSetMemoryStatsPeriod,
     .getAllDomainStats = vsVirDriverGetAllDomainStats,
     .collectCounters = vsVirDriverCollectCounters,
+    .getDomainCounters = vsVirDriverGetDomainCounters,
+    .createOverlay = vsVirStorageCreateOverlay,
+    .deleteVolume = vsVirStorageDeleteVolume,
+    .listVolumes = vsVirStorageListVolumes,
+    .getVolumePath = vsVirStorageGetVolumePath,
 };

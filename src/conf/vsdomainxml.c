@@ -17,11 +17,26 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsXmlDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsXmlXPathContext, xmlXPathFreeContext)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsXmlXPathObject, xmlXPathFreeObject)
 
+static void
+vsDomainDiskFree(vsDomainDisk *disk)
+{
+    if (!disk)
+        return;
+    g_free(disk->path);
+    g_free(disk->pool);
+    g_free(disk->volume);
+    g_free(disk->format);
+    g_free(disk->target);
+    g_free(disk->device);
+    g_free(disk);
+}
+
 void
 vsDomainXMLFree(vsDomainXML *def)
 {
     if (!def)
         return;
+    g_clear_pointer(&def->disks, g_ptr_array_unref);
     g_free(def->name);
     g_free(def->uuid);
     g_free(def->type);
@@ -84,6 +99,66 @@ vsXPathMemory(vsXmlXPathContext *ctx, const char *element, guint64 *ret_kib,
     return vsScaleToKiB(value, unit, ret_kib, error);
 }
 
+/* An attribute of @node, or NULL when absent or empty. */
+static char *
+vsXmlProp(xmlNodePtr node, const char *name)
+{
+    xmlChar *value = node ? xmlGetProp(node, BAD_CAST name) : NULL;
+    char *ret = value && *value ? g_strdup((const char *)value) : NULL;
+
+    xmlFree(value);
+    return ret;
+}
+
+/* The first element child of @node named @name, or NULL. */
+static xmlNodePtr
+vsXmlChild(xmlNodePtr node, const char *name)
+{
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST name))
+            return c;
+    }
+    return NULL;
+}
+
+static void
+vsDomainXMLFillDisks(vsDomainXML *def, vsXmlXPathContext *ctx)
+{
+    g_autoptr(vsXmlXPathObject) obj =
+        xmlXPathEvalExpression(BAD_CAST "/domain/devices/disk", ctx);
+    xmlNodeSetPtr nodes = obj ? obj->nodesetval : NULL;
+
+    for (int i = 0; nodes && i < nodes->nodeNr; i++) {
+        xmlNodePtr node = nodes->nodeTab[i];
+        xmlNodePtr source = vsXmlChild(node, "source");
+        g_autofree char *path = vsXmlProp(source, "file");
+        g_autofree char *pool = NULL;
+        g_autofree char *volume = NULL;
+        vsDomainDisk *disk;
+
+        if (!path)
+            path = vsXmlProp(source, "dev");
+        if (!path) {
+            pool = vsXmlProp(source, "pool");
+            volume = vsXmlProp(source, "volume");
+            if (!pool || !volume)
+                continue;
+        }
+        disk = g_new0(vsDomainDisk, 1);
+        disk->path = g_steal_pointer(&path);
+        disk->pool = g_steal_pointer(&pool);
+        disk->volume = g_steal_pointer(&volume);
+        disk->format = vsXmlProp(vsXmlChild(node, "driver"), "type");
+        disk->target = vsXmlProp(vsXmlChild(node, "target"), "dev");
+        disk->device = vsXmlProp(node, "device");
+        if (!disk->device)
+            disk->device = g_strdup("disk");
+        disk->readonly = vsXmlChild(node, "readonly") != NULL;
+        disk->shareable = vsXmlChild(node, "shareable") != NULL;
+        g_ptr_array_add(def->disks, disk);
+    }
+}
+
 static gboolean
 vsDomainXMLFill(vsDomainXML *def, vsXmlXPathContext *ctx, GError **error)
 {
@@ -118,6 +193,7 @@ vsDomainXMLFill(vsDomainXML *def, vsXmlXPathContext *ctx, GError **error)
     def->agent_connected =
         vsXPathBool(ctx, "/domain/devices/channel/target[@name='org.qemu.guest_agent.0' and "
                          "@state='connected']");
+    vsDomainXMLFillDisks(def, ctx);
     return TRUE;
 }
 
@@ -127,6 +203,8 @@ vsDomainXMLParse(const char *xml, GError **error)
     g_autoptr(vsXmlDoc) doc = NULL;
     g_autoptr(vsXmlXPathContext) ctx = NULL;
     g_autoptr(vsDomainXML) def = g_new0(vsDomainXML, 1);
+
+    def->disks = g_ptr_array_new_with_free_func((GDestroyNotify)vsDomainDiskFree);
 
     doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -158,4 +236,22 @@ gboolean
 vsDomainXMLHasMemoryHeadroom(const vsDomainXML *def)
 {
     return def->current_memory_kib < def->memory_kib;
+}
+
+const vsDomainDisk *
+vsDomainXMLFindDisk(const vsDomainXML *def, const char *path)
+{
+    g_autofree char *want = g_canonicalize_filename(path, "/");
+
+    for (guint i = 0; i < def->disks->len; i++) {
+        const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
+        g_autofree char *have = NULL;
+
+        if (!disk->path)
+            continue;
+        have = g_canonicalize_filename(disk->path, "/");
+        if (g_str_equal(have, want))
+            return disk;
+    }
+    return NULL;
 }

@@ -10,6 +10,20 @@
 
 G_BEGIN_DECLS
 
+/* One <disk> with a path: type='file' (source file) or 'block' (source
+ * dev), or a storage volume: type='volume' (source pool and volume). */
+typedef struct _vsDomainDisk vsDomainDisk;
+struct _vsDomainDisk {
+    char *path;                 /* <source file|dev>; NULL for a volume */
+    char *pool;                 /* <source pool volume>, else NULL */
+    char *volume;
+    char *format;               /* <driver type>, NULL when not given */
+    char *target;               /* <target dev>, e.g. "vda"; may be NULL */
+    char *device;               /* "disk", "cdrom", ...; "disk" when not given */
+    gboolean readonly;          /* <readonly/> */
+    gboolean shareable;         /* <shareable/> */
+};
+
 typedef struct _vsDomainXML vsDomainXML;
 struct _vsDomainXML {
     char *name;
@@ -23,11 +37,19 @@ struct _vsDomainXML {
     gboolean agent_connected;   /* live XML says state='connected' */
     gboolean has_balloon;       /* a memballoon other than model='none' */
     int balloon_stats_period;   /* seconds; 0 when not set */
+    GPtrArray *disks;           /* vsDomainDisk, in document order; never NULL.
+                                 * Disks with neither a path nor a volume
+                                 * (network, empty cdrom) are left out. */
 };
 
 vsDomainXML *vsDomainXMLParse(const char *xml, GError **error);
 void vsDomainXMLFree(vsDomainXML *def);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsDomainXML, vsDomainXMLFree)
+
+/* The disk whose path is @path (compared after lexical canonicalisation:
+ * "//" and "/./" do not hide a match), or NULL.  Volume disks are not
+ * resolved here. */
+const vsDomainDisk *vsDomainXMLFindDisk(const vsDomainXML *def, const char *path);
 
 /* Room to grow live: vCPUs below the maximum, memory below <memory>. */
 gboolean vsDomainXMLHasVcpuHeadroom(const vsDomainXML *def);

@@ -368,3 +368,47 @@ vsMetadataMergeLabels(const char *base, const char *over)
     vsJsonWriterEndObject(w);
     return vsJsonWriterSteal(w);
 }
+
+gboolean
+vsMetadataParseShadowRun(const char *xml, char **ret_run_id, GError **error)
+{
+    g_autoptr(vsMetaDoc) doc = vsMetadataParseDoc(xml, error);
+    xmlNodePtr run;
+    xmlChar *id;
+
+    if (!doc)
+        return FALSE;
+    run = vsMetadataChild(xmlDocGetRootElement(doc), "shadow-run");
+    id = run ? xmlGetProp(run, BAD_CAST "id") : NULL;
+    *ret_run_id = id ? g_strdup((const char *)id) : NULL;
+    xmlFree(id);
+    return TRUE;
+}
+
+char *
+vsMetadataShadowRunXML(const char *run_id, GError **error)
+{
+    g_autofree char *escaped = NULL;
+    g_autofree char *xml = NULL;
+    g_autofree char *check = NULL;
+
+    if (!run_id || !*run_id) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "empty shadow run id");
+        return NULL;
+    }
+    escaped = g_markup_escape_text(run_id, -1);
+    xml = g_strdup_printf("<domain xmlns=\"%s\"><shadow-run id=\"%s\"/></domain>",
+                          VS_METADATA_NS, escaped);
+    /* the schema is the one definition of a valid id */
+    if (!vsMetadataParseShadowRun(xml, &check, NULL)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "invalid shadow run id '%s'", run_id);
+        return NULL;
+    }
+    return g_steal_pointer(&xml);
+}
+
+char *
+vsShadowOverlayPrefix(const char *run_id)
+{
+    return g_strconcat(VS_SHADOW_OVERLAY_PREFIX, run_id, "-", NULL);
+}

@@ -211,3 +211,260 @@ vsGuestExec(vsHypervisor *hv, const char *domain, const char *const *argv,
         sleep_us = MIN(sleep_us * 2, 500 * 1000);
     }
 }
+
+/* --- files ------------------------------------------------------------------ */
+
+/* The "return" member of the reply to @cmd, or NULL with @error set. */
+static vsJson *
+vsGuestCall(vsHypervisor *hv, const char *domain, const char *cmd, const char *what,
+            const vsJson **ret, GError **error)
+{
+    g_autoptr(vsJson) reply = vsGuestCommand(hv, domain, cmd, VS_GUEST_COMMAND_TIMEOUT_S, error);
+
+    if (!reply)
+        return NULL;
+    if (!(*ret = vsJsonObjectGet(reply, "return"))) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "guest agent of domain '%s' returned nothing for %s", domain, what);
+        return NULL;
+    }
+    return g_steal_pointer(&reply);
+}
+
+/* guest-file-open; the handle in *@ret_handle. */
+static gboolean
+vsGuestFileOpen(vsHypervisor *hv, const char *domain, const char *path, const char *mode,
+                gint64 *ret_handle, GError **error)
+{
+    g_autoptr(vsJsonWriter) w = vsJsonWriterNew(FALSE);
+    g_autoptr(vsJson) reply = NULL;
+    const vsJson *ret = NULL;
+
+    vsJsonWriterBeginObject(w);
+    vsJsonWriterMemberString(w, "execute", "guest-file-open");
+    vsJsonWriterKey(w, "arguments");
+    vsJsonWriterBeginObject(w);
+    vsJsonWriterMemberString(w, "path", path);
+    vsJsonWriterMemberString(w, "mode", mode);
+    vsJsonWriterEndObject(w);
+    vsJsonWriterEndObject(w);
+    if (!(reply = vsGuestCall(hv, domain, vsJsonWriterGet(w), "guest-file-open", &ret, error)))
+        return FALSE;
+    if (!vsJsonGetInt64(ret, ret_handle)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "guest agent of domain '%s' returned no file handle", domain);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+vsGuestFileClose(vsHypervisor *hv, const char *domain, gint64 handle, GError **error)
+{
+    g_autofree char *cmd = g_strdup_printf("{\"execute\":\"guest-file-close\","
+                                           "\"arguments\":{\"handle\":%" G_GINT64_FORMAT "}}",
+                                           handle);
+    g_autoptr(vsJson) reply = vsGuestCommand(hv, domain, cmd, VS_GUEST_COMMAND_TIMEOUT_S, error);
+
+    return reply != NULL;
+}
+
+/* Write all of @buf (@len bytes) at the handle's position. */
+static gboolean
+vsGuestFileWriteChunk(vsHypervisor *hv, const char *domain, gint64 handle,
+                      const guchar *buf, gsize len, GError **error)
+{
+    while (len > 0) {
+        g_autofree char *b64 = g_base64_encode(buf, len);
+        g_autoptr(vsJsonWriter) w = vsJsonWriterNew(FALSE);
+        g_autoptr(vsJson) reply = NULL;
+        const vsJson *ret = NULL;
+        gint64 count;
+
+        vsJsonWriterBeginObject(w);
+        vsJsonWriterMemberString(w, "execute", "guest-file-write");
+        vsJsonWriterKey(w, "arguments");
+        vsJsonWriterBeginObject(w);
+        vsJsonWriterMemberInt(w, "handle", handle);
+        vsJsonWriterMemberString(w, "buf-b64", b64);
+        vsJsonWriterEndObject(w);
+        vsJsonWriterEndObject(w);
+        if (!(reply = vsGuestCall(hv, domain, vsJsonWriterGet(w), "guest-file-write", &ret, error)))
+            return FALSE;
+        if (!vsJsonGetInt64(vsJsonObjectGet(ret, "count"), &count) ||
+            count <= 0 || (guint64)count > len) {
+            g_set_error(error, VS_ERROR, VS_ERROR_IO,
+                        "guest agent of domain '%s' wrote no data", domain);
+            return FALSE;
+        }
+        /* a short write: send the rest */
+        buf += count;
+        len -= (gsize)count;
+    }
+    return TRUE;
+}
+
+static gboolean
+vsGuestPastDeadline(gint64 deadline, const char *domain, const char *path,
+                    guint timeout_ms, GError **error)
+{
+    if (g_get_monotonic_time() < deadline)
+        return FALSE;
+    g_set_error(error, VS_ERROR, VS_ERROR_TIMEOUT,
+                "copying '%s' into domain '%s' took longer than %u ms",
+                path, domain, timeout_ms);
+    return TRUE;
+}
+
+gboolean
+vsGuestFileWrite(vsHypervisor *hv, const char *domain, const char *guest_path,
+                 GBytes *data, int mode, guint timeout_ms, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gsize len = 0;
+    const guchar *buf = data ? g_bytes_get_data(data, &len) : NULL;
+    g_autoptr(GError) local = NULL;
+    gint64 handle;
+    gsize off;
+
+    if (!guest_path || !g_path_is_absolute(guest_path)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "guest path '%s' for domain '%s' is not absolute",
+                    guest_path ? guest_path : "", domain);
+        return FALSE;
+    }
+    if (mode > 07777) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "invalid mode %o for '%s' in domain '%s'", (unsigned)mode, guest_path, domain);
+        return FALSE;
+    }
+    if (!vsGuestFileOpen(hv, domain, guest_path, "w", &handle, &local)) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                   "cannot open '%s' in domain '%s' for writing: ",
+                                   guest_path, domain);
+        return FALSE;
+    }
+    for (off = 0; off < len; off += VS_GUEST_FILE_CHUNK) {
+        if (vsGuestPastDeadline(deadline, domain, guest_path, timeout_ms, &local) ||
+            !vsGuestFileWriteChunk(hv, domain, handle, buf + off,
+                                   MIN(VS_GUEST_FILE_CHUNK, len - off), &local))
+            break;
+    }
+    /* closed in any case, so the agent does not keep the handle */
+    vsGuestFileClose(hv, domain, handle, local ? NULL : &local);
+    if (local) {
+        if (local->code == VS_ERROR_TIMEOUT)
+            g_propagate_error(error, g_steal_pointer(&local));
+        else
+            g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                       "cannot write '%s' in domain '%s': ", guest_path, domain);
+        return FALSE;
+    }
+    if (mode >= 0) {
+        g_autofree char *octal = g_strdup_printf("%04o", (unsigned)mode);
+        const char *argv[] = { "/bin/chmod", octal, guest_path, NULL };
+        gint64 left = (deadline - g_get_monotonic_time()) / 1000;
+        g_autoptr(vsGuestExecResult) res = NULL;
+
+        res = vsGuestExec(hv, domain, argv, NULL, (guint)CLAMP(left, 1000, G_MAXUINT), &local);
+        if (!res) {
+            g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                       "cannot set mode of '%s' in domain '%s': ",
+                                       guest_path, domain);
+            return FALSE;
+        }
+        if (res->exit_code != 0) {
+            g_autofree char *err = g_strndup(g_bytes_get_data(res->err, NULL),
+                                             g_bytes_get_size(res->err));
+
+            g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
+                        "cannot set mode of '%s' in domain '%s': chmod exited with %d: %s",
+                        guest_path, domain, res->exit_code, g_strstrip(err));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* One guest-file-read of up to @count bytes appended to @out; *@ret_eof. */
+static gboolean
+vsGuestFileReadChunk(vsHypervisor *hv, const char *domain, gint64 handle, gsize count,
+                     GByteArray *out, gboolean *ret_eof, GError **error)
+{
+    g_autofree char *cmd = g_strdup_printf("{\"execute\":\"guest-file-read\","
+                                           "\"arguments\":{\"handle\":%" G_GINT64_FORMAT
+                                           ",\"count\":%" G_GSIZE_FORMAT "}}", handle, count);
+    g_autoptr(vsJson) reply = NULL;
+    const vsJson *ret = NULL;
+    const char *b64;
+    gint64 n = 0;
+
+    if (!(reply = vsGuestCall(hv, domain, cmd, "guest-file-read", &ret, error)))
+        return FALSE;
+    b64 = vsJsonGetString(vsJsonObjectGet(ret, "buf-b64"));
+    if (!b64 || !vsJsonGetInt64(vsJsonObjectGet(ret, "count"), &n) || n < 0 ||
+        (guint64)n > count) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "guest agent of domain '%s' returned a malformed read", domain);
+        return FALSE;
+    }
+    if (n > 0) {
+        gsize len = 0;
+        g_autofree guchar *bytes = g_base64_decode(b64, &len);
+
+        if (len != (gsize)n) {
+            g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                        "guest agent of domain '%s' returned %" G_GSIZE_FORMAT
+                        " bytes but counted %" G_GINT64_FORMAT, domain, len, n);
+            return FALSE;
+        }
+        g_byte_array_append(out, bytes, (guint)len);
+    }
+    /* an empty read is the end too, whatever "eof" says */
+    *ret_eof = n == 0 || vsGuestGetBool(ret, "eof");
+    return TRUE;
+}
+
+gboolean
+vsGuestFileRead(vsHypervisor *hv, const char *domain, const char *guest_path,
+                gsize max, GBytes **ret, GError **error)
+{
+    g_autoptr(GByteArray) out = g_byte_array_new();
+    g_autoptr(GError) local = NULL;
+    gboolean eof = FALSE;
+    gint64 handle;
+
+    if (!guest_path || !g_path_is_absolute(guest_path)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "guest path '%s' for domain '%s' is not absolute",
+                    guest_path ? guest_path : "", domain);
+        return FALSE;
+    }
+    if (!vsGuestFileOpen(hv, domain, guest_path, "r", &handle, &local)) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                   "cannot open '%s' in domain '%s' for reading: ",
+                                   guest_path, domain);
+        return FALSE;
+    }
+    while (!eof) {
+        gsize room = max - out->len;
+        /* one byte past @max tells a file that is too long */
+        gsize want = room >= VS_GUEST_FILE_CHUNK ? VS_GUEST_FILE_CHUNK : room + 1;
+
+        if (!vsGuestFileReadChunk(hv, domain, handle, want, out, &eof, &local))
+            break;
+        if (out->len > max) {
+            local = g_error_new(VS_ERROR, VS_ERROR_INVALID,
+                                "it is larger than %" G_GSIZE_FORMAT " bytes", max);
+            break;
+        }
+    }
+    vsGuestFileClose(hv, domain, handle, local ? NULL : &local);
+    if (local) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                   "cannot read '%s' in domain '%s': ", guest_path, domain);
+        return FALSE;
+    }
+    *ret = g_byte_array_free_to_bytes(g_steal_pointer(&out));
+    return TRUE;
+}

@@ -36,4 +36,22 @@ vsGuestExecResult *vsGuestExec(vsHypervisor *hv, const char *domain,
                                const char *const *argv, GBytes *input,
                                guint timeout_ms, GError **error);
 
+/* Largest raw chunk sent or asked for in one guest-file-write/-read. */
+#define VS_GUEST_FILE_CHUNK (48 * 1024)
+
+/* Write @data to @guest_path in the guest (created or truncated) through
+ * guest-file-open/-write/-close, in base64 chunks of at most
+ * VS_GUEST_FILE_CHUNK raw bytes; then, when @mode >= 0, run chmod with an
+ * argv (no shell) to set it.  Gives up once @timeout_ms have passed,
+ * checked between chunks (VS_ERROR_TIMEOUT).  Errors name the domain and
+ * the guest path; the file may be left half written. */
+gboolean vsGuestFileWrite(vsHypervisor *hv, const char *domain, const char *guest_path,
+                          GBytes *data, int mode, guint timeout_ms, GError **error);
+
+/* Read @guest_path from the guest with guest-file-read until end of file.
+ * A file longer than @max bytes is an error (VS_ERROR_INVALID), so a
+ * runaway log cannot eat the host's memory. */
+gboolean vsGuestFileRead(vsHypervisor *hv, const char *domain, const char *guest_path,
+                         gsize max, GBytes **ret, GError **error);
+
 G_END_DECLS

@@ -4,6 +4,8 @@
 #include <config.h>
 
 #include "vshypervisor.h"
+#include "conf/vsdomainxml.h"
+#include "conf/vsmetadata.h"
 #include "util/vserror.h"
 
 struct _vsHypervisor {
@@ -331,4 +333,299 @@ GArray *
 vsHypervisorCollectCounters(vsHypervisor *hv, GError **error)
 {
     return hv->driver->collectCounters(hv->priv, error);
+}
+
+gboolean
+vsHypervisorGetDomainCounters(vsHypervisor *hv, const char *domain,
+                              vsDomainCounters *ret, GError **error)
+{
+    if (!hv->driver->getDomainCounters)
+        return vsHypervisorUnsupported(hv, "read one domain's counters", error);
+    return hv->driver->getDomainCounters(hv->priv, domain, ret, error);
+}
+
+gboolean
+vsDomainCountersUsedKiB(const vsDomainCounters *c, guint64 *ret_kib, gboolean *ret_is_rss)
+{
+    const guint32 freeStats = VS_COUNTER_BALLOON_AVAILABLE | VS_COUNTER_BALLOON_UNUSED;
+
+    /* as vsRates does for the stored samples */
+    if ((c->present & freeStats) == freeStats &&
+        c->balloon_available_kib >= c->balloon_unused_kib) {
+        *ret_kib = c->balloon_available_kib - c->balloon_unused_kib;
+        if (ret_is_rss)
+            *ret_is_rss = FALSE;
+        return TRUE;
+    }
+    if (c->present & VS_COUNTER_BALLOON_RSS) {
+        *ret_kib = c->balloon_rss_kib;
+        if (ret_is_rss)
+            *ret_is_rss = TRUE;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/* --- linked clones -------------------------------------------------------- */
+
+static gboolean
+vsHypervisorDomainActive(const vsDomainInfo *info)
+{
+    return info->id >= 0 ||
+        (info->state != VS_DOMAIN_SHUTOFF && info->state != VS_DOMAIN_NOSTATE);
+}
+
+/* The domain XML of @info (live when it runs), parsed; NULL with
+ * VS_ERROR_NOT_FOUND when it vanished meanwhile. */
+static vsDomainXML *
+vsHypervisorParseDomain(vsHypervisor *hv, const vsDomainInfo *info, GError **error)
+{
+    g_autofree char *xml = NULL;
+    const char *id = info->uuid && *info->uuid ? info->uuid : info->name;
+
+    if (!(xml = vsHypervisorGetDomainXML(hv, id, FALSE, error)))
+        return NULL;
+    return vsDomainXMLParse(xml, error);
+}
+
+/* @disk's path in *@ret_path: its own, or its volume's; NULL when its
+ * volume cannot be resolved (gone, pool inactive, no driver support).
+ * Only a lost connection is an error. */
+static gboolean
+vsHypervisorDiskPath(vsHypervisor *hv, const vsDomainDisk *disk, char **ret_path,
+                     GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    char *path;
+
+    if (disk->path || !hv->driver->getVolumePath) {
+        *ret_path = g_strdup(disk->path);
+        return TRUE;
+    }
+    if (!(path = hv->driver->getVolumePath(hv->priv, disk->pool, disk->volume, &local)) &&
+        g_error_matches(local, VS_ERROR, VS_ERROR_CONNECT)) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    *ret_path = path;
+    return TRUE;
+}
+
+/* The disk of @def at @path (volumes resolved), NULL in *@ret_disk when none. */
+static gboolean
+vsHypervisorFindDisk(vsHypervisor *hv, const vsDomainXML *def, const char *path,
+                     const vsDomainDisk **ret_disk, GError **error)
+{
+    g_autofree char *want = g_canonicalize_filename(path, "/");
+
+    for (guint i = 0; i < def->disks->len; i++) {
+        const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
+        g_autofree char *have = NULL;
+        g_autofree char *canon = NULL;
+
+        if (!vsHypervisorDiskPath(hv, disk, &have, error))
+            return FALSE;
+        if (!have)
+            continue;
+        canon = g_canonicalize_filename(have, "/");
+        if (g_str_equal(canon, want)) {
+            *ret_disk = disk;
+            return TRUE;
+        }
+    }
+    *ret_disk = NULL;
+    return TRUE;
+}
+
+/* One pass over every domain: the first running one that has @path open
+ * for writing, and the format a domain declares for @path (running ones
+ * first: their XML is what QEMU uses). */
+static gboolean
+vsHypervisorScanDisk(vsHypervisor *hv, const char *path, char **ret_writer,
+                     char **ret_format, GError **error)
+{
+    g_autoptr(GPtrArray) doms = vsHypervisorListDomains(hv, error);
+    g_autofree char *writer = NULL;
+    g_autofree char *active_format = NULL;
+    g_autofree char *inactive_format = NULL;
+
+    if (!doms)
+        return FALSE;
+    for (guint i = 0; i < doms->len; i++) {
+        const vsDomainInfo *info = g_ptr_array_index(doms, i);
+        gboolean active = vsHypervisorDomainActive(info);
+        g_autoptr(GError) local = NULL;
+        g_autoptr(vsDomainXML) def = NULL;
+        const vsDomainDisk *disk = NULL;
+
+        if (!ret_format && !active)
+            continue;
+        if (!(def = vsHypervisorParseDomain(hv, info, &local)) ||
+            !vsHypervisorFindDisk(hv, def, path, &disk, &local)) {
+            if (g_error_matches(local, VS_ERROR, VS_ERROR_NOT_FOUND))
+                continue;
+            g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                       "cannot read the disks of domain '%s': ", info->name);
+            return FALSE;
+        }
+        if (!disk)
+            continue;
+        if (active && !disk->readonly && !writer)
+            writer = g_strdup(info->name);
+        if (disk->format && active && !active_format)
+            active_format = g_strdup(disk->format);
+        if (disk->format && !active && !inactive_format)
+            inactive_format = g_strdup(disk->format);
+    }
+    *ret_writer = g_steal_pointer(&writer);
+    if (ret_format)
+        *ret_format = active_format ? g_steal_pointer(&active_format)
+                                    : g_steal_pointer(&inactive_format);
+    return TRUE;
+}
+
+gboolean
+vsHypervisorDiskInUse(vsHypervisor *hv, const char *path, char **ret_domain,
+                      GError **error)
+{
+    return vsHypervisorScanDisk(hv, path, ret_domain, NULL, error);
+}
+
+gboolean
+vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path, const char *pool,
+                          const char *name, char **ret_path, GError **error)
+{
+    g_autofree char *writer = NULL;
+    g_autofree char *format = NULL;
+    char *path;
+
+    if (!hv->driver->createOverlay)
+        return vsHypervisorUnsupported(hv, "create overlay volumes", error);
+    if (!g_path_is_absolute(base_path)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "base image '%s' is not an absolute path", base_path);
+        return FALSE;
+    }
+    if (!vsHypervisorScanDisk(hv, base_path, &writer, &format, error))
+        return FALSE;
+    if (writer) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "base image '%s' is in use by running domain '%s': shut it down first",
+                    base_path, writer);
+        return FALSE;
+    }
+    if (!(path = hv->driver->createOverlay(hv->priv, base_path, format, pool, name, error)))
+        return FALSE;
+    *ret_path = path;
+    return TRUE;
+}
+
+gboolean
+vsHypervisorDeleteVolume(vsHypervisor *hv, const char *path, GError **error)
+{
+    if (!hv->driver->deleteVolume)
+        return vsHypervisorUnsupported(hv, "delete volumes", error);
+    return hv->driver->deleteVolume(hv->priv, path, error);
+}
+
+GPtrArray *
+vsHypervisorListVolumesByPrefix(vsHypervisor *hv, const char *pool, const char *prefix,
+                                GError **error)
+{
+    if (!hv->driver->listVolumes) {
+        vsHypervisorUnsupported(hv, "list volumes", error);
+        return NULL;
+    }
+    return hv->driver->listVolumes(hv->priv, pool, prefix ? prefix : "", error);
+}
+
+void
+vsShadowDomainFree(vsShadowDomain *sd)
+{
+    if (!sd)
+        return;
+    g_free(sd->name);
+    g_free(sd->uuid);
+    g_free(sd->run_id);
+    g_strfreev(sd->overlays);
+    g_free(sd);
+}
+
+/* @info as a shadow clone, or NULL (no error) when it carries no mark or
+ * vanished meanwhile. */
+static vsShadowDomain *
+vsHypervisorShadowDomain(vsHypervisor *hv, const vsDomainInfo *info, GError **error)
+{
+    const char *id = info->uuid && *info->uuid ? info->uuid : info->name;
+    g_autoptr(GError) local = NULL;
+    g_autofree char *meta = vsHypervisorGetMetadata(hv, id, VS_AFFECT_CURRENT, &local);
+    g_autofree char *run_id = NULL;
+    g_autofree char *prefix = NULL;
+    g_autoptr(vsDomainXML) def = NULL;
+    g_autoptr(GStrvBuilder) overlays = g_strv_builder_new();
+    vsShadowDomain *sd;
+
+    if (!meta) {
+        if (g_error_matches(local, VS_ERROR, VS_ERROR_NOT_FOUND))
+            return NULL;
+        g_propagate_error(error, g_steal_pointer(&local));
+        return NULL;
+    }
+    /* an element that fails its schema marks nothing we could trust */
+    if (!vsMetadataParseShadowRun(meta, &run_id, NULL))
+        return NULL;
+    if (!run_id)
+        return NULL;
+    if (!(def = vsHypervisorParseDomain(hv, info, &local))) {
+        if (g_error_matches(local, VS_ERROR, VS_ERROR_NOT_FOUND))
+            return NULL;
+        g_propagate_prefixed_error(error, g_steal_pointer(&local), "domain '%s': ", info->name);
+        return NULL;
+    }
+    prefix = vsShadowOverlayPrefix(run_id);
+    for (guint i = 0; i < def->disks->len; i++) {
+        const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
+        g_autofree char *base = disk->path ? g_path_get_basename(disk->path)
+                                           : g_strdup(disk->volume);
+        g_autofree char *path = NULL;
+
+        if (!g_str_has_prefix(base, prefix))
+            continue;
+        if (!vsHypervisorDiskPath(hv, disk, &path, error))
+            return NULL;
+        /* a volume already deleted leaves nothing to delete */
+        if (path)
+            g_strv_builder_add(overlays, path);
+    }
+    sd = g_new0(vsShadowDomain, 1);
+    sd->name = g_strdup(info->name);
+    sd->uuid = g_strdup(info->uuid);
+    sd->run_id = g_steal_pointer(&run_id);
+    sd->active = vsHypervisorDomainActive(info);
+    sd->persistent = info->persistent;
+    sd->overlays = g_strv_builder_end(overlays);
+    return sd;
+}
+
+GPtrArray *
+vsHypervisorListShadowDomains(vsHypervisor *hv, GError **error)
+{
+    g_autoptr(GPtrArray) doms = vsHypervisorListDomains(hv, error);
+    g_autoptr(GPtrArray) ret = NULL;
+
+    if (!doms)
+        return NULL;
+    ret = g_ptr_array_new_with_free_func((GDestroyNotify)vsShadowDomainFree);
+    for (guint i = 0; i < doms->len; i++) {
+        g_autoptr(GError) local = NULL;
+        vsShadowDomain *sd = vsHypervisorShadowDomain(hv, g_ptr_array_index(doms, i), &local);
+
+        if (local) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return NULL;
+        }
+        if (sd)
+            g_ptr_array_add(ret, sd);
+    }
+    return g_steal_pointer(&ret);
 }

@@ -214,6 +214,39 @@ struct _vsHypervisorDriver {
      * into a GArray of vsDomainCounters (with clear func).  Missing fields
      * are left out of ->present; nothing else is allocated per field. */
     GArray *(*collectCounters)(gpointer priv, GError **error);
+    /* The same counters for the one domain @domain, from one stats call
+     * for that domain alone (NOWAIT), into @ret, which is overwritten
+     * (clear it first if it holds a name).  VS_ERROR_NOT_FOUND names a
+     * domain that does not exist.  Optional. */
+    gboolean (*getDomainCounters)(gpointer priv, const char *domain,
+                                  vsDomainCounters *ret, GError **error);
+
+    /* --- storage: overlays for shadow clones.  @pool is a storage pool
+     * name, or an absolute directory: then the active pool whose target is
+     * that directory, else a transient dir pool the driver starts on it.
+     * Paths are the hypervisor host's. --------------------------------- */
+
+    /* Create the qcow2 volume @name in @pool backed by @base_path with the
+     * backing format recorded: @base_format, or when NULL the format the
+     * storage pool holding @base_path reports (a transient dir pool is
+     * started on the base's directory when no pool holds it).  The
+     * overlay's capacity is the base's; the base is only read.  Returns
+     * the overlay's path; an existing @name is an error.  Optional. */
+    char *(*createOverlay)(gpointer priv, const char *base_path, const char *base_format,
+                           const char *pool, const char *name, GError **error);
+    /* Delete the volume at @path.  The pool of its directory is refreshed
+     * first, so a file made behind the pool's back is found too; a path
+     * that is no volume even then is success.  Optional. */
+    gboolean (*deleteVolume)(gpointer priv, const char *path, GError **error);
+    /* The paths (strings) of @pool's volumes whose names start with
+     * @prefix, after a refresh of the pool.  Optional. */
+    GPtrArray *(*listVolumes)(gpointer priv, const char *pool, const char *prefix,
+                              GError **error);
+    /* The path of volume @volume in the storage pool named @pool;
+     * VS_ERROR_NOT_FOUND when either does not exist.  Optional: without
+     * it, <disk type='volume'> disks are not seen by path. */
+    char *(*getVolumePath)(gpointer priv, const char *pool, const char *volume,
+                           GError **error);
 };
 
 /* Our metadata namespace in domain XML. */
@@ -269,5 +302,68 @@ gboolean vsHypervisorSetMemoryStatsPeriod(vsHypervisor *hv, const char *domain,
 GPtrArray *vsHypervisorGetAllDomainStats(vsHypervisor *hv, vsStatsGroups groups,
                                          gboolean running_only, GError **error);
 GArray *vsHypervisorCollectCounters(vsHypervisor *hv, GError **error);
+
+/* One domain's cumulative counters (cpu.time in ns, balloon, block bytes
+ * and requests summed over its disks, ...) from one stats call for it
+ * alone: cheap enough to sample a shadow every second.  @ret is
+ * overwritten only on success; clear it with vsDomainCountersClear. */
+gboolean vsHypervisorGetDomainCounters(vsHypervisor *hv, const char *domain,
+                                       vsDomainCounters *ret, GError **error);
+/* Memory the guest uses in KiB from @c: balloon available - unused when
+ * the guest reports them, else the QEMU process's rss (then *@ret_is_rss
+ * is TRUE; it may be NULL).  FALSE when @c has neither. */
+gboolean vsDomainCountersUsedKiB(const vsDomainCounters *c, guint64 *ret_kib,
+                                 gboolean *ret_is_rss);
+
+/* --- linked clones -------------------------------------------------------- */
+
+/* Make the qcow2 overlay @name (in @pool: a storage pool name or an
+ * absolute directory) on the base image @base_path, through the storage
+ * API, with the backing format recorded, so the base is never written nor
+ * its format probed.  The format is the one a domain's <disk><driver
+ * type> declares for @base_path when a domain uses it, else what the
+ * storage pool reports.  Refused (VS_ERROR_INVALID naming the domain) when
+ * a running domain has @base_path open for writing.  *@ret_path is the
+ * overlay's path. */
+gboolean vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path,
+                                   const char *pool, const char *name,
+                                   char **ret_path, GError **error);
+/* Delete the volume at @path; one that does not exist is success. */
+gboolean vsHypervisorDeleteVolume(vsHypervisor *hv, const char *path, GError **error);
+/* Paths of the volumes in @pool whose names start with @prefix: overlays
+ * of a run whose domain is gone (VS_SHADOW_OVERLAY_PREFIX "RUNID-"). */
+GPtrArray *vsHypervisorListVolumesByPrefix(vsHypervisor *hv, const char *pool,
+                                           const char *prefix, GError **error);
+/* Scan the running (and paused) domains for a disk at @path opened for
+ * writing (not <readonly/>).  On success *@ret_domain is the first such
+ * domain's name, or NULL when none uses it so.  Disks reached only as
+ * backing files are opened read-only and do not count.  <disk
+ * type='volume'> is resolved to its volume's path.  Paths are compared
+ * after lexical canonicalisation only: a symlink is another path. */
+gboolean vsHypervisorDiskInUse(vsHypervisor *hv, const char *path, char **ret_domain,
+                               GError **error);
+
+/* A shadow clone found by our <shadow-run> metadata mark. */
+typedef struct _vsShadowDomain vsShadowDomain;
+struct _vsShadowDomain {
+    char *name;
+    char *uuid;
+    char *run_id;
+    gboolean active;            /* running or paused */
+    gboolean persistent;        /* defined; else transient */
+    GStrv overlays;             /* paths of its disks (files or volumes)
+                                 * named vs-shadow-RUNID-*; never NULL */
+};
+
+void vsShadowDomainFree(vsShadowDomain *sd);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsShadowDomain, vsShadowDomainFree)
+
+/* Every domain, running transient or defined, whose metadata carries a
+ * <shadow-run> mark: a GPtrArray of vsShadowDomain, so that gc can destroy,
+ * undefine and delete the overlays.  Only disks named after the run are
+ * listed as overlays: a shadow's other disks (a base's read-only ISO) are
+ * never anyone's to delete.  Domains vanishing meanwhile are skipped, and
+ * so are those whose metadata fails its schema: no trustworthy mark. */
+GPtrArray *vsHypervisorListShadowDomains(vsHypervisor *hv, GError **error);
 
 G_END_DECLS
