@@ -164,7 +164,8 @@ START_TEST(test_render_roundtrip)
     vsScriptRender(s, out);
     ck_assert(g_str_has_prefix(out->str,
                                "#!/usr/bin/env bash\n# step: mkdir -p /opt/app\nmkdir -p /opt/app\n"
-                               "# group: 1\n# step: apt-get install -y nginx\n"));
+                               "# group: 1 (steps 2 3 may run concurrently)\n# step: apt-get install -y nginx\n"));
+    ck_assert_ptr_nonnull(strstr(out->str, "\n# group: 2\n# step: apt-get update (2)\n"));
     back = vsScriptParse(out->str, out->len, "rendered", &error);
     ck_assert_msg(back, "%s", error ? error->message : "");
     ck_assert(back->marked);

@@ -404,8 +404,22 @@ vsScriptRender(const vsScript *script, GString *out)
         const vsScriptStep *step = g_ptr_array_index(script->steps, i);
 
         if (step->group != group) {
-            g_string_append_printf(out, "# group: %u\n", step->group);
+            guint last = i;
+
             group = step->group;
+            while (last + 1 < script->steps->len &&
+                   ((vsScriptStep *)g_ptr_array_index(script->steps, last + 1))->group == group)
+                last++;
+            g_string_append_printf(out, "# group: %u", group);
+            /* for the reader: the parser takes the number only */
+            if (group && last > i) {
+                g_string_append(out, " (steps");
+                for (guint k = i; k <= last; k++)
+                    g_string_append_printf(out, " %u",
+                                           ((vsScriptStep *)g_ptr_array_index(script->steps, k))->index);
+                g_string_append(out, " may run concurrently)");
+            }
+            g_string_append_c(out, '\n');
         }
         g_string_append_printf(out, "# step: %s\n%s", step->name, step->text);
     }

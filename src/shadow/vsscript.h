@@ -91,7 +91,8 @@ char *vsScriptStepFile(const vsScript *script, const vsScriptStep *step);
 GStrv vsScriptStepArgv(const vsScript *script, const char *guest_path);
 
 /* Append @script to @out in marked form: the "#!" line, then for each
- * step a "# group: N" line when its group differs from the previous one's, a
+ * step a "# group: N" line when its group differs from the previous one's
+ * (with "(steps 2 3 may run concurrently)" when several follow), a
  * "# step: NAME" marker and its text.  vsScriptParse() of the output gives
  * back the same names, texts, groups and interpreter. */
 void vsScriptRender(const vsScript *script, GString *out);
