@@ -90,7 +90,8 @@ vsProfileAttribute(const vsProfileSpan *spans, gsize n_spans,
     g_autofree vsProfileSample *s = g_memdup2(samples, n_samples * sizeof(*samples));
     g_autofree double *cpu_sum = g_new0(double, n_spans + 1);
 
-    qsort(s, n_samples, sizeof(*s), vsProfileCompareSamples);
+    if (n_samples)
+        qsort(s, n_samples, sizeof(*s), vsProfileCompareSamples);
     for (gsize i = 0; i < n_spans; i++) {
         vsProfileUsage *u = g_new0(vsProfileUsage, 1);
 
