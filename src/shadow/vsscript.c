@@ -143,7 +143,7 @@ vsScriptClose(vsScriptBuilder *b, GError **error)
     return TRUE;
 }
 
-/* Where the first invalid byte of @text is, as a line number. */
+/* The 1-based line of @at in @text, for messages. */
 static guint
 vsScriptLineAt(const char *text, const char *at)
 {
