@@ -1,0 +1,442 @@
+/*
+ * vslimits.c: a shadow run's resource limits, and the shadow's domain XML
+ */
+#include <config.h>
+
+#include <math.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "vslimits.h"
+#include "hypervisor/vshypervisor.h"
+#include "util/vserror.h"
+#include "util/vsutil.h"
+
+typedef xmlDoc vsLimitsXmlDoc;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsLimitsXmlDoc, xmlFreeDoc)
+
+void
+vsLimitsInitDefaults(vsLimits *limits)
+{
+    memset(limits, 0, sizeof(*limits));
+    limits->vcpus = VS_LIMITS_DEFAULT_VCPUS;
+    limits->cpu_percent = VS_LIMITS_DEFAULT_CPU_PERCENT;
+    limits->memory_kib = VS_LIMITS_DEFAULT_MEMORY_KIB;
+}
+
+static gboolean
+vsLimitsBad(const char *item, GError **error, const char *why)
+{
+    g_set_error(error, VS_ERROR, VS_ERROR_USAGE, "invalid limit '%s': %s", item, why);
+    return FALSE;
+}
+
+static gboolean
+vsLimitsParseItem(vsLimits *limits, const char *item, const char *key, const char *value,
+                  GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    guint64 n;
+
+    if (!*value)
+        return vsLimitsBad(item, error, "missing value");
+    if (strcmp(key, "vcpus") == 0) {
+        if (!g_ascii_string_to_unsigned(value, 10, 0, 4096, &n, NULL))
+            return vsLimitsBad(item, error, "expected a vCPU count");
+        if (!n)
+            return vsLimitsBad(item, error, "must be at least 1");
+        limits->vcpus = (guint)n;
+    } else if (strcmp(key, "cpu") == 0) {
+        g_autofree char *digits = g_strdup(value);
+        gsize len = strlen(digits);
+
+        if (digits[len - 1] == '%')
+            digits[len - 1] = '\0';
+        if (!g_ascii_string_to_unsigned(digits, 10, 0, G_MAXUINT, &n, NULL))
+            return vsLimitsBad(item, error, "expected a percentage such as 50%");
+        if (n < 1 || n > 100)
+            return vsLimitsBad(item, error, "must be between 1% and 100% of a host CPU per vCPU");
+        limits->cpu_percent = (guint)n;
+    } else if (strcmp(key, "memory") == 0) {
+        if (!vsParseSize(value, 1024 * 1024, &n, &local))
+            return vsLimitsBad(item, error, local->message);
+        if (n / 1024 < VS_LIMITS_MEMORY_MIN_KIB)
+            return vsLimitsBad(item, error, "must be at least 32M");
+        limits->memory_kib = n / 1024;
+    } else if (strcmp(key, "disk-iops") == 0) {
+        if (!g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT64, &n, NULL))
+            return vsLimitsBad(item, error, "expected operations per second");
+        if (!n)
+            return vsLimitsBad(item, error, "must be at least 1 (leave it out for no limit)");
+        limits->disk_iops = n;
+    } else if (strcmp(key, "disk-bps") == 0) {
+        if (!vsParseSize(value, 1, &n, &local))
+            return vsLimitsBad(item, error, local->message);
+        if (!n)
+            return vsLimitsBad(item, error, "must be at least 1 (leave it out for no limit)");
+        limits->disk_bytes_sec = n;
+    } else {
+        g_set_error(error, VS_ERROR, VS_ERROR_USAGE,
+                    "unknown limit '%s' (expected vcpus, cpu, memory, disk-iops or disk-bps)", key);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vsLimitsParse(const char *text, vsLimits *ret_limits, GError **error)
+{
+    g_auto(GStrv) items = NULL;
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    vsLimits limits;
+
+    vsLimitsInitDefaults(&limits);
+    if (text && *text)
+        items = g_strsplit(text, ",", -1);
+    for (gsize i = 0; items && items[i]; i++) {
+        g_autofree char *item = g_strstrip(g_strdup(items[i]));
+        char *eq = strchr(item, '=');
+        g_autofree char *key = NULL;
+
+        if (!*item)
+            return vsLimitsBad(text, error, "empty item");
+        if (!eq)
+            return vsLimitsBad(item, error, "expected key=value");
+        key = g_strstrip(g_strndup(item, eq - item));
+        if (g_hash_table_contains(seen, key)) {
+            g_set_error(error, VS_ERROR, VS_ERROR_USAGE, "limit '%s' given twice", key);
+            return FALSE;
+        }
+        if (!vsLimitsParseItem(&limits, item, key, g_strstrip(eq + 1), error))
+            return FALSE;
+        g_hash_table_add(seen, g_steal_pointer(&key));
+    }
+    *ret_limits = limits;
+    return TRUE;
+}
+
+char *
+vsLimitsFormat(const vsLimits *limits)
+{
+    GString *out = g_string_new(NULL);
+
+    g_string_append_printf(out, "vcpus=%u,cpu=%u%%,memory=%" G_GUINT64_FORMAT "K",
+                           limits->vcpus, limits->cpu_percent, limits->memory_kib);
+    if (limits->disk_iops)
+        g_string_append_printf(out, ",disk-iops=%" G_GUINT64_FORMAT, limits->disk_iops);
+    if (limits->disk_bytes_sec)
+        g_string_append_printf(out, ",disk-bps=%" G_GUINT64_FORMAT, limits->disk_bytes_sec);
+    return g_string_free(out, FALSE);
+}
+
+gint64
+vsLimitsCpuQuota(const vsLimits *limits)
+{
+    if (limits->cpu_percent >= 100)
+        return -1;
+    return (gint64)VS_LIMITS_CPU_PERIOD_US * limits->cpu_percent / 100;
+}
+
+guint64
+vsLimitsHardLimitKiB(const vsLimits *limits)
+{
+    guint64 margin = (guint64)ceil(limits->memory_kib * VS_LIMITS_OVERHEAD_FRACTION);
+
+    return limits->memory_kib + MAX(margin, VS_LIMITS_OVERHEAD_MIN_KIB);
+}
+
+char *
+vsLimitsFormatXML(const vsLimits *limits)
+{
+    GString *out = g_string_new(NULL);
+    gint64 quota = vsLimitsCpuQuota(limits);
+
+    g_string_append_printf(out, "<vcpu placement='static'>%u</vcpu>\n", limits->vcpus);
+    g_string_append_printf(out, "<memory unit='KiB'>%" G_GUINT64_FORMAT "</memory>\n",
+                           limits->memory_kib);
+    g_string_append_printf(out, "<currentMemory unit='KiB'>%" G_GUINT64_FORMAT "</currentMemory>\n",
+                           limits->memory_kib);
+    if (quota > 0)
+        g_string_append_printf(out, "<cputune>\n  <period>%d</period>\n  <quota>%" G_GINT64_FORMAT
+                               "</quota>\n</cputune>\n", VS_LIMITS_CPU_PERIOD_US, quota);
+    g_string_append_printf(out, "<memtune>\n  <hard_limit unit='KiB'>%" G_GUINT64_FORMAT
+                           "</hard_limit>\n</memtune>\n", vsLimitsHardLimitKiB(limits));
+    return g_string_free(out, FALSE);
+}
+
+/* --- the shadow's domain ------------------------------------------------- */
+
+static xmlNodePtr
+vsLimitsChild(xmlNodePtr parent, const char *name)
+{
+    for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
+        if (n->type == XML_ELEMENT_NODE && !n->ns && xmlStrEqual(n->name, BAD_CAST name))
+            return n;
+    return NULL;
+}
+
+static void
+vsLimitsRemoveAll(xmlNodePtr parent, const char *name)
+{
+    xmlNodePtr n;
+
+    while ((n = vsLimitsChild(parent, name))) {
+        xmlUnlinkNode(n);
+        xmlFreeNode(n);
+    }
+}
+
+/* Set the text of @parent's child @name, created at the end when missing;
+ * its attributes are dropped. */
+static xmlNodePtr
+vsLimitsSetChild(xmlNodePtr parent, const char *name, const char *text)
+{
+    xmlNodePtr n = vsLimitsChild(parent, name);
+
+    if (n) {
+        xmlNodePtr fresh = xmlNewNode(NULL, BAD_CAST name);
+
+        xmlReplaceNode(n, fresh);
+        xmlFreeNode(n);
+        n = fresh;
+    } else {
+        n = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
+    }
+    if (text)
+        xmlNodeSetContent(n, BAD_CAST text);
+    return n;
+}
+
+static void
+vsLimitsSetUInt(xmlNodePtr parent, const char *name, guint64 value, const char *unit)
+{
+    char buf[32];
+    xmlNodePtr n;
+
+    g_snprintf(buf, sizeof(buf), "%" G_GUINT64_FORMAT, value);
+    n = vsLimitsSetChild(parent, name, buf);
+    if (unit)
+        xmlSetProp(n, BAD_CAST "unit", BAD_CAST unit);
+}
+
+static gboolean
+vsLimitsIsReadOnly(xmlNodePtr disk)
+{
+    xmlChar *device = xmlGetProp(disk, BAD_CAST "device");
+    gboolean ro = vsLimitsChild(disk, "readonly") != NULL ||
+                  (device && (xmlStrEqual(device, BAD_CAST "cdrom") ||
+                              xmlStrEqual(device, BAD_CAST "floppy")));
+
+    xmlFree(device);
+    return ro;
+}
+
+static gboolean
+vsLimitsApplyDisk(xmlNodePtr devices, const vsShadowDomainSpec *spec, GError **error)
+{
+    xmlNodePtr disk = NULL;
+    xmlNodePtr driver;
+    xmlNodePtr source;
+    guint writable = 0;
+
+    for (xmlNodePtr n = devices ? devices->children : NULL; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || n->ns || !xmlStrEqual(n->name, BAD_CAST "disk") ||
+            vsLimitsIsReadOnly(n))
+            continue;
+        writable++;
+        disk = n;
+    }
+    if (writable != 1) {
+        if (writable)
+            g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                        "base domain has %u writable disks; a shadow needs exactly one", writable);
+        else
+            g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "base domain has no writable disk");
+        return FALSE;
+    }
+    xmlSetProp(disk, BAD_CAST "type", BAD_CAST "file");
+    driver = vsLimitsChild(disk, "driver");
+    if (!driver)
+        driver = xmlNewChild(disk, NULL, BAD_CAST "driver", NULL);
+    xmlSetProp(driver, BAD_CAST "name", BAD_CAST "qemu");
+    xmlSetProp(driver, BAD_CAST "type", BAD_CAST spec->overlay_format);
+    vsLimitsRemoveAll(disk, "backingStore");
+    vsLimitsRemoveAll(disk, "shareable");
+    source = vsLimitsSetChild(disk, "source", NULL);
+    xmlSetProp(source, BAD_CAST "file", BAD_CAST spec->overlay_path);
+    vsLimitsRemoveAll(disk, "iotune");
+    if (spec->limits->disk_iops || spec->limits->disk_bytes_sec) {
+        xmlNodePtr iotune = xmlNewChild(disk, NULL, BAD_CAST "iotune", NULL);
+
+        if (spec->limits->disk_bytes_sec)
+            vsLimitsSetUInt(iotune, "total_bytes_sec", spec->limits->disk_bytes_sec, NULL);
+        if (spec->limits->disk_iops)
+            vsLimitsSetUInt(iotune, "total_iops_sec", spec->limits->disk_iops, NULL);
+    }
+    return TRUE;
+}
+
+static void
+vsLimitsApplyDevices(xmlNodePtr devices, const vsShadowDomainSpec *spec)
+{
+    vsLimitsRemoveAll(devices, "interface");
+    if (spec->network) {
+        xmlNodePtr nic = xmlNewChild(devices, NULL, BAD_CAST "interface", NULL);
+        xmlNodePtr source = xmlNewChild(nic, NULL, BAD_CAST "source", NULL);
+        xmlNodePtr model = xmlNewChild(nic, NULL, BAD_CAST "model", NULL);
+
+        xmlSetProp(nic, BAD_CAST "type", BAD_CAST "network");
+        xmlSetProp(source, BAD_CAST "network", BAD_CAST spec->network);
+        xmlSetProp(model, BAD_CAST "type", BAD_CAST "virtio");
+    }
+    /* a bound socket path of the base would clash with the base's own */
+    for (xmlNodePtr n = devices->children; n; n = n->next) {
+        xmlChar *type;
+
+        if (n->type != XML_ELEMENT_NODE || !xmlStrEqual(n->name, BAD_CAST "channel"))
+            continue;
+        type = xmlGetProp(n, BAD_CAST "type");
+        if (type && xmlStrEqual(type, BAD_CAST "unix"))
+            vsLimitsRemoveAll(n, "source");
+        xmlFree(type);
+    }
+}
+
+static void
+vsLimitsApplyMetadata(xmlNodePtr root, const vsShadowDomainSpec *spec)
+{
+    xmlNodePtr metadata = vsLimitsChild(root, "metadata");
+    xmlNodePtr ours;
+    xmlNodePtr run;
+    xmlNsPtr ns;
+
+    if (!metadata)
+        metadata = xmlNewChild(root, NULL, BAD_CAST "metadata", NULL);
+    for (xmlNodePtr n = metadata->children, next; n; n = next) {
+        next = n->next;
+        if (n->type == XML_ELEMENT_NODE && n->ns &&
+            xmlStrEqual(n->ns->href, BAD_CAST VS_METADATA_NS)) {
+            xmlUnlinkNode(n);
+            xmlFreeNode(n);
+        }
+    }
+    ours = xmlNewChild(metadata, NULL, BAD_CAST "domain", NULL);
+    ns = xmlNewNs(ours, BAD_CAST VS_METADATA_NS, BAD_CAST VS_METADATA_PREFIX);
+    xmlSetNs(ours, ns);
+    run = xmlNewChild(ours, ns, BAD_CAST "shadow-run", NULL);
+    xmlSetProp(run, BAD_CAST "id", BAD_CAST spec->run_id);
+}
+
+static void
+vsLimitsApplySizes(xmlNodePtr root, const vsLimits *limits)
+{
+    xmlNodePtr cpu = vsLimitsChild(root, "cpu");
+    xmlNodePtr vcpu;
+    xmlNodePtr memtune;
+    gint64 quota = vsLimitsCpuQuota(limits);
+
+    vsLimitsRemoveAll(root, "maxMemory");
+    vsLimitsRemoveAll(root, "vcpus");
+    vsLimitsRemoveAll(root, "cputune");
+    vsLimitsRemoveAll(root, "memtune");
+    if (cpu) {
+        vsLimitsRemoveAll(cpu, "topology");
+        vsLimitsRemoveAll(cpu, "numa");
+    }
+    vsLimitsSetUInt(root, "memory", limits->memory_kib, "KiB");
+    vsLimitsSetUInt(root, "currentMemory", limits->memory_kib, "KiB");
+    vsLimitsSetUInt(root, "vcpu", limits->vcpus, NULL);
+    vcpu = vsLimitsChild(root, "vcpu");
+    xmlSetProp(vcpu, BAD_CAST "placement", BAD_CAST "static");
+    if (quota > 0) {
+        xmlNodePtr cputune = xmlNewNode(NULL, BAD_CAST "cputune");
+
+        xmlAddNextSibling(vcpu, cputune);
+        vsLimitsSetUInt(cputune, "period", VS_LIMITS_CPU_PERIOD_US, NULL);
+        vsLimitsSetUInt(cputune, "quota", (guint64)quota, NULL);
+    }
+    memtune = xmlNewNode(NULL, BAD_CAST "memtune");
+    xmlAddNextSibling(vsLimitsChild(root, "currentMemory"), memtune);
+    vsLimitsSetUInt(memtune, "hard_limit", vsLimitsHardLimitKiB(limits), "KiB");
+}
+
+char *
+vsLimitsShadowDomain(const char *base_xml, const vsShadowDomainSpec *spec, GError **error)
+{
+    g_autoptr(vsLimitsXmlDoc) doc = NULL;
+    xmlNodePtr root;
+    xmlNodePtr devices;
+    xmlChar *out = NULL;
+    int outlen = 0;
+    char *ret;
+
+    doc = xmlReadMemory(base_xml, (int)strlen(base_xml), "domain.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                        XML_PARSE_NOBLANKS);
+    if (!doc) {
+        const xmlError *err = xmlGetLastError();
+
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "malformed base domain XML at line %d: %s",
+                    err ? err->line : 0,
+                    err && err->message ? g_strstrip(err->message) : "parse error");
+        return NULL;
+    }
+    root = xmlDocGetRootElement(doc);
+    if (!root || !xmlStrEqual(root->name, BAD_CAST "domain")) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "base XML root element is not <domain>");
+        return NULL;
+    }
+    devices = vsLimitsChild(root, "devices");
+    if (!devices) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "base domain XML has no <devices>");
+        return NULL;
+    }
+    if (!vsLimitsApplyDisk(devices, spec, error))
+        return NULL;
+    xmlUnsetProp(root, BAD_CAST "id");
+    vsLimitsSetChild(root, "name", spec->name);
+    if (!vsLimitsChild(root, "uuid"))
+        xmlAddNextSibling(vsLimitsChild(root, "name"), xmlNewNode(NULL, BAD_CAST "uuid"));
+    vsLimitsSetChild(root, "uuid", spec->uuid);
+    vsLimitsApplySizes(root, spec->limits);
+    vsLimitsSetChild(root, "on_crash", "destroy");
+    vsLimitsApplyDevices(devices, spec);
+    vsLimitsApplyMetadata(root, spec);
+
+    xmlDocDumpFormatMemoryEnc(doc, &out, &outlen, "UTF-8", 1);
+    /* libvirt wants the element, not an XML declaration */
+    ret = g_strdup(strstr((const char *)out, "<domain") ? strstr((const char *)out, "<domain")
+                                                        : (const char *)out);
+    xmlFree(out);
+    return ret;
+}
+
+char *
+vsLimitsShadowRunId(const char *metadata_xml)
+{
+    g_autoptr(vsLimitsXmlDoc) doc = NULL;
+    xmlNodePtr root;
+    char *ret = NULL;
+
+    if (!metadata_xml)
+        return NULL;
+    doc = xmlReadMemory(metadata_xml, (int)strlen(metadata_xml), "metadata.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    /* virDomainGetMetadata may hand the element back with or without our
+     * namespace: a child named shadow-run in ours or in none counts */
+    for (xmlNodePtr n = root ? root->children : NULL; n && !ret; n = n->next) {
+        xmlChar *id;
+
+        if (n->type != XML_ELEMENT_NODE || !xmlStrEqual(n->name, BAD_CAST "shadow-run") ||
+            (n->ns && !xmlStrEqual(n->ns->href, BAD_CAST VS_METADATA_NS)))
+            continue;
+        id = xmlGetProp(n, BAD_CAST "id");
+        if (id && *id)
+            ret = g_strdup((const char *)id);
+        xmlFree(id);
+    }
+    return ret;
+}
