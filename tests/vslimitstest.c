@@ -10,6 +10,7 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
+#include "conf/vsmetadata.h"
 #include "conf/vspolicy.h"
 #include "hypervisor/vshypervisor.h"
 #include "shadow/vslimits.h"
@@ -240,7 +241,8 @@ START_TEST(test_shadow_domain)
     ck_assert_msg(vsPolicyParse(ours, &policy, &present, &error), "%s: %s", ours,
                   error ? error->message : "");
     ck_assert(!present);
-    run = vsLimitsShadowRunId(ours);
+    /* gc reads the mark back through conf/vsmetadata */
+    ck_assert(vsMetadataParseShadowRun(ours, &run, NULL));
     ck_assert_str_eq(run, "42");
 }
 END_TEST
@@ -319,21 +321,38 @@ START_TEST(test_shadow_domain_bad)
 }
 END_TEST
 
+/* The run id follows conf/vsmetadata's rules: one that could escape the
+ * overlay's name ("vs-shadow-RUNID-") or the XML is refused. */
 START_TEST(test_run_id)
 {
-    char *id;
+    g_autofree char *base = vsTestFixture("vslimitsdata", "base.xml");
+    static const char *const bad[] = { "../x", "a\"b", "", "-x", NULL };
+    vsShadowDomainSpec spec;
+    vsLimits l;
 
-    ck_assert_ptr_null(vsLimitsShadowRunId(NULL));
-    ck_assert_ptr_null(vsLimitsShadowRunId("<domain/>"));
-    ck_assert_ptr_null(vsLimitsShadowRunId("not xml"));
-    /* virDomainGetMetadata's form: our namespace as the default one */
-    id = vsLimitsShadowRunId("<domain xmlns='" VS_METADATA_NS "'><shadow-run id='7'/></domain>");
-    ck_assert_str_eq(id, "7");
-    g_free(id);
-    id = vsLimitsShadowRunId("<domain><shadow-run id='8'/></domain>");
-    ck_assert_str_eq(id, "8");
-    g_free(id);
-    ck_assert_ptr_null(vsLimitsShadowRunId("<domain xmlns:o='urn:o'><o:shadow-run id='9'/></domain>"));
+    vsLimitsInitDefaults(&l);
+    vsTestSpec(&spec, &l);
+    for (guint i = 0; bad[i]; i++) {
+        g_autoptr(GError) error = NULL;
+
+        spec.run_id = bad[i];
+        ck_assert_ptr_null(vsLimitsShadowDomain(base, &spec, &error));
+        ck_assert_int_eq(error->code, VS_ERROR_INVALID);
+    }
+    {
+        g_autoptr(GError) error = NULL;
+
+        spec.run_id = "../x";
+        ck_assert_ptr_null(vsLimitsShadowDomain(base, &spec, &error));
+        ck_assert_str_eq(error->message, "invalid shadow run id '../x'");
+    }
+    spec.run_id = "r42-2026.11";
+    {
+        g_autofree char *xml = vsLimitsShadowDomain(base, &spec, NULL);
+
+        ck_assert_ptr_nonnull(xml);
+        ASSERT_XPATH(xml, "/domain/metadata/vs:domain/vs:shadow-run/@id", "r42-2026.11");
+    }
 }
 END_TEST
 

@@ -10,6 +10,7 @@
 #include <libxml/tree.h>
 
 #include "vslimits.h"
+#include "conf/vsmetadata.h"
 #include "hypervisor/vshypervisor.h"
 #include "util/vserror.h"
 #include "util/vsutil.h"
@@ -304,14 +305,24 @@ vsLimitsApplyDevices(xmlNodePtr devices, const vsShadowDomainSpec *spec)
     }
 }
 
-static void
-vsLimitsApplyMetadata(xmlNodePtr root, const vsShadowDomainSpec *spec)
+/* Our element, as conf/vsmetadata makes it (the one definition of the mark
+ * and of a valid run id), replaces any of ours the base carries. */
+static gboolean
+vsLimitsApplyMetadata(xmlNodePtr root, const vsShadowDomainSpec *spec, GError **error)
 {
-    xmlNodePtr metadata = vsLimitsChild(root, "metadata");
-    xmlNodePtr ours;
-    xmlNodePtr run;
-    xmlNsPtr ns;
+    g_autofree char *mark = vsMetadataShadowRunXML(spec->run_id, error);
+    g_autoptr(vsLimitsXmlDoc) markdoc = NULL;
+    xmlNodePtr metadata;
 
+    if (!mark)
+        return FALSE;
+    markdoc = xmlReadMemory(mark, (int)strlen(mark), "metadata.xml", NULL,
+                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!markdoc || !xmlDocGetRootElement(markdoc)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_FAILED, "cannot read the shadow run mark");
+        return FALSE;
+    }
+    metadata = vsLimitsChild(root, "metadata");
     if (!metadata)
         metadata = xmlNewChild(root, NULL, BAD_CAST "metadata", NULL);
     for (xmlNodePtr n = metadata->children, next; n; n = next) {
@@ -322,11 +333,8 @@ vsLimitsApplyMetadata(xmlNodePtr root, const vsShadowDomainSpec *spec)
             xmlFreeNode(n);
         }
     }
-    ours = xmlNewChild(metadata, NULL, BAD_CAST "domain", NULL);
-    ns = xmlNewNs(ours, BAD_CAST VS_METADATA_NS, BAD_CAST VS_METADATA_PREFIX);
-    xmlSetNs(ours, ns);
-    run = xmlNewChild(ours, ns, BAD_CAST "shadow-run", NULL);
-    xmlSetProp(run, BAD_CAST "id", BAD_CAST spec->run_id);
+    xmlAddChild(metadata, xmlDocCopyNode(xmlDocGetRootElement(markdoc), root->doc, 1));
+    return TRUE;
 }
 
 static void
@@ -403,40 +411,13 @@ vsLimitsShadowDomain(const char *base_xml, const vsShadowDomainSpec *spec, GErro
     vsLimitsApplySizes(root, spec->limits);
     vsLimitsSetChild(root, "on_crash", "destroy");
     vsLimitsApplyDevices(devices, spec);
-    vsLimitsApplyMetadata(root, spec);
+    if (!vsLimitsApplyMetadata(root, spec, error))
+        return NULL;
 
     xmlDocDumpFormatMemoryEnc(doc, &out, &outlen, "UTF-8", 1);
     /* libvirt wants the element, not an XML declaration */
     ret = g_strdup(strstr((const char *)out, "<domain") ? strstr((const char *)out, "<domain")
                                                         : (const char *)out);
     xmlFree(out);
-    return ret;
-}
-
-char *
-vsLimitsShadowRunId(const char *metadata_xml)
-{
-    g_autoptr(vsLimitsXmlDoc) doc = NULL;
-    xmlNodePtr root;
-    char *ret = NULL;
-
-    if (!metadata_xml)
-        return NULL;
-    doc = xmlReadMemory(metadata_xml, (int)strlen(metadata_xml), "metadata.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    root = doc ? xmlDocGetRootElement(doc) : NULL;
-    /* virDomainGetMetadata may hand the element back with or without our
-     * namespace: a child named shadow-run in ours or in none counts */
-    for (xmlNodePtr n = root ? root->children : NULL; n && !ret; n = n->next) {
-        xmlChar *id;
-
-        if (n->type != XML_ELEMENT_NODE || !xmlStrEqual(n->name, BAD_CAST "shadow-run") ||
-            (n->ns && !xmlStrEqual(n->ns->href, BAD_CAST VS_METADATA_NS)))
-            continue;
-        id = xmlGetProp(n, BAD_CAST "id");
-        if (id && *id)
-            ret = g_strdup((const char *)id);
-        xmlFree(id);
-    }
     return ret;
 }

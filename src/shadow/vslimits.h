@@ -91,17 +91,14 @@ struct _vsShadowDomainSpec {
  *   - <vcpu>, <memory>, <currentMemory>, <cputune>, <memtune> from
  *     @spec->limits; <maxMemory>, <vcpus>, <cpu><topology> and <cpu><numa>
  *     dropped since they must agree with the old sizes;
- *   - our <metadata> element replaced by one holding only
- *     <shadow-run id=.../> (the base's policy must not follow); other
- *     metadata kept;
+ *   - our <metadata> element replaced by vsMetadataShadowRunXML()'s,
+ *     holding only <shadow-run id=.../> (the base's policy must not
+ *     follow); other metadata kept; gc reads the mark back with
+ *     vsMetadataParseShadowRun();
  *   - <on_crash>destroy</on_crash>.
- * VS_ERROR_INVALID names what is wrong with @base_xml. */
+ * VS_ERROR_INVALID names what is wrong with @base_xml, or the run id that
+ * is not a valid one. */
 char *vsLimitsShadowDomain(const char *base_xml, const vsShadowDomainSpec *spec,
                            GError **error);
-
-/* The run id of the <shadow-run> in our metadata element @metadata_xml (as
- * virDomainGetMetadata returns it), or NULL when there is none: how gc
- * finds leftovers. */
-char *vsLimitsShadowRunId(const char *metadata_xml);
 
 G_END_DECLS
