@@ -18,6 +18,7 @@ START_TEST(test_defaults)
     ck_assert_str_eq(cfg->domain_type, "qemu");
     ck_assert_str_eq(cfg->embedded_db_user, "postgres");
     ck_assert_uint_eq(cfg->heartbeat_interval_ms, 10000);
+    ck_assert_str_eq(cfg->shadow_pool, "/var/lib/libvirt/images/virt-shadow");
 }
 END_TEST
 
@@ -30,7 +31,7 @@ START_TEST(test_full_file)
         "[daemon]\npid_file = /run/x.pid\nheartbeat_interval = 2m\n"
         "[forecast]\nstep = 10s\nseason = 1h\nhorizon = 2m\n"
         "[allocator]\ninterval = 30s\ncpu_overcommit = 2.5\nhost_cpus = 8\nhost_memory = 16G\n"
-        "shrink_window = 5m\n",
+        "shrink_window = 5m\n[shadow]\npool = vs-overlays\n",
         "t.conf", &error);
 
     ck_assert_msg(cfg != NULL, "%s", error ? error->message : "");
@@ -50,6 +51,7 @@ START_TEST(test_full_file)
     ck_assert_double_eq(cfg->memory_overcommit, 1);
     ck_assert_double_eq(cfg->host_cpus, 8);
     ck_assert_uint_eq(cfg->host_memory_bytes, G_GUINT64_CONSTANT(16) << 30);
+    ck_assert_str_eq(cfg->shadow_pool, "vs-overlays");
     ck_assert_str_eq(cfg->path, "t.conf");
 }
 END_TEST
@@ -86,6 +88,10 @@ static const vsBadConfig vsBadConfigs[] = {
     { "[forecast]\nstep = 1s\n", "into 4 to 8640 slots" },
     { "[forecast]\nhorizon = 13h\n", "[forecast] horizon must be whole seconds and at most half" },
     { "[forecast]\nhorizon = 1500ms\n", "[forecast] horizon must be whole seconds" },
+    { "[shadow]\npool = images/shadows\n", "[shadow] pool: invalid pool 'images/shadows' (expected a "
+                                            "storage pool name or an absolute directory)" },
+    { "[shadow]\npool = -x\n", "invalid pool '-x'" },
+    { "[shadow]\npool =\n", "invalid pool ''" },
 };
 
 START_TEST(test_bad_config)

@@ -4,6 +4,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <string.h>
 
 #include "vsconfig.h"
 #include "vserror.h"
@@ -51,6 +52,27 @@ vsConfigValidateAbsolute(const char *value, GError **error)
     if (g_path_is_absolute(value))
         return TRUE;
     g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "path '%s' is not absolute", value);
+    return FALSE;
+}
+
+/* A libvirt storage pool name (no "/", no leading "." or "-": it is never
+ * taken for a path or an option) or an absolute directory. */
+static gboolean
+vsConfigValidatePool(const char *value, GError **error)
+{
+    if (g_path_is_absolute(value))
+        return TRUE;
+    if (*value && *value != '.' && *value != '-') {
+        const char *p = value;
+
+        while (*p && (g_ascii_isalnum(*p) || strchr("_.+-", *p)))
+            p++;
+        if (!*p)
+            return TRUE;
+    }
+    g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                "invalid pool '%s' (expected a storage pool name or an absolute directory)",
+                value);
     return FALSE;
 }
 
@@ -122,6 +144,7 @@ static const vsConfigKey vsConfigKeys[] = {
     VS_CONF("allocator", "memory_overcommit", VS_CONF_NUMBER, memory_overcommit, NULL),
     VS_CONF("allocator", "host_cpus", VS_CONF_NUMBER, host_cpus, NULL),
     VS_CONF("allocator", "host_memory", VS_CONF_SIZE, host_memory_bytes, NULL),
+    VS_CONF("shadow", "pool", VS_CONF_STRING, shadow_pool, vsConfigValidatePool),
 };
 
 vsConfig *
@@ -150,6 +173,7 @@ vsConfigNew(void)
     cfg->shrink_window_ms = 3600 * 1000;
     cfg->cpu_overcommit = 4;
     cfg->memory_overcommit = 1;
+    cfg->shadow_pool = g_strdup(VS_DEFAULT_SHADOW_POOL);
     return cfg;
 }
 

@@ -53,7 +53,14 @@ struct _vsConfig {
     double memory_overcommit;
     double host_cpus;               /* 0: what the hypervisor reports */
     guint64 host_memory_bytes;      /* 0: what the hypervisor reports */
+
+    /* [shadow] */
+    char *shadow_pool;              /* a storage pool name, or an absolute
+                                     * directory, for shadows' overlays */
 };
+
+/* Where shadows' overlays go when the config does not say. */
+#define VS_DEFAULT_SHADOW_POOL "/var/lib/libvirt/images/virt-shadow"
 
 vsConfig *vsConfigNew(void);
 void vsConfigFree(vsConfig *cfg);
