@@ -34,6 +34,7 @@ static const vsCliCommand *const vsCliFamilies[] = {
     vsCmdInsight,
     vsCmdAlloc,
     vsCmdGuest,
+    vsCmdShadow,
     vsCmdDb,
 };
 
