@@ -57,6 +57,10 @@ char *vsPgInt64(gint64 v);
 gint64 vsPgGetUs(PGresult *res, int row, int col, gint64 fallback);
 /* Field (@row, @col) of @res as a double, NaN when NULL. */
 double vsPgGetDouble(PGresult *res, int row, int col);
+/* Field (@row, @col) of @res as a new string, NULL when SQL NULL. */
+char *vsPgGetText(PGresult *res, int row, int col);
+/* Field (@row, @col) of @res, a boolean, is true. */
+gboolean vsPgGetBool(PGresult *res, int row, int col);
 
 /* Array parameters (vspgforecast.c): a batch goes out as one statement,
  * each column one array parameter unnested server-side.  The literals are
@@ -157,6 +161,21 @@ gboolean vsPgTryLockDomain(gpointer priv, const char *uuid, gboolean *ret_locked
 gboolean vsPgUnlockDomain(gpointer priv, const char *uuid, GError **error);
 /* After a reset: LISTEN again on every channel of @s (best effort). */
 void vsPgListenAgain(vsPgStore *s);
+
+/* Shadow runs, steps, events and profiles (vspgshadow.c): the
+ * vsStoreDriver callbacks. */
+gboolean vsPgStartShadowRun(gpointer priv, const vsShadowRunRecord *run, GError **error);
+gboolean vsPgFinishShadowRun(gpointer priv, const char *id, vsShadowState state,
+                             gint64 ended_us, gboolean has_exit_code, int exit_code,
+                             const char *message, GError **error);
+gboolean vsPgRecordShadowSteps(gpointer priv, const char *id, GArray *steps, GError **error);
+gboolean vsPgRecordShadowEvents(gpointer priv, const char *id, guint index, gint64 at_us,
+                                GPtrArray *events, GError **error);
+gboolean vsPgListRunningShadowRuns(gpointer priv, const char *host, GPtrArray **ret_runs,
+                                   GError **error);
+gboolean vsPgReadShadowProfile(gpointer priv, const char *app, const char *version,
+                               guint max_runs, vsShadowProfile **ret_profile,
+                               GError **error);
 
 /* The role and database of the embedded cluster. */
 #define VS_PG_EMBEDDED_USER "virtshadow"

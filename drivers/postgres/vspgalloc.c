@@ -15,14 +15,13 @@
 #include "allocator/vshint.h"
 #include "util/vserror.h"
 
-/* Field (@row, @col) of @res as a new string, NULL when SQL NULL. */
-static char *
+char *
 vsPgGetText(PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NULL : g_strdup(PQgetvalue(res, row, col));
 }
 
-static gboolean
+gboolean
 vsPgGetBool(PGresult *res, int row, int col)
 {
     return g_str_equal(PQgetvalue(res, row, col), "t");

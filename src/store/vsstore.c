@@ -8,6 +8,7 @@
 
 #include "vsstore.h"
 #include "vsmigration.h"
+#include "conf/vsmetadata.h"
 #include "util/vserror.h"
 
 struct _vsStore {
@@ -517,4 +518,135 @@ vsStoreEmbeddedStop(const vsStoreTarget *target, GError **error)
     if (!vsStoreDriverRegistered || !vsStoreDriverRegistered->embeddedStop)
         return vsStoreEmbeddedUnsupported(error);
     return vsStoreDriverRegistered->embeddedStop(target, error);
+}
+
+/* --- shadow runs ---------------------------------------------------------------- */
+
+static const char *const vsShadowStateNames[] = {
+    "running", "succeeded", "failed", "timeout", "killed",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(vsShadowStateNames) == VS_SHADOW_LAST);
+
+const char *
+vsShadowStateToString(vsShadowState state)
+{
+    return (guint)state < VS_SHADOW_LAST ? vsShadowStateNames[state] : NULL;
+}
+
+gboolean
+vsShadowStateFromString(const char *text, vsShadowState *ret_state)
+{
+    for (guint i = 0; text && i < VS_SHADOW_LAST; i++) {
+        if (g_str_equal(text, vsShadowStateNames[i])) {
+            *ret_state = (vsShadowState)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+void
+vsShadowRunRecordFree(vsShadowRunRecord *run)
+{
+    if (!run)
+        return;
+    g_free(run->id);
+    g_free(run->app);
+    g_free(run->version);
+    g_free(run->base);
+    g_free(run->script_sha256);
+    g_free(run->limits);
+    g_free(run->host);
+    g_free(run->error);
+    g_free(run);
+}
+
+void
+vsShadowStepRecordClear(vsShadowStepRecord *step)
+{
+    g_clear_pointer(&step->name, g_free);
+    g_clear_pointer(&step->stdout_text, g_free);
+    g_clear_pointer(&step->stderr_text, g_free);
+}
+
+void
+vsShadowProfileFree(vsShadowProfile *profile)
+{
+    if (!profile)
+        return;
+    g_free(profile->app);
+    g_free(profile->version);
+    g_clear_pointer(&profile->run_ids, g_ptr_array_unref);
+    g_clear_pointer(&profile->runs, g_ptr_array_unref);
+    g_free(profile);
+}
+
+/* The run-id rules live in the metadata schema: one definition. */
+static gboolean
+vsStoreCheckRunId(const char *id, GError **error)
+{
+    g_autofree char *mark = vsMetadataShadowRunXML(id, error);
+
+    return mark != NULL;
+}
+
+gboolean
+vsStoreStartShadowRun(vsStore *store, const vsShadowRunRecord *run, GError **error)
+{
+    if (!vsStoreCheckRunId(run->id, error))
+        return FALSE;
+    return store->driver->startShadowRun(store->priv, run, error);
+}
+
+gboolean
+vsStoreFinishShadowRun(vsStore *store, const char *id, vsShadowState state, gint64 ended_us,
+                       gboolean has_exit_code, int exit_code, const char *message,
+                       GError **error)
+{
+    if (!vsStoreCheckRunId(id, error))
+        return FALSE;
+    if (state == VS_SHADOW_RUNNING || !vsShadowStateToString(state)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "invalid end state '%d' for shadow run '%s'", (int)state, id);
+        return FALSE;
+    }
+    return store->driver->finishShadowRun(store->priv, id, state, ended_us, has_exit_code,
+                                          exit_code, message, error);
+}
+
+gboolean
+vsStoreRecordShadowSteps(vsStore *store, const char *id, GArray *steps, GError **error)
+{
+    if (!vsStoreCheckRunId(id, error))
+        return FALSE;
+    return store->driver->recordShadowSteps(store->priv, id, steps, error);
+}
+
+gboolean
+vsStoreRecordShadowEvents(vsStore *store, const char *id, guint index, gint64 at_us,
+                          GPtrArray *events, GError **error)
+{
+    if (!vsStoreCheckRunId(id, error))
+        return FALSE;
+    return store->driver->recordShadowEvents(store->priv, id, index, at_us, events, error);
+}
+
+gboolean
+vsStoreListRunningShadowRuns(vsStore *store, const char *host, GPtrArray **ret_runs,
+                             GError **error)
+{
+    return store->driver->listRunningShadowRuns(store->priv, host, ret_runs, error);
+}
+
+gboolean
+vsStoreReadShadowProfile(vsStore *store, const char *app, const char *version, guint max_runs,
+                         vsShadowProfile **ret_profile, GError **error)
+{
+    if (!max_runs) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "a profile of app '%s' needs at least one run", app);
+        return FALSE;
+    }
+    return store->driver->readShadowProfile(store->priv, app, version, max_runs, ret_profile,
+                                            error);
 }

@@ -136,6 +136,85 @@ struct _vsStoreHostRoom {
 /* Frees the host name; the structs live in a GArray with it as clear func. */
 void vsStoreHostRoomClear(vsStoreHostRoom *room);
 
+/* --- shadow runs --------------------------------------------------------- */
+
+/* How a shadow run ended; running until it does.  A run left 'running' by a
+ * killed process is closed as killed by gc. */
+typedef enum {
+    VS_SHADOW_RUNNING,
+    VS_SHADOW_SUCCEEDED,
+    VS_SHADOW_FAILED,
+    VS_SHADOW_TIMEOUT,
+    VS_SHADOW_KILLED,
+    VS_SHADOW_LAST
+} vsShadowState;
+
+/* "running", "succeeded", ... as the store names them. */
+const char *vsShadowStateToString(vsShadowState state);
+gboolean vsShadowStateFromString(const char *text, vsShadowState *ret_state);
+
+/* One shadow run.  Its id follows the run-id rules of conf/vsmetadata.h. */
+typedef struct _vsShadowRunRecord vsShadowRunRecord;
+struct _vsShadowRunRecord {
+    char *id;
+    char *app;
+    char *version;
+    char *base;                 /* the base domain or volume */
+    char *script_sha256;        /* lower-case hex */
+    char *limits;               /* vsLimitsFormat() */
+    char *host;
+    vsShadowState state;
+    gint64 started_us;
+    gint64 ended_us;            /* 0 while running */
+    gboolean has_exit_code;
+    int exit_code;              /* of the step that ended the run */
+    char *error;                /* NULL when none */
+};
+
+void vsShadowRunRecordFree(vsShadowRunRecord *run);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsShadowRunRecord, vsShadowRunRecordFree)
+
+/* One step of a run, as it started or ended.  Kept in a GArray with
+ * vsShadowStepRecordClear as its clear func. */
+typedef struct _vsShadowStepRecord vsShadowStepRecord;
+struct _vsShadowStepRecord {
+    guint index;                /* 1-based, in script order */
+    char *name;
+    gint64 started_us;
+    gint64 ended_us;            /* 0 while it runs */
+    gboolean has_exit_code;
+    int exit_code;
+    char *stdout_text;          /* already truncated; NULL: none captured */
+    gboolean stdout_truncated;
+    char *stderr_text;
+    gboolean stderr_truncated;
+    gboolean has_usage;         /* the fields below are known */
+    double cpu_avg;             /* cores */
+    double cpu_peak;
+    guint64 memory_peak_kib;
+    guint64 disk_read_bytes;
+    guint64 disk_write_bytes;
+    guint samples;
+    gboolean estimated;
+};
+
+void vsShadowStepRecordClear(vsShadowStepRecord *step);
+
+/* The steps of the latest succeeded runs of one app version: what
+ * "profile show" aggregates with vsProfileAggregateRuns(). */
+typedef struct _vsShadowProfile vsShadowProfile;
+struct _vsShadowProfile {
+    char *app;
+    char *version;
+    GPtrArray *run_ids;         /* char *, newest first */
+    GPtrArray *runs;            /* per run, in the same order: a GPtrArray of
+                                 * vsProfileUsage in step order; steps with no
+                                 * usage recorded are left out */
+};
+
+void vsShadowProfileFree(vsShadowProfile *profile);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsShadowProfile, vsShadowProfileFree)
+
 typedef struct _vsStoreDriver vsStoreDriver;
 struct _vsStoreDriver {
     const char *name;
@@ -288,6 +367,46 @@ struct _vsStoreDriver {
     gboolean (*findAllocDomain)(gpointer priv, const char *domain, char **ret_uuid,
                                 char **ret_name, GError **error);
 
+    /* Shadow runs and their profiles (vspgshadow.c).  Run ids are valid
+     * (the wrappers check them). */
+
+    /* Record @run as started (state running; its ended_us, exit code and
+     * error are ignored), its app and version created when new.
+     * VS_ERROR_INVALID, nothing stored, when its id is taken, a field is
+     * missing or the SHA-256 is not 64 lower-case hex digits. */
+    gboolean (*startShadowRun)(gpointer priv, const vsShadowRunRecord *run, GError **error);
+    /* Close running run @id: @state (not running), @ended_us, the exit code
+     * when @has_exit_code, @message (NULL: none).  VS_ERROR_NOT_FOUND
+     * naming the run when no run @id is running. */
+    gboolean (*finishShadowRun)(gpointer priv, const char *id, vsShadowState state,
+                                gint64 ended_us, gboolean has_exit_code, int exit_code,
+                                const char *message, GError **error);
+    /* Upsert @steps (vsShadowStepRecord) of run @id in one statement, keyed
+     * by step index: a step recorded when it started is completed when it
+     * ends.  VS_ERROR_INVALID, nothing stored, when a step's index is 0 or
+     * its end precedes its start; VS_ERROR_NOT_FOUND when there is no run
+     * @id. */
+    gboolean (*recordShadowSteps)(gpointer priv, const char *id, GArray *steps,
+                                  GError **error);
+    /* Replace the events of step @index of run @id by @events (vsEvent, in
+     * execution order, seen at @at_us) and its dependencies by those of
+     * @events' packages, in one statement.  The step must be recorded
+     * first (VS_ERROR_NOT_FOUND). */
+    gboolean (*recordShadowEvents)(gpointer priv, const char *id, guint index, gint64 at_us,
+                                   GPtrArray *events, GError **error);
+    /* The runs still 'running' on @host (NULL: on every host), oldest
+     * first: a GPtrArray of vsShadowRunRecord in @ret_runs.  Nothing is
+     * written on failure. */
+    gboolean (*listRunningShadowRuns)(gpointer priv, const char *host, GPtrArray **ret_runs,
+                                      GError **error);
+    /* The steps of the @max_runs (at least 1) latest succeeded runs of
+     * @app's @version (NULL: the version whose latest succeeded run is the
+     * newest).  VS_ERROR_NOT_FOUND naming the app (and version) when it
+     * has no succeeded run.  Nothing is written on failure. */
+    gboolean (*readShadowProfile)(gpointer priv, const char *app, const char *version,
+                                  guint max_runs, vsShadowProfile **ret_profile,
+                                  GError **error);
+
     /* Notifications between processes (LISTEN/NOTIFY).  A store that
      * listens is best owned by one thread, like every store. */
 
@@ -404,6 +523,23 @@ gboolean vsStoreListHints(vsStore *store, const char *uuid, gint64 ending_after_
 gboolean vsStoreCancelHint(vsStore *store, gint64 id, GError **error);
 gboolean vsStoreFindAllocDomain(vsStore *store, const char *domain, char **ret_uuid,
                                 char **ret_name, GError **error);
+
+/* Shadow runs: see the driver table above for the contracts.  The
+ * wrappers refuse a run id that breaks conf/vsmetadata.h's rules
+ * (VS_ERROR_INVALID naming it) before the driver sees it. */
+gboolean vsStoreStartShadowRun(vsStore *store, const vsShadowRunRecord *run, GError **error);
+gboolean vsStoreFinishShadowRun(vsStore *store, const char *id, vsShadowState state,
+                                gint64 ended_us, gboolean has_exit_code, int exit_code,
+                                const char *message, GError **error);
+gboolean vsStoreRecordShadowSteps(vsStore *store, const char *id, GArray *steps,
+                                  GError **error);
+gboolean vsStoreRecordShadowEvents(vsStore *store, const char *id, guint index,
+                                   gint64 at_us, GPtrArray *events, GError **error);
+gboolean vsStoreListRunningShadowRuns(vsStore *store, const char *host, GPtrArray **ret_runs,
+                                      GError **error);
+gboolean vsStoreReadShadowProfile(vsStore *store, const char *app, const char *version,
+                                  guint max_runs, vsShadowProfile **ret_profile,
+                                  GError **error);
 
 /* Channels: a hint changed (payload: domain UUID), a policy changed (ditto). */
 #define VS_STORE_CHANNEL_HINT "vs_hint"
