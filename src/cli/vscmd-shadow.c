@@ -363,7 +363,7 @@ vsCmdShadowGc(vsCli *cli, const vsCliArgs *args, GError **error)
 
 static const vsCliOption vsCmdShadowGcOptions[] = {
     { "dry-run", 'n', VS_OPT_FLAG, NULL, "list what would be removed, and remove nothing" },
-    { "run", 'r', VS_OPT_STRING, "ID", "only the leftovers of shadow run ID" },
+    { "run", 0, VS_OPT_STRING, "ID", "only the leftovers of shadow run ID" },
     { NULL }
 };
 
