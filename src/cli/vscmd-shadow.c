@@ -22,7 +22,8 @@ typedef struct {
     gboolean active;
     gboolean persistent;
     GStrv overlays;     /* domains only; never NULL */
-    char *error;        /* NULL: removed (or, on a dry run, would be) */
+    char *error;        /* NULL: removed (or, on a dry run, would be);
+                         * else its failures, joined by "; " */
 } vsGcItem;
 
 static void
@@ -48,45 +49,54 @@ typedef struct {
     gboolean dry_run;
     GPtrArray *items;       /* vsGcItem */
     GHashTable *claimed;    /* overlay paths of the shadow domains found */
-    guint failed;
 } vsGc;
 
+/* Every failure of an item is kept, in its one error line. */
 static void
-vsGcFail(vsGc *gc, vsGcItem *item, GError *error)
+vsGcFail(vsGcItem *item, GError *error)
 {
-    if (!item->error)
-        item->error = g_strdup(error->message);
-    gc->failed++;
+    char *joined = item->error ? g_strconcat(item->error, "; ", error->message, NULL)
+                               : g_strdup(error->message);
+
+    g_free(item->error);
+    item->error = joined;
+}
+
+/* How many leftovers could not be removed. */
+static guint
+vsGcFailed(vsGc *gc)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < gc->items->len; i++)
+        n += ((vsGcItem *)g_ptr_array_index(gc->items, i))->error != NULL;
+    return n;
 }
 
 /* Destroy, undefine, then delete the overlays: an overlay is never deleted
- * under a domain that could not be stopped. */
+ * under a domain that could not be stopped.  The hypervisor's messages
+ * name the domain (by name, as the admin knows it) and the volume. */
 static void
 vsGcRemoveDomain(vsGc *gc, vsGcItem *item)
 {
     g_autoptr(GError) error = NULL;
-    const char *id = item->uuid && *item->uuid ? item->uuid : item->name;
 
-    if (item->active && !vsHypervisorDestroyDomain(gc->hv, id, &error) &&
+    if (item->active && !vsHypervisorDestroyDomain(gc->hv, item->name, &error) &&
         !g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND)) {
-        g_prefix_error(&error, "cannot destroy domain '%s': ", item->name);
-        vsGcFail(gc, item, error);
+        vsGcFail(item, error);
         return;
     }
     g_clear_error(&error);
     /* a transient domain is gone once destroyed */
-    if (item->persistent && !vsHypervisorUndefineDomain(gc->hv, id, &error) &&
+    if (item->persistent && !vsHypervisorUndefineDomain(gc->hv, item->name, &error) &&
         !g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND)) {
-        g_prefix_error(&error, "cannot undefine domain '%s': ", item->name);
-        vsGcFail(gc, item, error);
+        vsGcFail(item, error);
         return;
     }
     g_clear_error(&error);
     for (guint i = 0; item->overlays[i]; i++) {
         if (!vsHypervisorDeleteVolume(gc->hv, item->overlays[i], &error)) {
-            g_prefix_error(&error, "cannot delete overlay '%s' of domain '%s': ",
-                           item->overlays[i], item->name);
-            vsGcFail(gc, item, error);
+            vsGcFail(item, error);
             g_clear_error(&error);
         }
     }
@@ -164,14 +174,13 @@ vsGcVolumes(vsGc *gc, GError **error)
          * may still be writing to it */
         if (!vsHypervisorDiskInUse(gc->hv, path, &user, &local)) {
             g_prefix_error(&local, "cannot check overlay '%s': ", path);
-            vsGcFail(gc, item, local);
+            vsGcFail(item, local);
         } else if (user) {
             g_set_error(&local, VS_ERROR, VS_ERROR_INVALID,
                         "overlay '%s' is in use by running domain '%s'", path, user);
-            vsGcFail(gc, item, local);
+            vsGcFail(item, local);
         } else if (!gc->dry_run && !vsHypervisorDeleteVolume(gc->hv, path, &local)) {
-            g_prefix_error(&local, "cannot delete overlay '%s': ", path);
-            vsGcFail(gc, item, local);
+            vsGcFail(item, local);
         }
         g_ptr_array_add(gc->items, g_steal_pointer(&item));
     }
@@ -206,10 +215,8 @@ vsGcVerify(vsGc *gc, GError **error)
 
         if (gc->run && !g_str_equal(gc->run, sd->run_id))
             continue;
-        if (item && !item->error) {
+        if (item && !item->error)
             item->error = g_strdup_printf("domain '%s' is still there after gc", sd->name);
-            gc->failed++;
-        }
     }
     if (!(paths = vsGcListVolumes(gc, error)))
         return FALSE;
@@ -223,10 +230,8 @@ vsGcVerify(vsGc *gc, GError **error)
             if (g_strv_contains((const char *const *)dom->overlays, path))
                 item = dom;
         }
-        if (item && !item->error) {
+        if (item && !item->error)
             item->error = g_strdup_printf("overlay '%s' is still there after gc", path);
-            gc->failed++;
-        }
     }
     return TRUE;
 }
@@ -276,7 +281,7 @@ vsGcPrintJson(vsGc *gc)
         vsJsonWriterEndObject(w);
     }
     vsJsonWriterEndArray(w);
-    vsJsonWriterMemberInt(w, "failed", gc->failed);
+    vsJsonWriterMemberInt(w, "failed", vsGcFailed(gc));
     vsJsonWriterEndObject(w);
     vsCliPrintJson(gc->cli, w);
 }
@@ -326,6 +331,7 @@ vsCmdShadowGc(vsCli *cli, const vsCliArgs *args, GError **error)
     g_autoptr(GHashTable) claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     const char *run = vsCliArgsGet(args, "run");
     vsGc gc = { 0 };
+    guint failed;
 
     if (run) {
         g_autofree char *mark = vsMetadataShadowRunXML(run, NULL);
@@ -352,10 +358,9 @@ vsCmdShadowGc(vsCli *cli, const vsCliArgs *args, GError **error)
     else
         vsGcPrintText(&gc);
     vsGcReportFailures(&gc);
-    if (gc.failed) {
+    if ((failed = vsGcFailed(&gc))) {
         g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
-                    "%u shadow leftover%s could not be removed", gc.failed,
-                    gc.failed == 1 ? "" : "s");
+                    "%u shadow leftover%s could not be removed", failed, failed == 1 ? "" : "s");
         return FALSE;
     }
     return TRUE;
