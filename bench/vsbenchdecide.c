@@ -293,7 +293,7 @@ benchInterval(benchDomain *doms, guint n, vsLedger *l, guint slot, guint phase, 
               gint64 now_us, GArray *reqs, GArray *grants, benchPhases *ph)
 {
     double c0 = vsTestCpuSeconds(), c1, c2;
-    guint refits_left = 1 + 2 * n * VS_LEDGER_RESOURCES / (BENCH_DAY * phases);
+    guint refits_left = VS_LEDGER_RESOURCES + 2 * n * VS_LEDGER_RESOURCES / (BENCH_DAY * phases);
 
     for (guint i = 0; i < n; i++) {
         double cpu, mem;
