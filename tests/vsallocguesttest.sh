@@ -24,7 +24,10 @@ HOLD_MIB=64         # memory held during a burst: well within the idle size,
                     # policy's 100 % headroom
 LEAD=3              # the policy's lead, s: what is left of a slot after the
                     # sampling, control and resize delays (a second each)
-MAX_LEARN=10        # bursts within which the forecast must take over
+MAX_LEARN=12        # bursts within which the forecast must take over; memory is
+                    # trusted last: its forecast's error at the bursts' edges
+                    # keeps its confidence about 0.7 for a while, so the
+                    # policy acts on a confidence of 0.6
 CHECK=3             # bursts checked once it has, every one of them
 name=vs-alloc-e2e
 
@@ -94,7 +97,7 @@ vs_check "virt-shadowd connects" vs_wait_for 30 grep -q "connected to libvirt" "
 vs_check "the policy is set" vs_run 0 vs policy set "$name" --mode auto --min-vcpus 1 \
     --max-vcpus 2 --min-memory ${MIN_MIB}M --max-memory 448M --memory-floor 32M \
     --memory-headroom 1 --target-utilization 0.4 --lead ${LEAD}s \
-    --cooldown-up 0 --cooldown-down 5s
+    --cooldown-up 0 --cooldown-down 5s --confidence 0.6
 
 # --- the workload, driven from the host on the slot grid ---------------------------
 online() { vs guest exec "$name" -- /bin/cat /sys/devices/system/cpu/online 2>/dev/null; }

@@ -211,30 +211,44 @@ START_TEST(test_selector_memory_season)
 }
 END_TEST
 
-/* A refit due with no budget left waits for the next observation; with
- * one left it happens, and takes it. */
+/* A refit due with no budget left waits for the next observation, three
+ * times at most; with one left it happens, and takes it. */
 START_TEST(test_selector_refit_budget)
 {
     vsSelectorConfig cfg;
     g_autoptr(vsSelector) s = NULL;
-    guint left = 0;
+    guint left = 0, i = 0;
 
     vsSelectorConfigDefaults(&cfg, VS_RESOURCE_CPU, STEP);
     s = vsSelectorNew(&cfg, NULL);
-    for (guint i = 0; i + 1 < cfg.min_history_steps; i++)
-        vsSelectorObserve(s, i * STEP, 1 + sin(2 * G_PI * i / DAY), NULL);
+#define OBSERVE() vsSelectorObserve(s, i * STEP, 1 + sin(2 * G_PI * i / DAY), NULL), i++
+    while (i + 1 < cfg.min_history_steps)
+        OBSERVE();
     ck_assert_ptr_null(vsSelectorModel(s));
     vsSelectorBudgetRefit(s, &left);
-    vsSelectorObserve(s, cfg.min_history_steps * STEP, 1, NULL);
+    OBSERVE();
     ck_assert_ptr_null(vsSelectorModel(s));
     left = 2;
     vsSelectorBudgetRefit(s, &left);
     ck_assert_uint_eq(left, 1);
-    vsSelectorObserve(s, (cfg.min_history_steps + 1) * STEP, 1, NULL);
+    OBSERVE();
     ck_assert_ptr_nonnull(vsSelectorModel(s));
+    ck_assert_uint_eq(vsSelectorRefits(s), 1);
     /* not due again for a day: nothing taken */
     vsSelectorBudgetRefit(s, &left);
     ck_assert_uint_eq(left, 1);
+
+    /* a day on, with no budget: put off three times, then done anyway */
+    while (vsSelectorRefits(s) == 1 && i < cfg.min_history_steps + cfg.refit_steps)
+        OBSERVE();
+    ck_assert_uint_eq(vsSelectorRefits(s), 1);
+    left = 0;
+    for (guint k = 0; k < 4; k++) {
+        vsSelectorBudgetRefit(s, &left);
+        OBSERVE();
+        ck_assert_uint_eq(vsSelectorRefits(s), 1 + (k == 3));
+    }
+#undef OBSERVE
 }
 END_TEST
 

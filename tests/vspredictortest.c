@@ -278,6 +278,26 @@ START_TEST(test_spread)
 }
 END_TEST
 
+/* A slot is its mean CPU and its peak memory: a burst of memory late in a
+ * slot is that slot's. */
+START_TEST(test_slot_mean_and_peak)
+{
+    g_autoptr(vsPredictor) p = vsPredictorNew(300, 86400, 300, DAY);
+    gint64 t0 = G_GINT64_CONSTANT(1700000000) * G_USEC_PER_SEC / STEP_US * STEP_US;
+    g_autoptr(vsPredictorOutput) out = NULL;
+    vsPredictorView cpu, mem;
+
+    addSample(p, t0 + STEP_US / 3, 1, 1000);
+    addSample(p, t0 + 2 * STEP_US / 3, 3, 3000);
+    addSample(p, t0 + STEP_US, 2, 1100);
+    out = vsPredictorAdvance(p, t0 + STEP_US);
+    ck_assert(vsPredictorLookup(p, UUID, VS_RESOURCE_CPU, &cpu));
+    ck_assert(vsPredictorLookup(p, UUID, VS_RESOURCE_MEMORY, &mem));
+    ck_assert_double_eq_tol(cpu.last, 2, 1e-9);
+    ck_assert_double_eq_tol(mem.last, 3000, 1e-9);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -290,6 +310,7 @@ main(void)
     tcase_add_test(tc, test_labels_as_inputs);
     tcase_add_test(tc, test_horizon);
     tcase_add_test(tc, test_spread);
+    tcase_add_test(tc, test_slot_mean_and_peak);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);
 }

@@ -23,6 +23,7 @@ vsCompareKeys(const char *const *a, const char *const *b)
 typedef struct {
     vsSelector *sel;
     double sum;                 /* the open slot's samples */
+    double peak;                /* and the largest of them */
     guint count;
     /* the forecast made for the open slot */
     gboolean have;
@@ -366,7 +367,8 @@ vsPredictorBudget(vsPredictor *p, gint64 now_us)
     if (now_us / every_us == p->budget_window)
         return;
     p->budget_window = now_us / every_us;
-    p->refits_left = 1 + (guint)MIN(due, G_MAXUINT - 1);
+    /* one domain can always refit both of its resources */
+    p->refits_left = VS_RESOURCES + (guint)MIN(due, G_MAXUINT - VS_RESOURCES);
 }
 
 /* Close the open slot: score, learn, forecast the next. */
@@ -383,7 +385,10 @@ vsPredictorClose(vsPredictor *p, vsDomainState *d, gint64 now_us)
     vsPredictorBudget(p, now_us);
     for (guint r = 0; r < VS_RESOURCES; r++) {
         vsResourceState *s = &d->res[r];
-        double y = s->count ? s->sum / s->count : NAN;
+        /* memory is forecast at its peak, as VPA sizes it: the mean of a
+         * slot that a burst fills only for its end would hide the burst
+         * from the slot it starts in */
+        double y = !s->count ? NAN : r == VS_RESOURCE_MEMORY ? s->peak : s->sum / s->count;
 
         vsPredictorScore(p, d, r, d->slot_us, y);
         vsSelectorBudgetRefit(s->sel, &p->refits_left);
@@ -472,6 +477,7 @@ vsPredictorAddSample(vsPredictor *p, const vsSample *x)
 
         if (!isnan(v)) {
             d->res[r].sum += v;
+            d->res[r].peak = d->res[r].count ? MAX(d->res[r].peak, v) : v;
             d->res[r].count++;
         }
     }

@@ -1,7 +1,8 @@
 /*
  * vspredictor.h: the daemon's forecasts, and their feedback loop
  *
- * Samples of each domain are averaged into fixed slots (5 minutes).  When a
+ * Samples of each domain are summed up into fixed slots (5 minutes): CPU
+ * as their mean, memory as their peak.  When a
  * slot closes, its CPU and memory feed a vsSelector per resource; the
  * actual is set beside the forecast made for that slot, and the rolling
  * error is updated (feedback: the selector refits when it drifts); a value

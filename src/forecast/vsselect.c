@@ -17,6 +17,8 @@
 #define VS_SELECT_DRIFT_FACTOR 2.0
 /* Refits between two searches for the season. */
 #define VS_SELECT_PERIOD_REFITS 7
+/* A refit is put off by a budget at most this many steps in a row. */
+#define VS_SELECT_MAX_POSTPONED 3
 
 /* One model, running on the series. */
 typedef struct {
@@ -69,6 +71,7 @@ struct _vsSelector {
     gsize cap;
     guint64 seen;
     guint64 next_refit;
+    guint postponed;        /* times the refit now due was put off */
 };
 
 void
@@ -621,10 +624,15 @@ vsSelectorBudgetRefit(vsSelector *s, guint *refits_left)
     /* the next observation refits: its day has come, or its error drifted */
     if (s->seen + 1 < s->next_refit)
         return;
-    if (*refits_left > 0)
-        (*refits_left)--;
-    else
-        s->next_refit = s->seen + 2;
+    /* one put off often enough goes over the budget: selectors that
+     * drift at every step must not starve the others */
+    if (*refits_left > 0 || s->postponed >= VS_SELECT_MAX_POSTPONED) {
+        *refits_left -= *refits_left > 0;
+        s->postponed = 0;
+        return;
+    }
+    s->postponed++;
+    s->next_refit = s->seen + 2;
 }
 
 gboolean
@@ -705,6 +713,12 @@ guint64
 vsSelectorSeen(vsSelector *s)
 {
     return s->seen;
+}
+
+guint
+vsSelectorRefits(vsSelector *s)
+{
+    return s->refits;
 }
 
 guint

@@ -84,9 +84,10 @@ void vsSelectorObserve(vsSelector *s, double t, double y, const double *x);
 
 /* Before the next vsSelectorObserve: when it would refit, take one refit
  * from *@refits_left, or put the refit off to the observation after when
- * none is left.  A refit costs as much as hundreds of observations; a
+ * none is left, though not more than three times in a row (then it goes
+ * over the budget).  A refit costs as much as hundreds of observations; a
  * caller that steps many selectors at once keeps any one step's cost
- * bounded by spreading their refits, a step late at worst. */
+ * bounded by spreading their refits, three steps late at worst. */
 void vsSelectorBudgetRefit(vsSelector *s, guint *refits_left);
 
 /* The allocation for the window ahead: the chosen model's bound at the
@@ -108,6 +109,8 @@ gboolean vsSelectorBurst(vsSelector *s);
 double vsSelectorAgo(vsSelector *s, guint k);
 /* Observations seen so far. */
 guint64 vsSelectorSeen(vsSelector *s);
+/* Refits so far, the first fit included. */
+guint vsSelectorRefits(vsSelector *s);
 /* How often the choice changed. */
 guint vsSelectorSwitches(vsSelector *s);
 /* Season length found at the last fit, in steps; 0 when none. */
