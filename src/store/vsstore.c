@@ -558,6 +558,7 @@ vsShadowRunRecordFree(vsShadowRunRecord *run)
     g_free(run->limits);
     g_free(run->host);
     g_free(run->error);
+    g_free(run->optimized_from);
     g_free(run);
 }
 

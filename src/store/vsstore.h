@@ -169,6 +169,9 @@ struct _vsShadowRunRecord {
     gboolean has_exit_code;
     int exit_code;              /* of the step that ended the run */
     char *error;                /* NULL when none */
+    char *optimized_from;       /* the run whose optimized script this run
+                                 * checks, or NULL; such runs are left out
+                                 * of profiles */
 };
 
 void vsShadowRunRecordFree(vsShadowRunRecord *run);

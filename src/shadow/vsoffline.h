@@ -1,0 +1,52 @@
+/*
+ * vsoffline.h: what a shadow changed on disk, read offline from its
+ * overlay after shutdown
+ *
+ * The guest's own manifests (vsmanifest.h) can be fooled by the guest; the
+ * overlay cannot.  After the shadow is shut down, the base and the overlay
+ * are each exported read-only as a raw image with qemu-storage-daemon's
+ * FUSE export (no copy is made), loop-mounted read-only (ext2/3/4,
+ * "noload" so no journal is replayed) in a private temporary directory,
+ * walked on the host into the same manifest form the guest prints, and
+ * diffed with vsManifestDiff().  Everything is done through argv arrays.
+ *
+ * This needs root, /dev/fuse, loop devices, qemu-storage-daemon and a
+ * file system the host kernel mounts; without them the comparison is
+ * skipped with the reason (VS_ERROR_UNSUPPORTED), never silently.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "shadow/vsmanifest.h"
+
+G_BEGIN_DECLS
+
+/* Walk the directory tree at @root (not following symlinks, staying on
+ * its file system) into a manifest whose paths are absolute within @root
+ * ("/etc/passwd" for ROOT/etc/passwd), with vsManifestExcluded pruned and
+ * the same fields and hash rule as the guest-side command.  Unreadable
+ * entries are VS_ERROR_IO naming them. */
+vsManifest *vsOfflineWalk(const char *root, GError **error);
+
+/* The events (vsEvent, file and service ones) turning the base image
+ * @base_path (format @base_format) into the overlay @overlay_path (qcow2,
+ * its backing chain as recorded), appended to @events.  Exports, mounts
+ * and temporary directories are undone before returning, on success and
+ * failure. */
+gboolean vsOfflineCompare(const char *base_path, const char *base_format,
+                          const char *overlay_path, GPtrArray *events,
+                          GError **error);
+
+/* Where @offline (the ground truth) and @guest (the guest-side events of
+ * every step, vsEvent) disagree: for each path, the last event type of
+ * each side, compared after folding (created then modified = created;
+ * created then deleted = nothing).  Returns char * lines
+ * "PATH: offline file-created, guest none", sorted by path.  Paths under
+ * VS_STAGE_GUEST_DIR's file system (/tmp) and the guest's own logs
+ * churn (the ones in @ignore_prefixes, NULL-terminated, may be NULL) are
+ * left out. */
+GPtrArray *vsOfflineDisagreements(GPtrArray *offline, GPtrArray *guest,
+                                  const char *const *ignore_prefixes);
+
+G_END_DECLS
