@@ -51,7 +51,8 @@ struct _vsShadowRunOptions {
     const char *version;
     const char *base;               /* domain name or UUID, or a volume path */
     const vsScript *script;
-    const char *script_sha256;      /* of the script file as given */
+    const char *script_text;        /* the script file as given, stored with the run */
+    const char *script_sha256;      /* of it */
     const char *stage_dir;          /* NULL: nothing staged besides the steps */
     vsLimits limits;
     const char *network;            /* NULL: no NIC; else an isolated network */

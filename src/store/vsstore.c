@@ -555,6 +555,7 @@ vsShadowRunRecordFree(vsShadowRunRecord *run)
     g_free(run->version);
     g_free(run->base);
     g_free(run->script_sha256);
+    g_free(run->script);
     g_free(run->limits);
     g_free(run->host);
     g_free(run->error);

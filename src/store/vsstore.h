@@ -161,6 +161,8 @@ struct _vsShadowRunRecord {
     char *version;
     char *base;                 /* the base domain or volume */
     char *script_sha256;        /* lower-case hex */
+    char *script;               /* the script's text, kept so that deploy and
+                                 * optimize can run it again */
     char *limits;               /* vsLimitsFormat() */
     char *host;
     vsShadowState state;
