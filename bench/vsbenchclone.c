@@ -15,6 +15,8 @@
  *  - full copy: "qemu-img convert -O qcow2 BASE COPY";
  *  - full copy: virt-clone (Debian's virtinst) of a domain defined on the
  *    private libvirtd with the base as its disk, when virt-clone is there.
+ *    It keeps the base's format: libvirt runs qemu-img convert for qcow2
+ *    and copies a raw file itself.
  * Times are wall clock, including process start-up for the tools (the
  * Python start-up of virt-clone too: that is what an admin waits for).
  *
@@ -878,7 +880,7 @@ benchMakeDirs(const char *parent)
 }
 
 static void
-benchPrintContext(char *virt_clone, const char *virt_clone_missing)
+benchPrintContext(const char *virt_clone, const char *virt_clone_missing)
 {
     const char *qimg[] = { "qemu-img", "--version", NULL };
     const char *vc[] = { "virt-clone", "--version", NULL };
@@ -1002,8 +1004,9 @@ main(int argc, char **argv)
     benchVerdict(rows, nrows);
     g_file_get_contents("/proc/loadavg", &load, NULL, NULL);
     printf("load average at end: %s", load ? load : "unknown\n");
-    printf("qemu-img convert writes with cache=unsafe (no flush): a lower bound on a durable "
-           "copy; the bases stay in the page cache (warm figures)\n");
+    printf("qemu-img convert writes qcow2 with cache=unsafe (no flush): a lower bound on a "
+           "durable copy; virt-clone keeps the base's format; the bases stay in the page "
+           "cache (warm figures)\n");
 
     benchCleanup();
     for (guint i = 0; i < nrows; i++)
