@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -648,6 +649,63 @@ START_TEST(test_compare_tiny_guest)
 }
 END_TEST
 
+/* What a comparison killed with SIGKILL leaves: its base exported and
+ * mounted, in a directory named after its (now dead) pid. */
+START_TEST(test_clean_stale)
+{
+    vsTestImages t = { 0 };
+    g_autoptr(GError) error = NULL;
+    g_autofree char *tmpl = NULL;
+    g_autofree char *stale = NULL;
+    g_autofree char *live = NULL;
+    g_autofree char *export = NULL;
+    g_autofree char *mnt = NULL;
+    g_autofree char *pid = NULL;
+    g_autofree char *file = NULL;
+    g_autofree char *exp = NULL;
+    g_autofree char *mounts = NULL;
+    guint cleaned = 99;
+    pid_t dead;
+
+    vsTestMakeImages(&t);
+    if ((dead = fork()) == 0)
+        _exit(0);
+    ck_assert_int_eq(waitpid(dead, NULL, 0), dead);
+    tmpl = g_strdup_printf("%s/vs-offline-%d-XXXXXX", vsTestTmp, (int)dead);
+    stale = g_strdup(tmpl);
+    ck_assert(g_mkdtemp(stale));
+    g_free(tmpl);
+    /* a live owner's directory is not touched */
+    tmpl = g_strdup_printf("%s/vs-offline-%d-XXXXXX", vsTestTmp, (int)getppid());
+    live = g_strdup(tmpl);
+    ck_assert(g_mkdtemp(live));
+
+    export = g_build_filename(stale, "base.raw", NULL);
+    mnt = g_build_filename(stale, "base.mnt", NULL);
+    pid = g_build_filename(stale, "base.pid", NULL);
+    file = g_strdup_printf("driver=file,node-name=f,filename=%s,read-only=on", t.base_qcow2);
+    exp = g_strdup_printf("type=fuse,id=e,node-name=q,mountpoint=%s,writable=off", export);
+    ck_assert(g_file_set_contents(export, "", 0, NULL));
+    ck_assert_int_eq(g_mkdir(mnt, 0700), 0);
+    VS_TEST_RUN("qemu-storage-daemon", "--blockdev", file, "--blockdev",
+                "driver=qcow2,node-name=q,file=f,read-only=on", "--export", exp, "--pidfile", pid,
+                "--daemonize");
+    VS_TEST_RUN("mount", "-t", "ext4", "-o", "ro,loop,noload", export, mnt);
+    ck_assert(g_file_get_contents("/proc/self/mounts", &mounts, NULL, NULL));
+    ck_assert(strstr(mounts, mnt));
+
+    ck_assert_msg(vsOfflineCleanStale(&cleaned, &error), "%s", error ? error->message : "");
+    ck_assert_uint_eq(cleaned, 1);
+    ck_assert(g_file_test(live, G_FILE_TEST_IS_DIR));
+    ck_assert_int_eq(g_rmdir(live), 0);
+    vsTestAssertNothingLeft();
+    /* nothing more to do */
+    ck_assert(vsOfflineCleanStale(&cleaned, NULL));
+    ck_assert_uint_eq(cleaned, 0);
+    vsTestFreeImages(&t);
+}
+END_TEST
+
 /* --- disagreements ---------------------------------------------------------- */
 
 static void
@@ -753,6 +811,7 @@ main(void)
     tcase_add_test(images, test_compare_missing);
     tcase_add_test(images, test_compare_broken_overlay);
     tcase_add_test(images, test_compare_tiny_guest);
+    tcase_add_test(images, test_clean_stale);
     tcase_add_test(pure, test_disagreements);
     suite_add_tcase(s, walk);
     suite_add_tcase(s, images);

@@ -16,6 +16,12 @@
 #include "vsoffline.h"
 #include "util/vserror.h"
 
+/* A comparison's temporary directory: PREFIX + owner pid + "-XXXXXX". */
+#define VS_OFFLINE_TMP_PREFIX "vs-offline-"
+
+/* The images of one comparison, named in its temporary directory. */
+static const char *const vsOfflineImageNames[] = { "base", "overlay", NULL };
+
 /* --- the walk ------------------------------------------------------------ */
 
 static gboolean
@@ -418,22 +424,31 @@ vsOfflineMount(vsOfflineImage *img, GError **error)
 }
 
 /* The manifest of @image's file system, everything undone after. */
-static vsManifest *
-vsOfflineImageManifest(const char *tmpdir, const char *name, const char *image,
-                       const char *format, GError **error)
+/* @name's files in @tmpdir: NAME.raw (the export), NAME.mnt, NAME.pid. */
+static vsOfflineImage *
+vsOfflineImageNew(const char *tmpdir, const char *name, const char *image)
 {
-    g_autoptr(vsOfflineImage) img = g_new0(vsOfflineImage, 1);
-    g_autoptr(vsManifest) manifest = NULL;
+    vsOfflineImage *img = g_new0(vsOfflineImage, 1);
     g_autofree char *export_name = g_strconcat(name, ".raw", NULL);
     g_autofree char *mount_name = g_strconcat(name, ".mnt", NULL);
     g_autofree char *pid_name = g_strconcat(name, ".pid", NULL);
 
     img->image = g_strdup(image);
     img->export_path = g_build_filename(tmpdir, export_name, NULL);
+    img->mount_dir = g_build_filename(tmpdir, mount_name, NULL);
     img->pid_file = g_build_filename(tmpdir, pid_name, NULL);
+    return img;
+}
+
+static vsManifest *
+vsOfflineImageManifest(const char *tmpdir, const char *name, const char *image,
+                       const char *format, GError **error)
+{
+    g_autoptr(vsOfflineImage) img = vsOfflineImageNew(tmpdir, name, image);
+    g_autoptr(vsManifest) manifest = NULL;
+
     if (!vsOfflineExport(img, format, error) || !vsOfflineCheckExt(img, error))
         return NULL;
-    img->mount_dir = g_build_filename(tmpdir, mount_name, NULL);
     if (!vsOfflineMount(img, error))
         return NULL;
     if (!(manifest = vsOfflineWalk(img->mount_dir, error)))
@@ -514,6 +529,7 @@ vsOfflineCompare(const char *base_path, const char *base_format, const char *ove
     g_autoptr(vsManifest) after = NULL;
     g_autofree char *base = NULL;
     g_autofree char *overlay = NULL;
+    g_autofree char *tmpl = NULL;
     g_autofree char *made = NULL;
     char *tmpdir = NULL;
     gboolean ok;
@@ -525,18 +541,114 @@ vsOfflineCompare(const char *base_path, const char *base_format, const char *ove
     /* absolute: QEMU would take a value starting with '{' for JSON */
     base = g_canonicalize_filename(base_path, NULL);
     overlay = g_canonicalize_filename(overlay_path, NULL);
-    if (!(made = g_dir_make_tmp("vs-offline-XXXXXX", error)))
+    /* the owner's pid in the name lets vsOfflineCleanStale() tell leftovers */
+    tmpl = g_strdup_printf(VS_OFFLINE_TMP_PREFIX "%d-XXXXXX", (int)getpid());
+    if (!(made = g_dir_make_tmp(tmpl, error)))
         return FALSE;
     /* /proc/mounts shows the real path */
     if (!(tmpdir = realpath(made, NULL)))
         tmpdir = g_strdup(made);
 
-    ok = (before = vsOfflineImageManifest(tmpdir, "base", base, base_format, error)) &&
-         (after = vsOfflineImageManifest(tmpdir, "overlay", overlay, "qcow2", error));
+    ok = (before = vsOfflineImageManifest(tmpdir, vsOfflineImageNames[0], base, base_format,
+                                          error)) &&
+         (after = vsOfflineImageManifest(tmpdir, vsOfflineImageNames[1], overlay, "qcow2",
+                                         error));
     vsOfflineRemoveTmpdir(tmpdir);
     if (!ok)
         return FALSE;
     vsManifestDiff(before, after, events);
+    return TRUE;
+}
+
+/* --- leftovers of a killed comparison ------------------------------------ */
+
+/* The pid of the owner of a comparison's directory @name, 0 if it is none. */
+static pid_t
+vsOfflineStaleOwner(const char *name)
+{
+    g_autofree char *digits = NULL;
+    guint64 pid;
+
+    if (!g_str_has_prefix(name, VS_OFFLINE_TMP_PREFIX))
+        return 0;
+    name += strlen(VS_OFFLINE_TMP_PREFIX);
+    digits = g_strndup(name, strspn(name, "0123456789"));
+    if (name[strlen(digits)] != '-' ||
+        !g_ascii_string_to_unsigned(digits, 10, 1, G_MAXINT32, &pid, NULL))
+        return 0;
+    return (pid_t)pid;
+}
+
+/* The daemon named in @img's pid file, if that process still serves
+ * @img's export (not some later process that got its pid). */
+static void
+vsOfflineStaleDaemon(vsOfflineImage *img)
+{
+    g_autofree char *text = NULL;
+    g_autofree char *cmdline_path = NULL;
+    g_autofree char *cmdline = NULL;
+    gsize len = 0;
+    guint64 pid;
+
+    if (!g_file_get_contents(img->pid_file, &text, NULL, NULL) ||
+        !g_ascii_string_to_unsigned(g_strstrip(text), 10, 1, G_MAXINT32, &pid, NULL))
+        return;
+    cmdline_path = g_strdup_printf("/proc/%d/cmdline", (int)pid);
+    if (!g_file_get_contents(cmdline_path, &cmdline, &len, NULL))
+        return;
+    for (gsize i = 0; i + 1 < len; i++)
+        if (!cmdline[i])
+            cmdline[i] = ' ';
+    if (strstr(cmdline, img->export_path))
+        img->pid = (pid_t)pid;
+}
+
+static gboolean
+vsOfflineCleanDir(const char *tmpdir, GError **error)
+{
+    for (gsize i = 0; vsOfflineImageNames[i]; i++) {
+        g_autoptr(vsOfflineImage) img = vsOfflineImageNew(tmpdir, vsOfflineImageNames[i], tmpdir);
+
+        vsOfflineStaleDaemon(img);
+        if (!vsOfflineImageRelease(img, error))
+            return FALSE;
+    }
+    if (g_rmdir(tmpdir) < 0) {
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot remove '%s': %s", tmpdir,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vsOfflineCleanStale(guint *ret_cleaned, GError **error)
+{
+    g_autofree char *tmp = realpath(g_get_tmp_dir(), NULL);
+    g_autoptr(GDir) dir = NULL;
+    g_autoptr(GError) local = NULL;
+    const char *name;
+    guint cleaned = 0;
+
+    if (!tmp)
+        tmp = g_strdup(g_get_tmp_dir());
+    if (!(dir = g_dir_open(tmp, 0, &local))) {
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot read '%s': %s", tmp, local->message);
+        return FALSE;
+    }
+    while ((name = g_dir_read_name(dir))) {
+        pid_t owner = vsOfflineStaleOwner(name);
+        g_autofree char *path = NULL;
+
+        if (!owner || owner == getpid() || !vsOfflineProcessGone(owner))
+            continue;
+        path = g_build_filename(tmp, name, NULL);
+        if (!vsOfflineCleanDir(path, error))
+            return FALSE;
+        cleaned++;
+    }
+    if (ret_cleaned)
+        *ret_cleaned = cleaned;
     return TRUE;
 }
 
