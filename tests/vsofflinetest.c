@@ -395,7 +395,7 @@ typedef struct {
 /* A small ext4 base (raw, and qcow2 from it) of a tree with the places
  * services live, and an empty overlay on the qcow2. */
 static void
-vsTestMakeImages(vsTestImages *t)
+vsTestMakeImagesFs(vsTestImages *t, const char *fs_type)
 {
     g_autofree char *motd = NULL;
     struct timeval old[2] = { { 1500000000, 0 }, { 1500000000, 0 } };
@@ -417,10 +417,16 @@ vsTestMakeImages(vsTestImages *t)
     vsTestMkdir(t->tree, "tmp", 01777);
     vsTestWrite(t->tree, "usr/bin/x", "#!/bin/sh\n", -1, 0755);
     vsTestWrite(t->tree, "var/touched", "same\n", -1, 0644);
-    VS_TEST_RUN("mke2fs", "-q", "-F", "-t", "ext4", "-d", t->tree, t->base_raw, "24M");
+    VS_TEST_RUN("mke2fs", "-q", "-F", "-t", fs_type, "-d", t->tree, t->base_raw, "24M");
     VS_TEST_RUN("qemu-img", "convert", "-O", "qcow2", t->base_raw, t->base_qcow2);
     VS_TEST_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", t->base_qcow2, "-F", "qcow2",
                 t->overlay);
+}
+
+static void
+vsTestMakeImages(vsTestImages *t)
+{
+    vsTestMakeImagesFs(t, "ext4");
 }
 
 static void
@@ -524,8 +530,10 @@ START_TEST(test_compare)
 }
 END_TEST
 
+static const char *const vsTestFsTypes[] = { "ext4", "ext3", "ext2" };
+
 /* A raw base, through its own format driver, and an overlay that changed
- * nothing. */
+ * nothing; ext2 and ext3 too (the ext4 driver mounts them). */
 START_TEST(test_compare_raw_unchanged)
 {
     vsTestImages t = { 0 };
@@ -533,14 +541,39 @@ START_TEST(test_compare_raw_unchanged)
     g_autoptr(GError) error = NULL;
     g_autofree char *overlay = NULL;
 
-    vsTestMakeImages(&t);
+    vsTestMakeImagesFs(&t, vsTestFsTypes[_i]);
     overlay = g_build_filename(t.dir, "raw-overlay.qcow2", NULL);
     VS_TEST_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", t.base_raw, "-F", "raw", overlay);
-    ck_assert_msg(vsOfflineCompare(t.base_raw, "raw", overlay, events, &error), "%s",
-                  error ? error->message : "");
+    ck_assert_msg(vsOfflineCompare(t.base_raw, "raw", overlay, events, &error), "%s: %s",
+                  vsTestFsTypes[_i], error ? error->message : "");
     ck_assert_uint_eq(events->len, 0);
     vsTestAssertNothingLeft();
     vsTestFreeImages(&t);
+}
+END_TEST
+
+/* A disk with an MBR: not mounted, and said why. */
+START_TEST(test_compare_partitioned)
+{
+    g_autofree char *dir = vsTestMakeTempDir("vs-mbr-XXXXXX");
+    g_autofree char *base = g_build_filename(dir, "mbr.raw", NULL);
+    g_autofree char *overlay = g_build_filename(dir, "overlay.qcow2", NULL);
+    g_autofree char *expect = NULL;
+    g_autofree guchar *disk = g_malloc0(1 << 20);
+    g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    g_autoptr(GError) error = NULL;
+
+    disk[510] = 0x55;
+    disk[511] = 0xaa;
+    ck_assert(g_file_set_contents(base, (const char *)disk, 1 << 20, NULL));
+    VS_TEST_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", overlay);
+    ck_assert(!vsOfflineCompare(base, "raw", overlay, events, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_UNSUPPORTED));
+    expect = g_strdup_printf("'%s' holds a partition table: only a whole-disk ext2/3/4 file "
+                             "system is compared offline", base);
+    ck_assert_str_eq(error->message, expect);
+    vsTestAssertNothingLeft();
+    vsTestRemoveTree(dir);
 }
 END_TEST
 
@@ -806,7 +839,8 @@ main(void)
     tcase_add_test(walk, test_walk_busybox);
     tcase_add_test(walk, test_walk_missing);
     tcase_add_test(images, test_compare);
-    tcase_add_test(images, test_compare_raw_unchanged);
+    tcase_add_loop_test(images, test_compare_raw_unchanged, 0, G_N_ELEMENTS(vsTestFsTypes));
+    tcase_add_test(images, test_compare_partitioned);
     tcase_add_test(images, test_compare_not_ext);
     tcase_add_test(images, test_compare_missing);
     tcase_add_test(images, test_compare_broken_overlay);
