@@ -301,6 +301,30 @@ START_TEST(test_walk_busybox)
 }
 END_TEST
 
+/* A file system mounted inside the tree is listed, not entered: offline,
+ * only the image's own file system is there. */
+START_TEST(test_walk_one_fs)
+{
+    g_autofree char *root = vsTestMakeTempDir("vs-walk-fs-XXXXXX");
+    g_autofree char *sub = g_build_filename(root, "sub", NULL);
+    g_autoptr(vsManifest) walk = NULL;
+    g_autoptr(GError) error = NULL;
+
+    vsTestWrite(root, "etc/hostname", "x\n", -1, 0644);
+    vsTestMkdir(root, "sub", 0755);
+    VS_TEST_RUN("mount", "-t", "tmpfs", "-o", "size=1m", "vs-walk-fs", sub);
+    vsTestWrite(root, "sub/inside", "x\n", -1, 0644);
+    walk = vsOfflineWalk(root, &error);
+    VS_TEST_RUN("umount", sub);
+    ck_assert_msg(walk, "%s", error ? error->message : "");
+    ck_assert_ptr_nonnull(g_hash_table_lookup(walk->entries, "/etc/hostname"));
+    ck_assert_int_eq(((vsManifestEntry *)g_hash_table_lookup(walk->entries, "/sub"))->type,
+                     VS_MANIFEST_DIR);
+    ck_assert_ptr_null(g_hash_table_lookup(walk->entries, "/sub/inside"));
+    vsTestRemoveTree(root);
+}
+END_TEST
+
 START_TEST(test_walk_missing)
 {
     g_autoptr(GError) error = NULL;
@@ -440,6 +464,20 @@ vsTestFreeImages(vsTestImages *t)
     g_free(t->overlay);
 }
 
+/* Serve @t's overlay read-write at @export, as a running shadow holds it. */
+static void
+vsTestExportRw(const vsTestImages *t, const char *export, const char *pid)
+{
+    g_autofree char *file = g_strdup_printf("driver=file,node-name=f,filename=%s", t->overlay);
+    g_autofree char *exp = g_strdup_printf("type=fuse,id=e,node-name=q,mountpoint=%s,writable=on",
+                                           export);
+
+    ck_assert(g_file_set_contents(export, "", 0, NULL));
+    VS_TEST_RUN("qemu-storage-daemon", "--blockdev", file, "--blockdev",
+                "driver=qcow2,node-name=q,file=f", "--export", exp, "--pidfile", pid,
+                "--daemonize");
+}
+
 /* What a shadow would do: change the overlay's file system, through a
  * writable export and a read-write loop mount. */
 static void
@@ -448,19 +486,13 @@ vsTestChangeOverlay(const vsTestImages *t)
     g_autofree char *export = g_build_filename(t->dir, "rw.raw", NULL);
     g_autofree char *mnt = g_build_filename(t->dir, "rw.mnt", NULL);
     g_autofree char *pid = g_build_filename(t->dir, "rw.pid", NULL);
-    g_autofree char *file = g_strdup_printf("driver=file,node-name=f,filename=%s", t->overlay);
-    g_autofree char *exp = g_strdup_printf("type=fuse,id=e,node-name=q,mountpoint=%s,writable=on",
-                                           export);
     g_autofree char *old = g_build_filename(mnt, "etc/old.conf", NULL);
     g_autofree char *x = g_build_filename(mnt, "usr/bin/x", NULL);
     g_autofree char *touched = g_build_filename(mnt, "var/touched", NULL);
     struct timeval times[2] = { { 1600000000, 0 }, { 1600000000, 0 } };
 
-    ck_assert(g_file_set_contents(export, "", 0, NULL));
     ck_assert_int_eq(g_mkdir(mnt, 0700), 0);
-    VS_TEST_RUN("qemu-storage-daemon", "--blockdev", file, "--blockdev",
-                "driver=qcow2,node-name=q,file=f", "--export", exp, "--pidfile", pid,
-                "--daemonize");
+    vsTestExportRw(t, export, pid);
     VS_TEST_RUN("mount", "-t", "ext4", "-o", "loop", export, mnt);
     vsTestMkdir(mnt, "opt/app", 0755);
     vsTestWrite(mnt, "opt/app/tool", "tool\n", -1, 0755);
@@ -646,10 +678,36 @@ START_TEST(test_compare_broken_overlay)
     ck_assert_int_eq(g_unlink(gone), 0);
     ck_assert(!vsOfflineCompare(t.base_qcow2, "qcow2", overlay, events, &error));
     ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_IO));
-    prefix = g_strdup_printf("cannot export (qemu-storage-daemon) '%s': ", overlay);
+    prefix = g_strdup_printf("cannot export '%s': qemu-storage-daemon: ", overlay);
     ck_assert_msg(g_str_has_prefix(error->message, prefix) && strstr(error->message, gone),
                   "%s", error->message);
     ck_assert_uint_eq(events->len, 0);
+    vsTestAssertNothingLeft();
+    vsTestFreeImages(&t);
+}
+END_TEST
+
+/* An overlay still in use (its shadow not shut down): QEMU's image lock
+ * refuses, and the base's export and mount are undone. */
+START_TEST(test_compare_in_use)
+{
+    vsTestImages t = { 0 };
+    g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *export = NULL;
+    g_autofree char *pid = NULL;
+    g_autofree char *prefix = NULL;
+
+    vsTestMakeImages(&t);
+    export = g_build_filename(t.dir, "held.raw", NULL);
+    pid = g_build_filename(t.dir, "held.pid", NULL);
+    vsTestExportRw(&t, export, pid);
+    ck_assert(!vsOfflineCompare(t.base_qcow2, "qcow2", t.overlay, events, &error));
+    vsTestStopDaemon(pid);
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_IO));
+    prefix = g_strdup_printf("cannot export '%s': qemu-storage-daemon: ", t.overlay);
+    ck_assert_msg(g_str_has_prefix(error->message, prefix) && strstr(error->message, "lock"),
+                  "%s", error->message);
     vsTestAssertNothingLeft();
     vsTestFreeImages(&t);
 }
@@ -837,6 +895,7 @@ main(void)
 
     tcase_add_test(walk, test_walk_gnu);
     tcase_add_test(walk, test_walk_busybox);
+    tcase_add_test(walk, test_walk_one_fs);
     tcase_add_test(walk, test_walk_missing);
     tcase_add_test(images, test_compare);
     tcase_add_loop_test(images, test_compare_raw_unchanged, 0, G_N_ELEMENTS(vsTestFsTypes));
@@ -844,6 +903,7 @@ main(void)
     tcase_add_test(images, test_compare_not_ext);
     tcase_add_test(images, test_compare_missing);
     tcase_add_test(images, test_compare_broken_overlay);
+    tcase_add_test(images, test_compare_in_use);
     tcase_add_test(images, test_compare_tiny_guest);
     tcase_add_test(images, test_clean_stale);
     tcase_add_test(pure, test_disagreements);

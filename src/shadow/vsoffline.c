@@ -367,7 +367,7 @@ vsOfflineExport(vsOfflineImage *img, const char *format, GError **error)
     argv[2] = file;
     argv[4] = fmt;
     argv[6] = export;
-    if (!vsOfflineRun(argv, img->image, "export (qemu-storage-daemon)", error))
+    if (!vsOfflineRun(argv, img->image, "export", error))
         return FALSE;
     return vsOfflineReadPid(img, error);
 }
