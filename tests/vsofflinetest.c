@@ -584,6 +584,43 @@ START_TEST(test_compare_raw_unchanged)
 }
 END_TEST
 
+/* A shadow destroyed rather than shut down leaves a dirty file system:
+ * refused, as "noload" would miss what its journal holds. */
+static const struct {
+    const char *fs_type;
+    const char *request;
+    const char *why;
+} vsTestDirty[] = {
+    { "ext4", "feature needs_recovery", "its journal needs recovery" },
+    { "ext2", "ssv state 0", "it is marked dirty" },
+};
+
+START_TEST(test_compare_dirty)
+{
+    vsTestImages t = { 0 };
+    g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dirty = NULL;
+    g_autofree char *overlay = NULL;
+    g_autofree char *expect = NULL;
+
+    vsTestMakeImagesFs(&t, vsTestDirty[_i].fs_type);
+    dirty = g_build_filename(t.dir, "dirty.raw", NULL);
+    overlay = g_build_filename(t.dir, "dirty-overlay.qcow2", NULL);
+    VS_TEST_RUN("cp", t.base_raw, dirty);
+    VS_TEST_RUN("debugfs", "-w", "-R", vsTestDirty[_i].request, dirty);
+    VS_TEST_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", dirty, "-F", "raw", overlay);
+    ck_assert(!vsOfflineCompare(t.base_raw, "raw", overlay, events, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_UNSUPPORTED));
+    expect = g_strdup_printf("the file system in '%s' was not cleanly unmounted (%s): its last "
+                             "changes cannot be read offline", overlay, vsTestDirty[_i].why);
+    ck_assert_str_eq(error->message, expect);
+    ck_assert_uint_eq(events->len, 0);
+    vsTestAssertNothingLeft();
+    vsTestFreeImages(&t);
+}
+END_TEST
+
 /* A disk with an MBR: not mounted, and said why. */
 START_TEST(test_compare_partitioned)
 {
@@ -900,6 +937,7 @@ main(void)
     tcase_add_test(images, test_compare);
     tcase_add_loop_test(images, test_compare_raw_unchanged, 0, G_N_ELEMENTS(vsTestFsTypes));
     tcase_add_test(images, test_compare_partitioned);
+    tcase_add_loop_test(images, test_compare_dirty, 0, G_N_ELEMENTS(vsTestDirty));
     tcase_add_test(images, test_compare_not_ext);
     tcase_add_test(images, test_compare_missing);
     tcase_add_test(images, test_compare_broken_overlay);

@@ -372,13 +372,31 @@ vsOfflineExport(vsOfflineImage *img, const char *format, GError **error)
     return vsOfflineReadPid(img, error);
 }
 
-#define VS_OFFLINE_EXT_MAGIC_OFFSET (1024 + 56)
+/* The ext2/3/4 superblock, 1024 bytes in: the fields read here. */
+#define VS_OFFLINE_EXT_SB 1024
+#define VS_OFFLINE_EXT_MAGIC (VS_OFFLINE_EXT_SB + 0x38)          /* le16 0xef53 */
+#define VS_OFFLINE_EXT_STATE (VS_OFFLINE_EXT_SB + 0x3a)          /* le16, 1: clean */
+#define VS_OFFLINE_EXT_COMPAT (VS_OFFLINE_EXT_SB + 0x5c)         /* le32, 4: journal */
+#define VS_OFFLINE_EXT_INCOMPAT (VS_OFFLINE_EXT_SB + 0x60)       /* le32, 4: recover */
+#define VS_OFFLINE_EXT_HEAD (VS_OFFLINE_EXT_SB + 0x64)
 
-/* Only a whole-disk ext2/3/4 file system is mounted: say what else it is. */
+static guint32
+vsOfflineLe(const guchar *p, gsize bytes)
+{
+    guint32 value = 0;
+
+    for (gsize i = bytes; i-- > 0;)
+        value = (value << 8) | p[i];
+    return value;
+}
+
+/* Only a whole-disk ext2/3/4 file system is mounted: say what else it is.
+ * One not cleanly unmounted (the shadow destroyed, not shut down) is
+ * refused too: "noload" skips its journal, so changes would be missed. */
 static gboolean
 vsOfflineCheckExt(vsOfflineImage *img, GError **error)
 {
-    guchar head[VS_OFFLINE_EXT_MAGIC_OFFSET + 2] = { 0 };
+    guchar head[VS_OFFLINE_EXT_HEAD] = { 0 };
     ssize_t got;
     int fd;
 
@@ -393,9 +411,20 @@ vsOfflineCheckExt(vsOfflineImage *img, GError **error)
         return FALSE;
     }
     close(fd);
-    if ((gsize)got == sizeof(head) && head[VS_OFFLINE_EXT_MAGIC_OFFSET] == 0x53 &&
-        head[VS_OFFLINE_EXT_MAGIC_OFFSET + 1] == 0xef)
+    if ((gsize)got == sizeof(head) && vsOfflineLe(head + VS_OFFLINE_EXT_MAGIC, 2) == 0xef53) {
+        gboolean journal = vsOfflineLe(head + VS_OFFLINE_EXT_COMPAT, 4) & 0x4;
+        gboolean recover = vsOfflineLe(head + VS_OFFLINE_EXT_INCOMPAT, 4) & 0x4;
+        gboolean clean = vsOfflineLe(head + VS_OFFLINE_EXT_STATE, 2) & 0x1;
+
+        if (recover || (!journal && !clean)) {
+            g_set_error(error, VS_ERROR, VS_ERROR_UNSUPPORTED,
+                        "the file system in '%s' was not cleanly unmounted (%s): its last "
+                        "changes cannot be read offline", img->image,
+                        recover ? "its journal needs recovery" : "it is marked dirty");
+            return FALSE;
+        }
         return TRUE;
+    }
     if (got >= 512 && head[510] == 0x55 && head[511] == 0xaa) {
         g_set_error(error, VS_ERROR, VS_ERROR_UNSUPPORTED,
                     "'%s' holds a partition table: only a whole-disk ext2/3/4 file system "

@@ -12,7 +12,9 @@
  *
  * This needs root, /dev/fuse, loop devices, qemu-storage-daemon and a
  * file system the host kernel mounts; without them the comparison is
- * skipped with the reason (VS_ERROR_UNSUPPORTED), never silently.
+ * skipped with the reason (VS_ERROR_UNSUPPORTED), never silently.  So is
+ * a file system not cleanly unmounted (a shadow destroyed rather than
+ * shut down): "noload" would miss what its journal holds.
  */
 #pragma once
 
