@@ -480,8 +480,10 @@ vsOfflineImageManifest(const char *tmpdir, const char *name, const char *image,
         return NULL;
     if (!vsOfflineMount(img, error))
         return NULL;
-    if (!(manifest = vsOfflineWalk(img->mount_dir, error)))
+    if (!(manifest = vsOfflineWalk(img->mount_dir, error))) {
+        g_prefix_error(error, "cannot walk the file system of '%s': ", image);
         return NULL;
+    }
     if (!vsOfflineImageRelease(img, error))
         return NULL;
     return g_steal_pointer(&manifest);
