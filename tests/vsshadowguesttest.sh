@@ -127,15 +127,18 @@ sleep 3
 EOF
 start=$SECONDS
 vs_check "a shadow run succeeds" vs_run 0 vs shadow run --app demo --version 1.0 --base "$base" \
-    --script "$VS_TMP/install.sh" --limits vcpus=1,memory=256M --timeout 15m
-echo "# shadow run took $((SECONDS - start)) s: $out"
-vs_check "it prints one summary line" test "$(printf '%s\n' "$out" | wc -l)" = 1
-vs_check "the summary says it succeeded" vs_contains "$out" "demo 1.0 succeeded, 5 steps in"
-vs_check "the summary gives the overhead" vs_contains "$out" "(overhead "
+    --script "$VS_TMP/install.sh" --limits vcpus=1,memory=256M --timeout 15m --json
+echo "# shadow run took $((SECONDS - start)) s; seconds: $(json_get "$out" 'd["seconds"]' 2>/dev/null)"
+vs_check "its JSON parses" vs_json "$out"
+vs_check "its JSON says succeeded" test "$(json_get "$out" 'd["state"]')" = succeeded
+vs_check "its JSON counts 5 steps and their events" test "$(json_get "$out" '(d["steps_run"], len(d["steps"]), d["events"] > 0)')" = "(5, 5, True)"
+vs_check "its JSON has the time of each phase" test "$(json_get "$out" 'all(d["seconds"][k] > 0 for k in ("total", "clone", "boot", "stage", "steps", "manifest", "compare", "cleanup"))')" = True
+vs_check "the overhead is the time beyond the steps" test "$(json_get "$out" 'abs(d["seconds"]["overhead"] - (d["seconds"]["total"] - d["seconds"]["steps"])) < 0.001')" = True
+vs_check "the overlay was compared offline with the base" test "$(json_get "$out" 'd["offline_comparison"]["compared"]')" = True
+vs_check "the offline comparison agrees with the guest" test "$(json_get "$out" 'd["offline_comparison"]["disagreements"]')" = "[]"
 vs_check "stderr is quiet without a TTY" test -z "$err"
-run=$(psql_db "SELECT id FROM shadow_runs WHERE state = 'succeeded' ORDER BY started_at DESC LIMIT 1")
-vs_check "the run is stored as succeeded" test -n "$run"
-vs_check "the summary names the run" vs_contains "$out" "shadow run $run: "
+run=$(json_get "$out" 'd["run_id"]')
+vs_check "the run is stored as succeeded" test "$(psql_db "SELECT state FROM shadow_runs WHERE id = '$run'")" = succeeded
 q() { psql_db "$1"; }
 vs_check "five steps, all exited 0" test "$(q "SELECT count(*) FROM shadow_steps WHERE run_id = '$run' AND exit_code = 0 AND ended_at IS NOT NULL")" = 5
 vs_check "steps are named from the markers" test "$(q "SELECT string_agg(name, ',' ORDER BY idx) FROM shadow_steps WHERE run_id = '$run'")" = "files,service,burn-cpu,hold-memory,nothing"
@@ -161,6 +164,17 @@ vs_check "the run keeps its script's hash" test "$(q "SELECT script_sha256 FROM 
 vs_check "no shadow domain or overlay remains" no_leftovers
 vs_check "the base image was never written" test "$(sha256sum < "$guest/base.qcow2")" = "$base_sum"
 
+# --- under cron: one summary line ----------------------------------------------------------
+vs_check "a one-step run succeeds" vs_run 0 vs shadow run --app demo --version 1.0.1 --base "$base" --script "$VS_TMP/ok.sh"
+vs_check "it prints one summary line" test "$(printf '%s\n' "$out" | wc -l)" = 1
+vs_check "the summary says it succeeded" vs_contains "$out" "demo 1.0.1 succeeded, 1 step in"
+vs_check "the summary gives the overhead and the events" vs_contains "$out" "(overhead "
+orun=$(psql_db "SELECT id FROM shadow_runs WHERE state = 'succeeded' AND app_version_id = (SELECT v.id FROM app_versions v JOIN apps a ON a.id = v.app_id WHERE a.name = 'demo' AND v.version = '1.0.1')")
+vs_check "the summary names the run" vs_contains "$out" "shadow run $orun: "
+vs_check "the step's output is stored" test "$(q "SELECT stdout FROM shadow_steps WHERE run_id = '$orun'")" = fine
+vs_check "nothing is written to stderr" test -z "$err"
+vs_check "the one-step run left nothing behind" no_leftovers
+
 # --- a failing step, with --json ----------------------------------------------------------
 cat > "$VS_TMP/fail.sh" <<'EOF'
 # step: prepare
@@ -173,7 +187,7 @@ echo 'not reached'
 touch /opt/never
 EOF
 vs_check "a run whose step fails exits 1" vs_run 1 vs shadow run --app demo --version 1.1 --base "$base" \
-    --script "$VS_TMP/fail.sh" --json
+    --script "$VS_TMP/fail.sh" --json --keep-on-failure
 vs_check "its JSON parses" vs_json "$out"
 vs_check "its JSON says failed" test "$(json_get "$out" 'd["state"]')" = failed
 vs_check "its JSON names the step" test "$(json_get "$out" 'd["failed_step"]')" = break
@@ -187,7 +201,14 @@ frun=$(json_get "$out" 'd["run_id"]')
 vs_check "the failed run is stored as failed" test "$(q "SELECT state || ' ' || exit_code FROM shadow_runs WHERE id = '$frun'")" = "failed 1"
 vs_check "the failed step's stderr is stored" test "$(q "SELECT stderr FROM shadow_steps WHERE run_id = '$frun' AND idx = 2")" = "about to fail"
 vs_check "the step after it never ran" test "$(q "SELECT count(*) FROM shadow_steps WHERE run_id = '$frun' AND idx = 3 AND started_at IS NOT NULL")" = 0
-vs_check "the failed run left nothing behind" no_leftovers
+vs_check "--keep-on-failure kept the shadow" test "$(json_get "$out" 'd["kept"]["domain"]')" = "vs-shadow-$frun"
+vs_check "--keep-on-failure kept the overlay" test "$(json_get "$out" 'd["kept"]["overlay"]')" = "$pool/vs-shadow-$frun-disk"
+vs_check "the kept shadow still runs" test "$(virsh domstate "vs-shadow-$frun" 2>&1)" = running
+vs_check "the kept overlay is there" test -e "$pool/vs-shadow-$frun-disk"
+vs_check "the error says what was kept and how to remove it" vs_contains "$err" "remove with 'virt-shadow shadow gc --run $frun'"
+vs_check "the store says what was kept" vs_contains "$(q "SELECT error FROM shadow_runs WHERE id = '$frun'")" "kept domain vs-shadow-$frun and its overlay"
+vs_check "gc --run removes the kept shadow" vs_run 0 vs shadow gc --run "$frun"
+vs_check "after gc the failed run left nothing behind" no_leftovers
 
 # --- an agent that never answers: a bare image, the run's timeout --------------------------
 qemu-img create -q -f qcow2 "$VS_TMP/blank.qcow2" 16M

@@ -687,8 +687,15 @@ vsShadowSummary(const vsShadowRunOptions *o, const vsShadowRunResult *res, guint
         g_string_append_printf(out, ": %s", res->error);
     if (res->warning)
         g_string_append_printf(out, " (%s)", res->warning);
-    if (res->kept)
-        g_string_append_printf(out, "; remove with 'virt-shadow shadow gc --run %s'", res->run_id);
+    if (res->kept) {
+        g_string_append(out, "; kept");
+        if (res->kept_domain)
+            g_string_append_printf(out, " domain '%s'", res->domain);
+        if (res->kept_overlay)
+            g_string_append_printf(out, "%s overlay '%s'", res->kept_domain ? " and" : "",
+                                   res->kept_overlay);
+        g_string_append_printf(out, ": remove with 'virt-shadow shadow gc --run %s'", res->run_id);
+    }
     return g_string_free(g_steal_pointer(&out), FALSE);
 }
 

@@ -16,6 +16,7 @@
 #include "conf/vsmetadata.h"
 #include "hypervisor/vsguest.h"
 #include "shadow/vsmanifest.h"
+#include "shadow/vsoffline.h"
 #include "shadow/vsprofile.h"
 #include "shadow/vsstage.h"
 #include "util/vserror.h"
@@ -947,14 +948,31 @@ vsRunnerShutdown(vsRunner *r, GError **error)
     }
 }
 
-/* Shut down and compare the overlay with the base offline.  A comparison
- * that cannot be made is reported as skipped, never as a failure. */
+/* Compare the overlay with the base offline, once the shadow is down.  A
+ * comparison that cannot be made is reported as skipped with the reason,
+ * never as a failure of the run: the guest's own events stand. */
 static void
 vsRunnerCompare(vsRunner *r)
 {
+    g_autoptr(GPtrArray) offline = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    g_autoptr(GPtrArray) lines = NULL;
+    g_autoptr(GError) local = NULL;
+
     vsRunnerProgressPhase(r, VS_RUNNER_PHASE_COMPARE, 0, NULL);
-    r->res->compared = FALSE;
-    r->res->compare_skipped = g_strdup("offline comparison not built");
+    r->phase_what = "the offline comparison";
+    if (!r->base_format) {
+        r->res->compare_skipped = g_strdup_printf("the image format of base '%s' is unknown",
+                                                  r->base_path);
+        return;
+    }
+    if (!vsOfflineCompare(r->base_path, r->base_format, r->overlay_path, offline, &local)) {
+        r->res->compare_skipped = g_strdup(local->message);
+        return;
+    }
+    r->res->compared = TRUE;
+    lines = vsOfflineDisagreements(offline, r->events, NULL);
+    for (guint i = 0; i < lines->len; i++)
+        g_ptr_array_add(r->res->disagreements, g_strdup(g_ptr_array_index(lines, i)));
 }
 
 /* Destroy the shadow and delete its overlay; errors are collected into
