@@ -164,16 +164,28 @@ vs_check "the run keeps its script's hash" test "$(q "SELECT script_sha256 FROM 
 vs_check "no shadow domain or overlay remains" no_leftovers
 vs_check "the base image was never written" test "$(sha256sum < "$guest/base.qcow2")" = "$base_sum"
 
-# --- under cron: one summary line ----------------------------------------------------------
-vs_check "a one-step run succeeds" vs_run 0 vs shadow run --app demo --version 1.0.1 --base "$base" --script "$VS_TMP/ok.sh"
+# --- under cron: one summary line; an optimized script's group runs together --------------
+cat > "$VS_TMP/group.sh" <<'EOF'
+#!/bin/sh
+# group: 1
+# step: a
+sleep 2
+echo fine
+# step: b
+sleep 2
+mkdir -p /opt/b
+EOF
+vs_check "a grouped run succeeds" vs_run 0 vs shadow run --app demo --version 1.0.1 --base "$base" --script "$VS_TMP/group.sh"
 vs_check "it prints one summary line" test "$(printf '%s\n' "$out" | wc -l)" = 1
-vs_check "the summary says it succeeded" vs_contains "$out" "demo 1.0.1 succeeded, 1 step in"
+vs_check "the summary says it succeeded" vs_contains "$out" "demo 1.0.1 succeeded, 2 steps in"
 vs_check "the summary gives the overhead and the events" vs_contains "$out" "(overhead "
 orun=$(psql_db "SELECT id FROM shadow_runs WHERE state = 'succeeded' AND app_version_id = (SELECT v.id FROM app_versions v JOIN apps a ON a.id = v.app_id WHERE a.name = 'demo' AND v.version = '1.0.1')")
 vs_check "the summary names the run" vs_contains "$out" "shadow run $orun: "
-vs_check "the step's output is stored" test "$(q "SELECT stdout FROM shadow_steps WHERE run_id = '$orun'")" = fine
 vs_check "nothing is written to stderr" test -z "$err"
-vs_check "the one-step run left nothing behind" no_leftovers
+vs_check "the step's output is stored" test "$(q "SELECT stdout FROM shadow_steps WHERE run_id = '$orun' AND idx = 1")" = fine
+vs_check "the group's steps ran together" test "$(q "SELECT max(started_at) - min(started_at) < interval '1 second' AND min(ended_at) - max(started_at) > interval '1.5 seconds' FROM shadow_steps WHERE run_id = '$orun'")" = t
+vs_check "the group's events go with its first step" test "$(q "SELECT step_idx FROM shadow_events WHERE run_id = '$orun' AND path = '/opt/b' AND type = 'file-created'")" = 1
+vs_check "the grouped run left nothing behind" no_leftovers
 
 # --- a failing step, with --json ----------------------------------------------------------
 cat > "$VS_TMP/fail.sh" <<'EOF'

@@ -19,9 +19,12 @@
  *      opts->sample_interval_ms (<= 1 s) for the whole run; the samples
  *      are attributed to the steps with vsProfileAttribute() and stored
  *      with them;
- *   7. shut the guest down, compare the overlay with the base offline
- *      (vsoffline.h) when possible, and report disagreements with the
- *      guest's own events;
+ *   7. once every step succeeded, shut the guest down (guest-shutdown),
+ *      compare the overlay with the base offline (vsoffline.h) when
+ *      possible, and report disagreements with the guest's own events;
+ *      a comparison that cannot be made (no clean shutdown, the base's
+ *      format unknown for a bare volume, a host without FUSE or loop
+ *      devices) is reported in compare_skipped, never a failure;
  *   8. cleanup, always: destroy, undefine, delete the overlay; on success,
  *      failure, timeout and cancellation, unless keep_on_failure and the
  *      run did not succeed.  The run is closed in the store with its state.
