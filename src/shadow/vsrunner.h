@@ -19,16 +19,32 @@
  *      opts->sample_interval_ms (<= 1 s) for the whole run; the samples
  *      are attributed to the steps with vsProfileAttribute() and stored
  *      with them;
- *   7. shut the guest down, compare the overlay with the base offline
- *      (vsoffline.h) when possible, and report disagreements with the
- *      guest's own events;
+ *   7. once every step succeeded, shut the guest down (guest-shutdown),
+ *      compare the overlay with the base offline (vsoffline.h) when
+ *      possible, and report disagreements with the guest's own events;
+ *      a comparison that cannot be made (no clean shutdown, the base's
+ *      format unknown for a bare volume, a host without FUSE or loop
+ *      devices) is reported in compare_skipped, never a failure;
  *   8. cleanup, always: destroy, undefine, delete the overlay; on success,
  *      failure, timeout and cancellation, unless keep_on_failure and the
  *      run did not succeed.  The run is closed in the store with its state.
  *
- * A run killed with SIGKILL leaves its domain and overlay, found again by
- * their mark and name ("shadow gc"), and its store row 'running', closed
- * as 'killed' by gc.
+ * The shadow is a transient domain tied to the connection that started it
+ * (libvirt's autodestroy), unless keep_on_failure: a run killed with
+ * SIGKILL takes its domain with it and leaves its overlay, found again by
+ * its name ("shadow gc"), and its store row 'running', closed as 'killed'
+ * by gc.  A kept shadow (keep_on_failure) outlives the run; it carries
+ * its mark, so gc finds it too.
+ *
+ * Steps of one group run concurrently and are scanned together: their
+ * events are recorded with the group's first step.  Packages come from
+ * dpkg's status file when the guest has one (read again only when a scan
+ * shows it changed); rpm is not read.
+ *
+ * A bare volume as the base (no domain has it as its writable disk) gets
+ * a minimal domain: TCG, BIOS boot from the disk, the agent channel, a
+ * balloon with stats, a pty serial console.  A volume that a (shut off)
+ * domain uses takes that domain's definition.
  */
 #pragma once
 
@@ -64,6 +80,9 @@ struct _vsShadowRunOptions {
     const char *host;               /* this host's name, for the store */
     const char *optimized_from;     /* run id whose optimized script this is; NULL */
     const char *run_id;             /* NULL: a fresh one */
+    /* When @cancel fires, *cancel_reason (set before cancelling, e.g.
+     * "interrupted by SIGTERM") is the run's error; NULL: "cancelled". */
+    const char *const *cancel_reason;
 };
 
 /* Where a run is, for progress displays.  Called on the caller's thread. */
@@ -98,6 +117,8 @@ struct _vsShadowRunResult {
     char *failed_step;              /* its name, or NULL */
     char *error;                    /* why it did not succeed; NULL on success */
     guint steps_run;
+    GArray *steps;                  /* vsShadowStepRecord of every step of the
+                                     * script, as recorded (clear func set) */
     guint events;                   /* guest-side events, all steps */
     /* Where the time went, microseconds. */
     gint64 total_us;
@@ -115,6 +136,10 @@ struct _vsShadowRunResult {
     char *compare_skipped;          /* reason, when !compared */
     GPtrArray *disagreements;       /* char *; never NULL */
     gboolean kept;                  /* left behind by keep_on_failure */
+    gboolean kept_domain;           /* @domain still runs */
+    char *kept_overlay;             /* the overlay kept, or NULL */
+    char *warning;                  /* a limit the host could not enforce;
+                                     * NULL: none */
 };
 
 void vsShadowRunResultFree(vsShadowRunResult *res);
