@@ -37,15 +37,14 @@ vsPgShadowCheckRun(const vsShadowRunRecord *run, GError **error)
         vsPgShadowMissing(run->base, "base", run->id, error) ||
         vsPgShadowMissing(run->limits, "limits", run->id, error) ||
         vsPgShadowMissing(run->host, "host", run->id, error) ||
-        vsPgShadowMissing(sum, "script SHA-256", run->id, error) ||
-        vsPgShadowMissing(run->script, "script", run->id, error))
+        vsPgShadowMissing(sum, "script SHA-256", run->id, error))
         return FALSE;
     if (strlen(sum) != 64 || strspn(sum, "0123456789abcdef") != 64) {
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
                     "invalid script SHA-256 '%s' for shadow run '%s'", sum, run->id);
         return FALSE;
     }
-    return TRUE;
+    return !vsPgShadowMissing(run->script, "script", run->id, error);
 }
 
 /* TRUE when run $1 exists; with @running, only when it is still running. */

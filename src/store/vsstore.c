@@ -638,8 +638,8 @@ vsStoreCheckScriptSum(const vsShadowRunRecord *run, GError **error)
 {
     g_autofree char *sum = NULL;
 
-    if (!run->script || !run->script_sha256)
-        return TRUE;        /* the driver names what is missing */
+    if (!run->script || !run->script_sha256 || strlen(run->script_sha256) != 64)
+        return TRUE;        /* the driver names what is missing or malformed */
     sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, run->script, -1);
     if (!g_str_equal(sum, run->script_sha256)) {
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
