@@ -12,6 +12,8 @@
 #include <config.h>
 
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 
 #include "vscli.h"
@@ -954,6 +956,77 @@ vsProfileVerifyOptions(vsCli *cli, const vsCliArgs *args, vsShadowRunOptions *o,
     return TRUE;
 }
 
+/* SIGINT and SIGTERM cancel the verifying run, so that it cleans up and
+ * is closed in the store; a thread of its own takes them (blocked in every
+ * other thread), as "shadow run" does.  SIGUSR1 ends the thread. */
+typedef struct {
+    GCancellable *cancel;
+    const char *reason;
+} vsProfileWatch;
+
+static sigset_t
+vsProfileSignals(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    return set;
+}
+
+static void *
+vsProfileWatchMain(void *opaque)
+{
+    vsProfileWatch *w = opaque;
+    sigset_t set = vsProfileSignals();
+    int sig;
+
+    while (sigwait(&set, &sig) == 0 && sig != SIGUSR1) {
+        if (!g_cancellable_is_cancelled(w->cancel)) {
+            w->reason = sig == SIGINT ? "interrupted by SIGINT" : "interrupted by SIGTERM";
+            g_cancellable_cancel(w->cancel);
+        }
+    }
+    return NULL;
+}
+
+static gboolean
+vsProfileRunShadow(vsCli *cli, vsShadowRunOptions *o, vsShadowRunResult **ret_result,
+                   GError **error)
+{
+    g_autoptr(GCancellable) cancel = g_cancellable_new();
+    vsProfileWatch watch = { cancel, NULL };
+    sigset_t set = vsProfileSignals();
+    sigset_t old;
+    pthread_t thread;
+    vsHypervisor *hv;
+    vsStore *store;
+    gboolean ok;
+    int rc;
+
+    /* before libvirt starts threads of its own */
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    if (!(hv = vsCliGetHypervisor(cli, error)) || !(store = vsCliGetCheckedStore(cli, error))) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return FALSE;
+    }
+    if ((rc = pthread_create(&thread, NULL, vsProfileWatchMain, &watch)) != 0) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        g_set_error(error, VS_ERROR, VS_ERROR_FAILED, "cannot start the signal thread: %s",
+                    g_strerror(rc));
+        return FALSE;
+    }
+    o->cancel_reason = &watch.reason;
+    ok = vsShadowRun(hv, store, o, NULL, cancel, ret_result, error);
+    pthread_kill(thread, SIGUSR1);
+    pthread_join(thread, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    o->cancel_reason = NULL;
+    return ok;
+}
+
 /* Run the optimized script in a shadow of its own, compare it with the
  * original run and store the result. */
 static gboolean
@@ -967,7 +1040,6 @@ vsProfileVerify(vsCli *cli, vsShadowRunOptions *o, vsProfileOptimizeJob *job, GE
     g_autoptr(GPtrArray) after = NULL;
     g_autoptr(vsProfileEndComparison) cmp = NULL;
     g_autoptr(GPtrArray) dropped = g_ptr_array_new();
-    vsHypervisor *hv;
     vsStore *store;
 
     o->app = job->run->app;
@@ -977,9 +1049,9 @@ vsProfileVerify(vsCli *cli, vsShadowRunOptions *o, vsProfileOptimizeJob *job, GE
     o->script_sha256 = sum;
     o->host = host;
     o->optimized_from = job->run->id;
-    if (!(store = vsCliGetCheckedStore(cli, error)) || !(hv = vsCliGetHypervisor(cli, error)))
-        return FALSE;
-    if (!vsShadowRun(hv, store, o, NULL, NULL, &job->result, error))
+    vsCliInfo(cli, "Verifying the optimized script in a shadow of '%s'\n", o->base);
+    if (!vsProfileRunShadow(cli, o, &job->result, error) ||
+        !(store = vsCliGetCheckedStore(cli, error)))
         return FALSE;
     if (!vsStoreReadShadowRunSteps(store, job->result->run_id, &steps, error))
         return FALSE;
