@@ -74,6 +74,7 @@ vs_check "--runs 1 keeps the latest" vs_run 0 vs profile show web --version 1.0 
 vs_check "one run" test "$(json_get "$out" 'd["runs"]')" = "['r1b']"
 vs_check "an unknown version exits 1" vs_run 1 vs profile show web --version 9.9
 vs_check "the unknown version is named" vs_contains "$err" "app 'web' version '9.9'"
+vs_check "the versions that have a profile are named" vs_contains "$err" "(versions with one: '1.0', '2.0')"
 
 # diff: resources, files, services and dependencies between 1.0 and 2.0
 vs_check "diff exits 0" vs_run 0 vs profile diff web 1.0 2.0

@@ -66,14 +66,42 @@ vsProfileViewFree(vsProfileView *view)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsProfileView, vsProfileViewFree)
 
+/* A version that has no profile: say which versions have one. */
+static void
+vsProfileNameVersions(vsStore *store, const char *app, GError *error)
+{
+    g_autoptr(GPtrArray) versions = NULL;
+    g_autoptr(GString) known = g_string_new(NULL);
+
+    if (!vsStoreListAppVersions(store, app, &versions, NULL))
+        return;
+    for (guint i = 0; i < versions->len; i++) {
+        const vsShadowVersion *v = g_ptr_array_index(versions, i);
+
+        if (v->succeeded)
+            g_string_append_printf(known, "%s'%s'", known->len ? ", " : "", v->version);
+    }
+    if (known->len) {
+        char *msg = g_strdup_printf("%s (versions with one: %s)", error->message, known->str);
+
+        g_free(error->message);
+        error->message = msg;
+    }
+}
+
 static vsProfileView *
 vsProfileViewRead(vsStore *store, const char *app, const char *version, guint runs,
                   GError **error)
 {
     g_autoptr(vsProfileView) view = g_new0(vsProfileView, 1);
+    g_autoptr(GError) local = NULL;
 
-    if (!vsStoreReadShadowProfile(store, app, version, runs, &view->profile, error))
+    if (!vsStoreReadShadowProfile(store, app, version, runs, &view->profile, &local)) {
+        if (version && g_error_matches(local, VS_ERROR, VS_ERROR_NOT_FOUND))
+            vsProfileNameVersions(store, app, local);
+        g_propagate_error(error, g_steal_pointer(&local));
         return NULL;
+    }
     view->aggregates = vsProfileAggregateRuns((GPtrArray *const *)view->profile->runs->pdata,
                                               view->profile->runs->len);
     if (!vsStoreReadShadowRunSteps(store, g_ptr_array_index(view->profile->run_ids, 0),
