@@ -123,6 +123,15 @@ vs_check "2.0 keeps its migrate step" vs_run 0 vs profile optimize web --version
 vs_check "migrate is in the script" vs_contains "$(cat "$opt")" "# step: migrate"
 vs_check "an unwritable output exits 1" vs_run 1 vs profile optimize web -o "$VS_TMP/no/such/dir/x.sh"
 vs_check "the output is named" vs_contains "$err" "'$VS_TMP/no/such/dir/x.sh'"
+# --verify reaches the runner, which refuses a base that does not exist:
+# nothing is run, nothing stored, and the script is still written
+psql_db() { psql -qAt -v ON_ERROR_STOP=1 -h "$dbstate/pg/run" -U virtshadow -d virtshadow -c "$1"; }
+rm -f "$opt"
+vs_check "--verify on an unknown base exits 1" vs_run 1 vs -c test:///default profile optimize web --version 1.0 -o "$opt" --verify --base nosuchbase
+vs_check "the unknown base is named" vs_contains "$err" "'nosuchbase'"
+vs_check "the optimized script is written first" test -s "$opt"
+vs_check "no verifying run is stored" test "$(psql_db "SELECT count(*) FROM shadow_runs WHERE optimized_from = 'r1b'")" = 1
+vs_check "no optimization is stored" test "$(psql_db "SELECT count(*) FROM shadow_optimizations")" = 0
 vs_check "optimize of an unknown app exits 1" vs_run 1 vs profile optimize nosuch -o "$opt"
 vs_check "the unknown app is named" vs_contains "$err" "app 'nosuch'"
 
