@@ -41,7 +41,7 @@ CREATE TABLE shadow_runs (
     base           text NOT NULL,       -- the base domain or volume
     script_sha256  text NOT NULL CHECK (script_sha256 ~ '^[0-9a-f]{64}$'),
     script         text NOT NULL,
-    optimized_from text REFERENCES shadow_runs (id),
+    optimized_from text REFERENCES shadow_runs (id) ON DELETE CASCADE,
     limits         text NOT NULL,       -- vsLimitsFormat(): every key
     host           text NOT NULL,
     state          text NOT NULL DEFAULT 'running'
