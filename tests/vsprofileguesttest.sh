@@ -78,6 +78,12 @@ vs_check "the check is optimized from the run" test "$(psql_db "SELECT count(*) 
 vs_check "the check is no part of the profile" vs_run 0 vs profile show web --json
 vs_check "one run in the profile" test "$(json_get "$out" 'd["runs"]')" = "['$run']"
 
+vs_check "optimize --verify again, in words" vs_run 0 vs profile optimize web --version 1.0 -o "$opt" \
+    --verify --base "$name" --limits vcpus=1,memory=256M
+vs_check "it tells the comparison" vs_contains "$out" "files the same, services the same"
+vs_check "it names the dropped step" vs_contains "$out" "Dropped step 2 'noop'"
+vs_check "each verification is stored" test "$(psql_db "SELECT count(*) FROM shadow_optimizations WHERE same_files AND same_services")" = 2
+
 vs_check "no shadow domain is left" test "$(virsh -q list --all --name | grep -c .)" = 1
 vs_check "no overlay is left" test -z "$(ls "$pool")"
 vs_done
