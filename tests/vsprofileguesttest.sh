@@ -84,6 +84,34 @@ vs_check "it tells the comparison" vs_contains "$out" "files the same, services 
 vs_check "it names the dropped step" vs_contains "$out" "Dropped step 2 'noop'"
 vs_check "each verification is stored" test "$(psql_db "SELECT count(*) FROM shadow_optimizations WHERE same_files AND same_services")" = 2
 
+# SIGTERM during the verifying run: it is cancelled, cleans up and is closed
+# (SIGINT is handled alike, but a script's background job ignores it)
+cat > "$VS_TMP/slow.sh" <<'EOF'
+#!/bin/sh
+# step: files
+mkdir -p /opt/slow
+# step: slow
+sleep 15
+echo done > /opt/slow/done
+EOF
+vs_check "a slow version's shadow run succeeds" vs_run 0 vs shadow run --app web --version 2.0 \
+    --base "$name" --script "$VS_TMP/slow.sh" --limits vcpus=1,memory=256M --timeout 5m
+"$VS" --config "$cfg" profile optimize web --version 2.0 -o "$VS_TMP/slow-opt.sh" \
+    --verify --base "$name" \
+    --limits vcpus=1,memory=256M >"$VS_TMP/int.out" 2>"$VS_TMP/int.err" &
+verify_pid=$!
+slow_started() {
+    test "$(psql_db "SELECT count(*) FROM shadow_steps s JOIN shadow_runs r ON r.id = s.run_id
+                     WHERE r.optimized_from IS NOT NULL AND s.name = 'slow' AND s.ended_at IS NULL")" = 1
+}
+vs_check "the verifying run reaches its slow step" vs_wait_for 120 slow_started
+kill -TERM "$verify_pid"
+wait "$verify_pid"
+vs_check "an interrupted verification exits 1" test $? = 1
+vs_check "it says the run did not succeed" vs_contains "$(cat "$VS_TMP/int.err")" "did not succeed"
+vs_check "the interrupted run is closed, saying why" test "$(psql_db "SELECT r.state <> 'running' AND r.error LIKE '%SIGTERM%' FROM shadow_runs r JOIN app_versions v ON v.id = r.app_version_id WHERE v.version = '2.0' AND r.optimized_from IS NOT NULL")" = t
+vs_check "its result is stored, not verified" test "$(psql_db "SELECT same_files OR same_services FROM shadow_optimizations o JOIN shadow_runs r ON r.id = o.optimized_run_id JOIN app_versions v ON v.id = r.app_version_id WHERE v.version = '2.0'")" = f
+
 vs_check "no shadow domain is left" test "$(virsh -q list --all --name | grep -c .)" = 1
 vs_check "no overlay is left" test -z "$(ls "$pool")"
 vs_done
