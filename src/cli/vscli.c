@@ -35,6 +35,7 @@ static const vsCliCommand *const vsCliFamilies[] = {
     vsCmdAlloc,
     vsCmdGuest,
     vsCmdShadow,
+    vsCmdShadowSchedule,
     vsCmdDb,
 };
 
@@ -242,9 +243,10 @@ vsCliMatchCommand(int argc, char **argv, int *ret_words, GError **error)
 {
     g_autofree char *verbs = NULL;
 
-    for (int n = MIN(argc, 2); n > 0; n--) {
-        g_autofree char *name = n > 1 ? g_strdup_printf("%s %s", argv[0], argv[1])
-                                      : g_strdup(argv[0]);
+    /* up to three words: "shadow schedule add" */
+    for (int n = MIN(argc, 3); n > 0; n--) {
+        g_autofree char *name = g_strjoinv(" ", (char **)(GStrv)(char *[]){
+            argv[0], n > 1 ? argv[1] : NULL, n > 2 ? argv[2] : NULL, NULL });
         const vsCliCommand *cmd = vsCliFindCommand(name);
 
         if (cmd) {

@@ -73,6 +73,7 @@ extern const vsCliCommand vsCmdGuest[];
 extern const vsCliCommand vsCmdInsight[];
 extern const vsCliCommand vsCmdPolicy[];
 extern const vsCliCommand vsCmdShadow[];
+extern const vsCliCommand vsCmdShadowSchedule[];
 extern const vsCliCommand vsCmdTelemetry[];
 
 /* Parse @argv against @options.  Options and positionals may mix; "--"
