@@ -520,6 +520,17 @@ vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path, const char *p
     return TRUE;
 }
 
+char *
+vsHypervisorGetVolumePath(vsHypervisor *hv, const char *pool, const char *volume,
+                          GError **error)
+{
+    if (!hv->driver->getVolumePath) {
+        vsHypervisorUnsupported(hv, "resolve storage volumes", error);
+        return NULL;
+    }
+    return hv->driver->getVolumePath(hv->priv, pool, volume, error);
+}
+
 gboolean
 vsHypervisorDeleteVolume(vsHypervisor *hv, const char *path, GError **error)
 {
