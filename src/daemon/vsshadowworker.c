@@ -291,8 +291,15 @@ vsShadowGc(vsShadowWorker *w)
 
     if (!vsGcCollect(w->hv, w->store, &opts, &res, &error)) {
         g_warning("shadow gc: %s", error->message);
-        if (g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT))
+        /* a lost connection is tried again; anything else (a pool that
+         * is not there) would stop every schedule if it were */
+        if (g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT)) {
+            g_clear_pointer(&w->hv, vsHypervisorFree);
             vsShadowLost(w, error);
+            return;
+        }
+        w->gc_done = TRUE;
+        g_clear_pointer(&w->hv, vsHypervisorFree);
         return;
     }
     for (guint i = 0; i < res->items->len; i++) {
