@@ -300,6 +300,7 @@ static char *
 vsCliMainHelp(void)
 {
     GString *out = g_string_new(NULL);
+    int width = 16;
 
     g_string_append(out,
                     "Usage: virt-shadow [OPTIONS] COMMAND [ARGS...]\n\n"
@@ -310,7 +311,11 @@ vsCliMainHelp(void)
     g_string_append(out, "\nCommands:\n");
     for (gsize f = 0; f < G_N_ELEMENTS(vsCliFamilies); f++) {
         for (const vsCliCommand *c = vsCliFamilies[f]; c->name; c++)
-            g_string_append_printf(out, "  %-16s %s\n", c->name, c->summary);
+            width = MAX(width, (int)strlen(c->name));
+    }
+    for (gsize f = 0; f < G_N_ELEMENTS(vsCliFamilies); f++) {
+        for (const vsCliCommand *c = vsCliFamilies[f]; c->name; c++)
+            g_string_append_printf(out, "  %-*s %s\n", width, c->name, c->summary);
     }
     g_string_append(out, "\nRun 'virt-shadow COMMAND --help' for a command's options.\n"
                     "Exit status: 0 on success, 1 on failure, 2 on a usage error.\n");
@@ -373,7 +378,7 @@ static const vsCliOption vsCmdHelpOptions[] = {
 
 static const vsCliCommand vsCmdBuiltin[] = {
     { "help", "[COMMAND]", "show help for virt-shadow or one command", NULL,
-      vsCmdHelpOptions, 0, 2, vsCmdHelp },
+      vsCmdHelpOptions, 0, 3, vsCmdHelp },
     { "version", NULL, "show the version", NULL, NULL, 0, 0, vsCmdVersion },
     { NULL }
 };
