@@ -13,7 +13,9 @@
 #include <config.h>
 
 #include <libvirt/libvirt.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <string.h>
 
 #include "vstestutils.h"
@@ -308,6 +310,113 @@ START_TEST(test_worker_runs_job)
 }
 END_TEST
 
+/* "virt-shadow ARGS..." on database @db: its exit code, stdout and stderr. */
+static int
+runCli(const char *db, char **ret_out, char **ret_err, ...)
+{
+    g_autofree char *bin = g_build_filename(vsTestBuildDir(), "virt-shadow", NULL);
+    g_autofree char *dbenv = g_strdup_printf("VIRT_SHADOW_DATABASE=%s", db);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) error = NULL;
+    const char *envp[] = { dbenv, "PATH=/usr/bin:/bin", NULL };
+    const char *arg;
+    va_list ap;
+    int status = 0;
+
+    g_ptr_array_add(argv, bin);
+    g_ptr_array_add(argv, (char *)"--config");
+    g_ptr_array_add(argv, (char *)"/dev/null");
+    va_start(ap, ret_err);
+    while ((arg = va_arg(ap, const char *)))
+        g_ptr_array_add(argv, (char *)arg);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    ck_assert_msg(g_spawn_sync(NULL, (char **)argv->pdata, (char **)envp, G_SPAWN_DEFAULT, NULL,
+                               NULL, ret_out, ret_err, &status, &error),
+                  "%s", error ? error->message : "");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+START_TEST(test_cli)
+{
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "sw_cli");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
+    g_autofree char *dir = vsTestMakeTempDir("vs-sched-cli-XXXXXX");
+    g_autofree char *script = g_build_filename(dir, "install.sh", NULL);
+    g_autoptr(GPtrArray) all = NULL;
+    const vsShadowScheduleRecord *s;
+    char *out = NULL, *err = NULL;
+    gint64 before = g_get_real_time();
+
+    ck_assert(g_file_set_contents(script, "#!/bin/sh\n# step: a\ntrue\n", -1, NULL));
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
+                            "2.1", "--base", "base-vm", "--script", script, "--every",
+                            "30 2 * * *", "--limits", "memory=256M", NULL), 0);
+    ck_assert_msg(g_str_has_prefix(out, "Added shadow schedule 1 for myapp 2.1, every "
+                                        "'30 2 * * *': first due "), "%s", out);
+    g_free(out);
+    g_free(err);
+    ck_assert(vsStoreListShadowSchedules(store, 0, &all, NULL));
+    ck_assert_uint_eq(all->len, 1);
+    s = g_ptr_array_index(all, 0);
+    ck_assert_str_eq(s->script, "#!/bin/sh\n# step: a\ntrue\n");
+    ck_assert_msg(g_str_has_prefix(s->limits, "vcpus=1,"), "%s", s->limits);
+    ck_assert_msg(strstr(s->limits, "memory=262144K") || strstr(s->limits, "memory=256M"), "%s",
+                  s->limits);
+    ck_assert_int_gt(s->next_us, before);
+    ck_assert_int_eq(s->next_us % (1440 * MIN_US), (2 * 60 + 30) * MIN_US);
+
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "list", "--json", NULL), 0);
+    ck_assert_msg(strstr(out, "\"every\": \"30 2 * * *\"") && strstr(out, "\"app\": \"myapp\""),
+                  "%s", out);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "list", NULL), 0);
+    ck_assert_msg(strstr(out, "myapp") && strstr(out, "30 2 * * *"), "%s", out);
+    g_free(out);
+    g_free(err);
+
+    /* bad input: usage errors (2) name the bad thing; a missing script is 1 */
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
+                            "2.1", "--base", "b", "--script", script, "--every", "daily 2",
+                            NULL), 2);
+    ck_assert_msg(strstr(err, "invalid schedule 'daily 2'"), "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--base",
+                            "b", "--script", script, "--every", "daily", NULL), 2);
+    ck_assert_msg(strstr(err, "missing --version"), "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
+                            "1", "--base", "b", "--script", "/nonexistent.sh", "--every",
+                            "daily", NULL), 1);
+    ck_assert_msg(strstr(err, "cannot read script '/nonexistent.sh'"), "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
+                            "1", "--base", "b", "--script", script, "--every", "daily",
+                            "--limits", "cpu=150%", NULL), 2);
+    ck_assert_msg(strstr(err, "cpu=150%"), "%s", err);
+    g_free(out);
+    g_free(err);
+
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "remove", "x", NULL), 2);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "remove", "7", NULL), 1);
+    ck_assert_msg(strstr(err, "no shadow schedule 7"), "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "remove", "1", NULL), 0);
+    ck_assert_str_eq(out, "Removed shadow schedule 1\n");
+    g_free(out);
+    g_free(err);
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_schedules", "0");
+    vsTestRemoveTree(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -320,6 +429,7 @@ main(void)
     tcase_add_test(tc, test_enqueue_once);
     tcase_add_test(tc, test_gc_closes_stale_runs);
     tcase_add_test(tc, test_worker_runs_job);
+    tcase_add_test(tc, test_cli);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);
 }
