@@ -19,13 +19,13 @@ base=vs-sched-base
 libvirtd_pid= daemon_pid=
 stop_all() {
     [ -z "$daemon_pid" ] || kill -9 "$daemon_pid" 2>/dev/null
-    [ -z "$libvirtd_pid" ] || { kill -TERM "$libvirtd_pid" 2>/dev/null; wait "$libvirtd_pid" 2>/dev/null; }
-    "$VS" --config "$cfg" db stop >/dev/null 2>&1
     if [ "$vs_failed" -gt 0 ]; then
         psql_db "SELECT 'run ' || id || ': ' || state || ' ' || coalesce(error, '') FROM shadow_runs" 2>/dev/null | sed 's/^/# /'
         echo "# --- virt-shadowd's log (last 40 lines) ---"
         tail -n 40 "$log" 2>/dev/null | sed 's/^/# /'
     fi
+    [ -z "$libvirtd_pid" ] || { kill -TERM "$libvirtd_pid" 2>/dev/null; wait "$libvirtd_pid" 2>/dev/null; }
+    "$VS" --config "$cfg" db stop >/dev/null 2>&1
 }
 vs_cleanup_hook=stop_all
 die() { vs_fail "$1" "${2:-}"; vs_done; exit 1; }
