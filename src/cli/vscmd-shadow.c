@@ -431,6 +431,7 @@ vsShadowPrintJson(vsCli *cli, const vsShadowRunOptions *o, const vsShadowRunResu
         vsJsonWriterInt(w, res->exit_code);
     else
         vsJsonWriterNull(w);
+    vsJsonWriterMemberString(w, "warning", res->warning);
     vsJsonWriterMemberInt(w, "steps_run", res->steps_run);
     vsJsonWriterMemberInt(w, "events", res->events);
     vsJsonWriterKey(w, "steps");
@@ -519,6 +520,8 @@ vsShadowSummary(const vsShadowRunOptions *o, const vsShadowRunResult *res, guint
                            res->events, res->events == 1 ? "" : "s");
     if (res->error)
         g_string_append_printf(out, ": %s", res->error);
+    if (res->warning)
+        g_string_append_printf(out, " (%s)", res->warning);
     if (res->kept)
         g_string_append_printf(out, "; remove with 'virt-shadow shadow gc --run %s'", res->run_id);
     return g_string_free(g_steal_pointer(&out), FALSE);

@@ -142,6 +142,16 @@ vsGuestDecode(const vsJson *ret, const char *key)
     return g_bytes_new_take(data, len);
 }
 
+/* @bytes as a string; an empty GBytes holds NULL, which g_strndup()
+ * would give back. */
+static char *
+vsGuestBytesText(GBytes *bytes)
+{
+    gsize len = bytes ? g_bytes_get_size(bytes) : 0;
+
+    return len ? g_strndup(g_bytes_get_data(bytes, NULL), len) : g_strdup("");
+}
+
 static gboolean
 vsGuestGetBool(const vsJson *ret, const char *key)
 {
@@ -276,8 +286,7 @@ vsGuestMakeDirs(vsHypervisor *hv, const char *domain, const char *const *dirs,
         return FALSE;
     }
     if (res->exit_code != 0) {
-        g_autofree char *err = g_strndup(g_bytes_get_data(res->err, NULL),
-                                         g_bytes_get_size(res->err));
+        g_autofree char *err = vsGuestBytesText(res->err);
 
         g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
                     "cannot make directory '%s' in domain '%s': mkdir exited with %d: %s",
@@ -449,8 +458,7 @@ vsGuestFileWrite(vsHypervisor *hv, const char *domain, const char *guest_path,
             return FALSE;
         }
         if (res->exit_code != 0) {
-            g_autofree char *err = g_strndup(g_bytes_get_data(res->err, NULL),
-                                             g_bytes_get_size(res->err));
+            g_autofree char *err = vsGuestBytesText(res->err);
 
             g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
                         "cannot set mode of '%s' in domain '%s': chmod exited with %d: %s",

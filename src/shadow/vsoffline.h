@@ -12,7 +12,9 @@
  *
  * This needs root, /dev/fuse, loop devices, qemu-storage-daemon and a
  * file system the host kernel mounts; without them the comparison is
- * skipped with the reason (VS_ERROR_UNSUPPORTED), never silently.
+ * skipped with the reason (VS_ERROR_UNSUPPORTED), never silently.  So is
+ * a file system not cleanly unmounted (a shadow destroyed rather than
+ * shut down): "noload" would miss what its journal holds.
  */
 #pragma once
 
@@ -38,14 +40,25 @@ gboolean vsOfflineCompare(const char *base_path, const char *base_format,
                           const char *overlay_path, GPtrArray *events,
                           GError **error);
 
+/* Undo what a comparison killed midway (SIGKILL) left behind: its loop
+ * mounts, qemu-storage-daemon exports and temporary directory, found by
+ * name under g_get_tmp_dir() ("vs-offline-PID-XXXXXX") once the process
+ * PID is gone.  For "shadow gc" and the daemon's start; @ret_cleaned (may
+ * be NULL) gets how many directories were cleaned. */
+gboolean vsOfflineCleanStale(guint *ret_cleaned, GError **error);
+
 /* Where @offline (the ground truth) and @guest (the guest-side events of
  * every step, vsEvent) disagree: for each path, the last event type of
  * each side, compared after folding (created then modified = created;
- * created then deleted = nothing).  Returns char * lines
+ * created then deleted = nothing; modified then deleted = deleted;
+ * deleted then created = modified).  Only file events are compared:
+ * service events follow from the file event of their path, and package
+ * events are not seen offline.  Returns char * lines
  * "PATH: offline file-created, guest none", sorted by path.  Paths under
- * VS_STAGE_GUEST_DIR's file system (/tmp) and the guest's own logs
- * churn (the ones in @ignore_prefixes, NULL-terminated, may be NULL) are
- * left out. */
+ * vsManifestExcluded (VS_STAGE_GUEST_DIR's file system, /tmp, among them)
+ * and the guest's own logs churn (the ones in @ignore_prefixes,
+ * NULL-terminated, may be NULL; a prefix ends at a path component) are
+ * left out.  Either array may be NULL. */
 GPtrArray *vsOfflineDisagreements(GPtrArray *offline, GPtrArray *guest,
                                   const char *const *ignore_prefixes);
 

@@ -59,6 +59,7 @@ vsShadowRunResultFree(vsShadowRunResult *res)
     g_clear_pointer(&res->disagreements, g_ptr_array_unref);
     g_clear_pointer(&res->steps, g_array_unref);
     g_free(res->kept_overlay);
+    g_free(res->warning);
     g_free(res);
 }
 
@@ -73,14 +74,43 @@ typedef struct {
     char *domain;
     guint interval_ms;
     GArray *samples;            /* vsProfileSample, under @lock */
+    GArray *memory_times;       /* gint64: when each sample's memory was measured */
     char *error;                /* the last read error, under @lock */
 } vsRunnerSampler;
+
+/* The guest's memory in use from @c, in KiB (0 when unknown), and when
+ * the guest measured it.  Once the guest's balloon has reported, only its
+ * figures count: the QEMU process's rss, the fallback while the guest
+ * boots, is another measure.  The balloon's figures are as old as its
+ * last-update (whole seconds), up to a stats period: taken as of the
+ * middle of that second, so that memory a step freed is not charged to
+ * the next one. */
+static guint64
+vsRunnerSampleMemory(const vsDomainCounters *c, gint64 now_us, gboolean *balloon_seen,
+                     gint64 *ret_time_us)
+{
+    const guint32 stats = VS_COUNTER_BALLOON_AVAILABLE | VS_COUNTER_BALLOON_UNUSED;
+    gboolean is_rss = FALSE;
+    guint64 kib = 0;
+
+    *ret_time_us = now_us;
+    if ((c->present & stats) == stats) {
+        *balloon_seen = TRUE;
+        if ((c->present & VS_COUNTER_BALLOON_LAST_UPDATE) && c->balloon_last_update > 0)
+            *ret_time_us = MIN(now_us, (gint64)c->balloon_last_update * G_USEC_PER_SEC +
+                                       G_USEC_PER_SEC / 2);
+    }
+    if (!vsDomainCountersUsedKiB(c, &kib, &is_rss) || (is_rss && *balloon_seen))
+        return 0;
+    return kib;
+}
 
 static gpointer
 vsRunnerSamplerMain(gpointer opaque)
 {
     vsRunnerSampler *s = opaque;
     gboolean have_prev = FALSE;
+    gboolean balloon_seen = FALSE;
     guint64 prev_cpu_ns = 0;
     gint64 prev_us = 0;
     gint64 next = g_get_monotonic_time();
@@ -103,16 +133,17 @@ vsRunnerSamplerMain(gpointer opaque)
             /* the first reading is the baseline of the first interval */
             if (have_prev && now_us > prev_us && c.cpu_time_ns >= prev_cpu_ns) {
                 vsProfileSample sample = { 0 };
-                guint64 kib = 0;
 
                 sample.time_us = now_us;
                 sample.cpu_cores = (double)(c.cpu_time_ns - prev_cpu_ns) /
                     ((double)(now_us - prev_us) * 1000.0);
-                if (vsDomainCountersUsedKiB(&c, &kib, NULL))
-                    sample.memory_kib = kib;
+                gint64 memory_us = 0;
+
+                sample.memory_kib = vsRunnerSampleMemory(&c, now_us, &balloon_seen, &memory_us);
                 sample.disk_read_bytes = c.block_rd_bytes;
                 sample.disk_write_bytes = c.block_wr_bytes;
                 g_array_append_val(s->samples, sample);
+                g_array_append_val(s->memory_times, memory_us);
             }
             have_prev = TRUE;
             prev_cpu_ns = c.cpu_time_ns;
@@ -147,17 +178,19 @@ vsRunnerSamplerStart(const char *uri, const char *domain, guint interval_ms, GEr
     s->domain = g_strdup(domain);
     s->interval_ms = interval_ms;
     s->samples = g_array_new(FALSE, TRUE, sizeof(vsProfileSample));
+    s->memory_times = g_array_new(FALSE, TRUE, sizeof(gint64));
     s->thread = g_thread_new("vs-shadow-sampler", vsRunnerSamplerMain, s);
     return s;
 }
 
 /* Stop the thread (at once: it waits on @cond) and free everything but
- * the samples, which are returned. */
+ * the samples and their memory times, which are returned. */
 static GArray *
-vsRunnerSamplerStop(vsRunnerSampler *s)
+vsRunnerSamplerStop(vsRunnerSampler *s, GArray **ret_memory_times)
 {
     GArray *samples;
 
+    *ret_memory_times = NULL;
     if (!s)
         return NULL;
     g_mutex_lock(&s->lock);
@@ -166,6 +199,7 @@ vsRunnerSamplerStop(vsRunnerSampler *s)
     g_mutex_unlock(&s->lock);
     g_thread_join(s->thread);
     samples = s->samples;
+    *ret_memory_times = s->memory_times;
     vsHypervisorFree(s->hv);
     g_mutex_clear(&s->lock);
     g_cond_clear(&s->cond);
@@ -474,8 +508,9 @@ vsRunnerScan(vsRunner *r, GError **error)
     r->res->manifest_us += g_get_monotonic_time() - start;
     /* find exits 1 on a file that vanished mid-scan; what it printed holds */
     if (res->exit_code != 0 && res->exit_code != 1) {
-        g_autofree char *err = g_strndup(g_bytes_get_data(res->err, NULL),
-                                         MIN(g_bytes_get_size(res->err), 512));
+        gsize len = MIN(g_bytes_get_size(res->err), 512);
+        g_autofree char *err = len ? g_strndup(g_bytes_get_data(res->err, NULL), len)
+                                   : g_strdup("");
 
         g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
                     "the manifest command in shadow '%s' exited with %d: %s",
@@ -511,7 +546,9 @@ vsRunnerReadPackages(vsRunner *r, GHashTable **ret, GError **error)
                          &data, error))
         return FALSE;
     r->res->manifest_us += g_get_monotonic_time() - start;
-    text = g_strndup(g_bytes_get_data(data, NULL), g_bytes_get_size(data));
+    /* an empty GBytes holds NULL, which g_strndup gives back */
+    text = g_strndup(g_bytes_get_size(data) ? g_bytes_get_data(data, NULL) : "",
+                     g_bytes_get_size(data));
     if (!(*ret = vsPackagesParseDpkg(text, error))) {
         g_prefix_error(error, "bad %s in shadow '%s': ", VS_RUNNER_DPKG_STATUS, r->res->domain);
         return FALSE;
@@ -557,6 +594,37 @@ vsRunnerDiffStep(vsRunner *r, GPtrArray *events, GError **error)
 
 /* --- phases ------------------------------------------------------------------ */
 
+/* Start the shadow from @xml.  libvirt sets QEMU's RLIMIT_MEMLOCK to
+ * <memtune><hard_limit>, which a host without CAP_SYS_RESOURCE (a
+ * container) refuses; such a host gets the shadow without the hard limit,
+ * and the result says so. */
+static char *
+vsRunnerCreateDomain(vsRunner *r, const char *xml, GError **error)
+{
+    gboolean autodestroy = !r->opts->keep_on_failure;
+    g_autoptr(GError) local = NULL;
+    g_autofree char *unlimited = NULL;
+    const char *open_tag;
+    const char *close_tag;
+    char *name;
+
+    if ((name = vsHypervisorCreateDomainXML(r->hv, xml, autodestroy, &local)))
+        return name;
+    open_tag = strstr(xml, "<memtune>");
+    close_tag = open_tag ? strstr(open_tag, "</memtune>") : NULL;
+    if (!strstr(local->message, "cannot limit locked memory") || !close_tag) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return NULL;
+    }
+    unlimited = g_strdup_printf("%.*s%s", (int)(open_tag - xml), xml,
+                                close_tag + strlen("</memtune>"));
+    if (!(name = vsHypervisorCreateDomainXML(r->hv, unlimited, autodestroy, error)))
+        return NULL;
+    r->res->warning = g_strdup("memory hard limit not enforced: the host cannot raise "
+                               "QEMU's locked-memory limit (no CAP_SYS_RESOURCE)");
+    return name;
+}
+
 static gboolean
 vsRunnerClone(vsRunner *r, GError **error)
 {
@@ -585,7 +653,7 @@ vsRunnerClone(vsRunner *r, GError **error)
     /* Tied to this connection: a runner killed outright takes its shadow
      * with it, and gc finds only the overlay.  A shadow kept for a
      * post-mortem must outlive us. */
-    if (!(name = vsHypervisorCreateDomainXML(r->hv, xml, !o->keep_on_failure, error)))
+    if (!(name = vsRunnerCreateDomain(r, xml, error)))
         return FALSE;
     r->domain_started = TRUE;
     r->res->clone_us = g_get_monotonic_time() - start;
@@ -774,9 +842,32 @@ vsRunnerSteps(vsRunner *r, GError **error)
     return TRUE;
 }
 
-/* Attribute the samples to the steps that ran and store the usage. */
+/* The highest memory the guest measured within [@start_us, @end_us]
+ * (by when it measured it); FALSE when it measured none then. */
 static gboolean
-vsRunnerStoreUsage(vsRunner *r, GArray *samples, GError **error)
+vsRunnerMemoryPeak(GArray *samples, GArray *memory_times, gint64 start_us, gint64 end_us,
+                   guint64 *ret_kib)
+{
+    gboolean found = FALSE;
+
+    for (guint i = 0; i < samples->len; i++) {
+        const vsProfileSample *s = &g_array_index(samples, vsProfileSample, i);
+        gint64 at = g_array_index(memory_times, gint64, i);
+
+        if (s->memory_kib == 0 || at < start_us || at > end_us)
+            continue;
+        if (!found || s->memory_kib > *ret_kib)
+            *ret_kib = s->memory_kib;
+        found = TRUE;
+    }
+    return found;
+}
+
+/* Attribute the samples to the steps that ran and store the usage:
+ * vsProfileAttribute() for all of it, then the memory peaks again by when
+ * the guest measured them, where it did within the step. */
+static gboolean
+vsRunnerStoreUsage(vsRunner *r, GArray *samples, GArray *memory_times, GError **error)
 {
     g_autoptr(GArray) spans = g_array_new(FALSE, TRUE, sizeof(vsProfileSpan));
     g_autoptr(GArray) indexes = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -803,6 +894,8 @@ vsRunnerStoreUsage(vsRunner *r, GArray *samples, GError **error)
         rec->cpu_avg = u->cpu_avg;
         rec->cpu_peak = u->cpu_peak;
         rec->memory_peak_kib = u->memory_peak_kib;
+        vsRunnerMemoryPeak(samples, memory_times, rec->started_us, rec->ended_us,
+                           &rec->memory_peak_kib);
         rec->disk_read_bytes = u->disk_read_bytes;
         rec->disk_write_bytes = u->disk_write_bytes;
         rec->samples = u->samples;
@@ -859,12 +952,9 @@ vsRunnerShutdown(vsRunner *r, GError **error)
 static void
 vsRunnerCompare(vsRunner *r)
 {
-    gint64 start = g_get_monotonic_time();
-
     vsRunnerProgressPhase(r, VS_RUNNER_PHASE_COMPARE, 0, NULL);
     r->res->compared = FALSE;
     r->res->compare_skipped = g_strdup("offline comparison not built");
-    r->res->compare_us = g_get_monotonic_time() - start;
 }
 
 /* Destroy the shadow and delete its overlay; errors are collected into
@@ -988,6 +1078,7 @@ vsShadowRun(vsHypervisor *hv, vsStore *store, const vsShadowRunOptions *opts,
     g_autoptr(vsShadowRunResult) res = g_new0(vsShadowRunResult, 1);
     g_autoptr(GError) why = NULL;
     g_autoptr(GArray) samples = NULL;
+    g_autoptr(GArray) memory_times = NULL;
     g_autofree char *mark = NULL;
     vsRunner r = { 0 };
     gboolean ok;
@@ -1029,22 +1120,26 @@ vsShadowRun(vsHypervisor *hv, vsStore *store, const vsShadowRunOptions *opts,
          vsRunnerBoot(&r, &why) &&
          vsRunnerStage(&r, &why) &&
          vsRunnerSteps(&r, &why);
-    samples = vsRunnerSamplerStop(g_steal_pointer(&r.sampler));
+    samples = vsRunnerSamplerStop(g_steal_pointer(&r.sampler), &memory_times);
     vsRunnerSetOutcome(&r, ok ? NULL : why);
     if (ok) {
         g_autoptr(GError) local = NULL;
+
+        gint64 start = g_get_monotonic_time();
 
         if (vsRunnerShutdown(&r, &local))
             vsRunnerCompare(&r);
         else
             res->compare_skipped = g_strdup_printf("no clean shutdown: %s", local->message);
+        res->compare_us = g_get_monotonic_time() - start;
     } else {
         res->compare_skipped = g_strdup("the run did not succeed");
     }
     {
         g_autoptr(GError) local = NULL;
 
-        if (!vsRunnerStoreUsage(&r, samples, &local) && res->state == VS_SHADOW_SUCCEEDED) {
+        if (!vsRunnerStoreUsage(&r, samples, memory_times, &local) &&
+            res->state == VS_SHADOW_SUCCEEDED) {
             res->state = VS_SHADOW_FAILED;
             res->error = g_strdup(local->message);
         }

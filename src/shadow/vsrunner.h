@@ -135,6 +135,8 @@ struct _vsShadowRunResult {
     gboolean kept;                  /* left behind by keep_on_failure */
     gboolean kept_domain;           /* @domain still runs */
     char *kept_overlay;             /* the overlay kept, or NULL */
+    char *warning;                  /* a limit the host could not enforce;
+                                     * NULL: none */
 };
 
 void vsShadowRunResultFree(vsShadowRunResult *res);
