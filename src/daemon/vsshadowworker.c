@@ -56,6 +56,7 @@ typedef struct {
     vsStoreTarget target;
     vsShadowSettings set;       /* a copy: the worker's may change meanwhile */
     gint finished;              /* atomic: the job is closed (or given up) */
+    gboolean lost;              /* worker thread: its lease was taken over */
 } vsShadowJob;
 
 static void
@@ -395,7 +396,7 @@ vsShadowOnRenew(gpointer opaque)
         vsShadowJob *job = g_ptr_array_index(w->jobs, i);
         g_autoptr(GError) error = NULL;
 
-        if (g_atomic_int_get(&job->finished) ||
+        if (g_atomic_int_get(&job->finished) || job->lost ||
             vsStoreRenewShadowJob(w->store, job->job->id, w->set.host, w->set.lease_s, &error))
             continue;
         if (g_atomic_int_get(&job->finished))
@@ -403,6 +404,7 @@ vsShadowOnRenew(gpointer opaque)
         if (g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND)) {
             g_warning("shadow job %" G_GINT64_FORMAT " was taken over by another controller: "
                       "cancelling its run here", job->job->id);
+            job->lost = TRUE;
             g_cancellable_cancel(job->cancel);
         } else {
             g_warning("cannot renew the lease of shadow job %" G_GINT64_FORMAT ": %s",
