@@ -19,6 +19,7 @@ START_TEST(test_defaults)
     ck_assert_str_eq(cfg->embedded_db_user, "postgres");
     ck_assert_uint_eq(cfg->heartbeat_interval_ms, 10000);
     ck_assert_str_eq(cfg->shadow_pool, "/var/lib/libvirt/images/virt-shadow");
+    ck_assert_double_eq(cfg->max_concurrent_shadows, 1);
 }
 END_TEST
 
@@ -31,7 +32,7 @@ START_TEST(test_full_file)
         "[daemon]\npid_file = /run/x.pid\nheartbeat_interval = 2m\n"
         "[forecast]\nstep = 10s\nseason = 1h\nhorizon = 2m\n"
         "[allocator]\ninterval = 30s\ncpu_overcommit = 2.5\nhost_cpus = 8\nhost_memory = 16G\n"
-        "shrink_window = 5m\n[shadow]\npool = vs-overlays\n",
+        "shrink_window = 5m\n[shadow]\npool = vs-overlays\nmax_concurrent_shadows = 3\n",
         "t.conf", &error);
 
     ck_assert_msg(cfg != NULL, "%s", error ? error->message : "");
@@ -52,6 +53,7 @@ START_TEST(test_full_file)
     ck_assert_double_eq(cfg->host_cpus, 8);
     ck_assert_uint_eq(cfg->host_memory_bytes, G_GUINT64_CONSTANT(16) << 30);
     ck_assert_str_eq(cfg->shadow_pool, "vs-overlays");
+    ck_assert_double_eq(cfg->max_concurrent_shadows, 3);
     ck_assert_str_eq(cfg->path, "t.conf");
 }
 END_TEST
@@ -92,6 +94,10 @@ static const vsBadConfig vsBadConfigs[] = {
                                             "storage pool name or an absolute directory)" },
     { "[shadow]\npool = -x\n", "invalid pool '-x'" },
     { "[shadow]\npool =\n", "invalid pool ''" },
+    { "[shadow]\nmax_concurrent_shadows = 1.5\n", "[shadow] max_concurrent_shadows: invalid count "
+                                                   "'1.5' (expected a whole number from 0 to 64)" },
+    { "[shadow]\nmax_concurrent_shadows = 65\n", "invalid count '65'" },
+    { "[shadow]\nmax_concurrent_shadows = -1\n", "invalid count '-1'" },
 };
 
 START_TEST(test_bad_config)

@@ -190,6 +190,21 @@ gboolean vsPgReadShadowScript(gpointer priv, const char *app, const char *versio
                               char **ret_text, gboolean *ret_is_optimized, char **ret_run_id,
                               GError **error);
 
+/* Shadow schedules and their job queue (vspgschedule.c): the vsStoreDriver
+ * callbacks. */
+gboolean vsPgAddShadowSchedule(gpointer priv, vsShadowScheduleRecord *sched, GError **error);
+gboolean vsPgListShadowSchedules(gpointer priv, gint64 due_by_us, GPtrArray **ret_schedules,
+                                 GError **error);
+gboolean vsPgRemoveShadowSchedule(gpointer priv, gint64 id, GError **error);
+gboolean vsPgEnqueueShadowJob(gpointer priv, gint64 schedule_id, gint64 due_us, gint64 next_us,
+                              gboolean *ret_enqueued, GError **error);
+gboolean vsPgLeaseShadowJob(gpointer priv, const char *host, guint lease_s,
+                            vsShadowJobRecord **ret_job, GError **error);
+gboolean vsPgRenewShadowJob(gpointer priv, gint64 id, const char *host, guint lease_s,
+                            GError **error);
+gboolean vsPgFinishShadowJob(gpointer priv, gint64 id, const char *host, gboolean succeeded,
+                             const char *run_id, GError **error);
+
 /* The role and database of the embedded cluster. */
 #define VS_PG_EMBEDDED_USER "virtshadow"
 #define VS_PG_EMBEDDED_DATABASE "virtshadow"

@@ -557,4 +557,11 @@ const vsStoreDriver vsPgStoreDriver = {
     .embeddedState = vsPgClusterState,
     .embeddedStart = vsPgClusterStart,
     .embeddedStop = vsPgClusterStop,
+    .addShadowSchedule = vsPgAddShadowSchedule,
+    .listShadowSchedules = vsPgListShadowSchedules,
+    .removeShadowSchedule = vsPgRemoveShadowSchedule,
+    .enqueueShadowJob = vsPgEnqueueShadowJob,
+    .leaseShadowJob = vsPgLeaseShadowJob,
+    .renewShadowJob = vsPgRenewShadowJob,
+    .finishShadowJob = vsPgFinishShadowJob,
 };

@@ -36,6 +36,7 @@ static const vsCliCommand *const vsCliFamilies[] = {
     vsCmdGuest,
     vsCmdShadow,
     vsCmdProfile,
+    vsCmdShadowSchedule,
     vsCmdDb,
 };
 
@@ -243,9 +244,10 @@ vsCliMatchCommand(int argc, char **argv, int *ret_words, GError **error)
 {
     g_autofree char *verbs = NULL;
 
-    for (int n = MIN(argc, 2); n > 0; n--) {
-        g_autofree char *name = n > 1 ? g_strdup_printf("%s %s", argv[0], argv[1])
-                                      : g_strdup(argv[0]);
+    /* up to three words: "shadow schedule add" */
+    for (int n = MIN(argc, 3); n > 0; n--) {
+        g_autofree char *name = g_strjoinv(" ", (char **)(GStrv)(char *[]){
+            argv[0], n > 1 ? argv[1] : NULL, n > 2 ? argv[2] : NULL, NULL });
         const vsCliCommand *cmd = vsCliFindCommand(name);
 
         if (cmd) {
@@ -299,6 +301,7 @@ static char *
 vsCliMainHelp(void)
 {
     GString *out = g_string_new(NULL);
+    int width = 16;
 
     g_string_append(out,
                     "Usage: virt-shadow [OPTIONS] COMMAND [ARGS...]\n\n"
@@ -309,7 +312,11 @@ vsCliMainHelp(void)
     g_string_append(out, "\nCommands:\n");
     for (gsize f = 0; f < G_N_ELEMENTS(vsCliFamilies); f++) {
         for (const vsCliCommand *c = vsCliFamilies[f]; c->name; c++)
-            g_string_append_printf(out, "  %-16s %s\n", c->name, c->summary);
+            width = MAX(width, (int)strlen(c->name));
+    }
+    for (gsize f = 0; f < G_N_ELEMENTS(vsCliFamilies); f++) {
+        for (const vsCliCommand *c = vsCliFamilies[f]; c->name; c++)
+            g_string_append_printf(out, "  %-*s %s\n", width, c->name, c->summary);
     }
     g_string_append(out, "\nRun 'virt-shadow COMMAND --help' for a command's options.\n"
                     "Exit status: 0 on success, 1 on failure, 2 on a usage error.\n");
@@ -372,7 +379,7 @@ static const vsCliOption vsCmdHelpOptions[] = {
 
 static const vsCliCommand vsCmdBuiltin[] = {
     { "help", "[COMMAND]", "show help for virt-shadow or one command", NULL,
-      vsCmdHelpOptions, 0, 2, vsCmdHelp },
+      vsCmdHelpOptions, 0, 3, vsCmdHelp },
     { "version", NULL, "show the version", NULL, NULL, 0, 0, vsCmdVersion },
     { NULL }
 };

@@ -74,6 +74,7 @@ extern const vsCliCommand vsCmdInsight[];
 extern const vsCliCommand vsCmdPolicy[];
 extern const vsCliCommand vsCmdProfile[];
 extern const vsCliCommand vsCmdShadow[];
+extern const vsCliCommand vsCmdShadowSchedule[];
 extern const vsCliCommand vsCmdTelemetry[];
 
 /* Parse @argv against @options.  Options and positionals may mix; "--"

@@ -15,6 +15,7 @@
 #include "vsdaemon.h"
 #include "hypervisor/vshypervisor.h"
 #include "vsallocworker.h"
+#include "vsshadowworker.h"
 #include "vsstoreworker.h"
 #include "telemetry/vssampler.h"
 #include "vsmetrics.h"
@@ -45,6 +46,7 @@ struct _vsDaemon {
     vsControllerConfig alloc_cfg;   /* what the allocator thread was started with */
     char *alloc_uri;
     guint alloc_id;
+    vsShadowWorker *shadow;
     vsMetricsServer *metrics;
     char *metrics_listen;       /* what the server listens on now */
     guint sample_id;
@@ -560,6 +562,32 @@ vsDaemonConfigureAllocator(vsDaemon *d)
                                 vsDaemonAllocate, d);
 }
 
+/* --- scheduled shadow runs ---------------------------------------------------- */
+
+static void
+vsDaemonShadowConfig(vsDaemon *d, vsShadowWorkerConfig *ret)
+{
+    ret->host = d->host;
+    ret->uri = d->uri;
+    ret->pool = d->cfg->shadow_pool;
+    ret->max_concurrent = (guint)d->cfg->max_concurrent_shadows;
+    ret->interval_ms = 0;
+    ret->lease_s = 0;
+}
+
+/* Its own thread: gc at start, then due schedules every 30 s. */
+static void
+vsDaemonConfigureShadows(vsDaemon *d)
+{
+    vsShadowWorkerConfig cfg;
+
+    vsDaemonShadowConfig(d, &cfg);
+    if (d->shadow)
+        vsShadowWorkerConfigure(d->shadow, &cfg);
+    else
+        d->shadow = vsShadowWorkerStart(&d->target, &cfg);
+}
+
 /* --- signals -------------------------------------------------------------------- */
 
 static void
@@ -583,6 +611,7 @@ vsDaemonRestartTimers(vsDaemon *d)
     vsDaemonSamplerConfig(d->cfg, &scfg);
     vsSamplerSetConfig(d->sampler, &scfg);
     vsDaemonConfigureAllocator(d);
+    vsDaemonConfigureShadows(d);
 }
 
 /* New slots make what was learnt meaningless: start afresh, each domain
@@ -756,6 +785,8 @@ vsDaemonRun(vsDaemon *d, GError **error)
         vsDaemonRedirectStdio();
 
     g_main_loop_run(d->loop);
+    /* cancelled shadow runs clean up before the daemon goes */
+    g_clear_pointer(&d->shadow, vsShadowWorkerStop);
     g_clear_pointer(&d->alloc, vsAllocWorkerStop);
     g_clear_pointer(&d->store, vsStoreWorkerStop);
     vsDaemonReleasePidFile(d);
@@ -778,6 +809,7 @@ vsDaemonFree(vsDaemon *d)
         g_source_remove(d->hv_retry_id);
     if (d->alloc_id)
         g_source_remove(d->alloc_id);
+    vsShadowWorkerStop(d->shadow);
     vsAllocWorkerStop(d->alloc);
     vsHypervisorFree(d->hv);
     vsStoreWorkerStop(d->store);

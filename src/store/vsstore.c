@@ -9,6 +9,7 @@
 #include "vsstore.h"
 #include "vsmigration.h"
 #include "conf/vsmetadata.h"
+#include "shadow/vsschedule.h"
 #include "util/vserror.h"
 
 struct _vsStore {
@@ -762,4 +763,102 @@ vsStoreReadShadowScript(vsStore *store, const char *app, const char *version,
 {
     return store->driver->readShadowScript(store->priv, app, version, ret_text,
                                            ret_is_optimized, ret_run_id, error);
+}
+
+/* --- shadow schedules and jobs ---------------------------------------------------- */
+
+void
+vsShadowScheduleRecordFree(vsShadowScheduleRecord *sched)
+{
+    if (!sched)
+        return;
+    g_free(sched->app);
+    g_free(sched->version);
+    g_free(sched->base);
+    g_free(sched->script);
+    g_free(sched->limits);
+    g_free(sched->every);
+    g_free(sched->last_state);
+    g_free(sched->last_run_id);
+    g_free(sched);
+}
+
+void
+vsShadowJobRecordFree(vsShadowJobRecord *job)
+{
+    if (!job)
+        return;
+    g_free(job->app);
+    g_free(job->version);
+    g_free(job->base);
+    g_free(job->script);
+    g_free(job->limits);
+    g_free(job);
+}
+
+gboolean
+vsStoreAddShadowSchedule(vsStore *store, vsShadowScheduleRecord *sched, GError **error)
+{
+    g_autoptr(vsSchedule) parsed = vsScheduleParse(sched->every, error);
+
+    if (!parsed)
+        return FALSE;
+    return store->driver->addShadowSchedule(store->priv, sched, error);
+}
+
+gboolean
+vsStoreListShadowSchedules(vsStore *store, gint64 due_by_us, GPtrArray **ret_schedules,
+                           GError **error)
+{
+    return store->driver->listShadowSchedules(store->priv, due_by_us, ret_schedules, error);
+}
+
+gboolean
+vsStoreRemoveShadowSchedule(vsStore *store, gint64 id, GError **error)
+{
+    return store->driver->removeShadowSchedule(store->priv, id, error);
+}
+
+gboolean
+vsStoreEnqueueShadowJob(vsStore *store, gint64 schedule_id, gint64 due_us, gint64 next_us,
+                        gboolean *ret_enqueued, GError **error)
+{
+    return store->driver->enqueueShadowJob(store->priv, schedule_id, due_us, next_us,
+                                           ret_enqueued, error);
+}
+
+static gboolean
+vsStoreCheckLease(guint lease_s, GError **error)
+{
+    if (lease_s > 0)
+        return TRUE;
+    g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "a shadow job lease must last at least 1 s");
+    return FALSE;
+}
+
+gboolean
+vsStoreLeaseShadowJob(vsStore *store, const char *host, guint lease_s,
+                      vsShadowJobRecord **ret_job, GError **error)
+{
+    if (!vsStoreCheckLease(lease_s, error))
+        return FALSE;
+    return store->driver->leaseShadowJob(store->priv, host, lease_s, ret_job, error);
+}
+
+gboolean
+vsStoreRenewShadowJob(vsStore *store, gint64 id, const char *host, guint lease_s,
+                      GError **error)
+{
+    if (!vsStoreCheckLease(lease_s, error))
+        return FALSE;
+    return store->driver->renewShadowJob(store->priv, id, host, lease_s, error);
+}
+
+gboolean
+vsStoreFinishShadowJob(vsStore *store, gint64 id, const char *host, gboolean succeeded,
+                       const char *run_id, GError **error)
+{
+    if (run_id && !vsStoreCheckRunId(run_id, error))
+        return FALSE;
+    return store->driver->finishShadowJob(store->priv, id, host, succeeded, run_id, error);
 }

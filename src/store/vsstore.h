@@ -272,6 +272,48 @@ struct _vsShadowVersion {
 void vsShadowVersionFree(vsShadowVersion *version);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsShadowVersion, vsShadowVersionFree)
 
+/* --- shadow schedules and their job queue ---------------------------------- */
+
+/* A recurring shadow run ("shadow schedule add"). */
+typedef struct _vsShadowScheduleRecord vsShadowScheduleRecord;
+struct _vsShadowScheduleRecord {
+    gint64 id;                  /* set by the store */
+    char *app;
+    char *version;
+    char *base;
+    char *script;               /* the script's text */
+    char *limits;               /* vsLimitsFormat(); NULL: the defaults */
+    char *every;                /* shadow/vsschedule.h */
+    gint64 next_us;             /* the next due time */
+    gboolean enabled;
+    gint64 created_us;          /* set by the store */
+    /* Read back only: its newest job, if any. */
+    char *last_state;           /* "queued", "leased", "done", "failed"; NULL: none */
+    gint64 last_due_us;
+    char *last_run_id;          /* NULL: none (yet) */
+};
+
+void vsShadowScheduleRecordFree(vsShadowScheduleRecord *sched);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsShadowScheduleRecord, vsShadowScheduleRecordFree)
+
+/* A leased job, with what its schedule says to run. */
+typedef struct _vsShadowJobRecord vsShadowJobRecord;
+struct _vsShadowJobRecord {
+    gint64 id;
+    gint64 schedule_id;
+    gint64 due_us;
+    guint attempts;             /* this lease included */
+    gint64 lease_until_us;
+    char *app;
+    char *version;
+    char *base;
+    char *script;
+    char *limits;               /* NULL: the defaults */
+};
+
+void vsShadowJobRecordFree(vsShadowJobRecord *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsShadowJobRecord, vsShadowJobRecordFree)
+
 typedef struct _vsStoreDriver vsStoreDriver;
 struct _vsStoreDriver {
     const char *name;
@@ -547,6 +589,49 @@ struct _vsStoreDriver {
     vsStoreEmbeddedState (*embeddedState)(const vsStoreTarget *target);
     gboolean (*embeddedStart)(const vsStoreTarget *target, GError **error);
     gboolean (*embeddedStop)(const vsStoreTarget *target, GError **error);
+
+    /* Shadow schedules and their job queue (vspgschedule.c).  Lease times
+     * are the server's clock, so controllers whose clocks disagree still
+     * agree on when a lease ran out. */
+
+    /* Store @sched (its id, created time and last job are ignored; its
+     * every is valid: the wrapper checks it), its app and version created
+     * when new, and set its id and created_us.  VS_ERROR_INVALID, nothing
+     * stored, when a field is missing. */
+    gboolean (*addShadowSchedule)(gpointer priv, vsShadowScheduleRecord *sched,
+                                  GError **error);
+    /* The schedules by id, each with its newest job; only the enabled ones
+     * due at or before @due_by_us unless it is 0.  A GPtrArray of
+     * vsShadowScheduleRecord in @ret_schedules; nothing written on failure. */
+    gboolean (*listShadowSchedules)(gpointer priv, gint64 due_by_us, GPtrArray **ret_schedules,
+                                    GError **error);
+    /* Remove schedule @id and its jobs (the runs stay);
+     * VS_ERROR_NOT_FOUND naming it when there is none. */
+    gboolean (*removeShadowSchedule)(gpointer priv, gint64 id, GError **error);
+    /* In one transaction: queue one job for schedule @schedule_id due at
+     * @due_us unless there is one already, and move the schedule's next
+     * due time to @next_us if it still is @due_us.  @ret_enqueued: whether
+     * this call made the job, so of several controllers enqueueing the
+     * same slot exactly one is told TRUE.  A schedule gone meanwhile is
+     * no error (FALSE). */
+    gboolean (*enqueueShadowJob)(gpointer priv, gint64 schedule_id, gint64 due_us,
+                                 gint64 next_us, gboolean *ret_enqueued, GError **error);
+    /* Lease the oldest job that is queued and due, or leased with its
+     * lease run out, to @host for @lease_s seconds (attempts + 1), with
+     * FOR UPDATE SKIP LOCKED: two controllers never get the same job.
+     * @ret_job: NULL when there is none. */
+    gboolean (*leaseShadowJob)(gpointer priv, const char *host, guint lease_s,
+                               vsShadowJobRecord **ret_job, GError **error);
+    /* Extend job @id's lease to @lease_s seconds from now.
+     * VS_ERROR_NOT_FOUND when @host no longer holds it (it ran out and
+     * another controller took it, or it was removed). */
+    gboolean (*renewShadowJob)(gpointer priv, gint64 id, const char *host, guint lease_s,
+                               GError **error);
+    /* Close job @id leased by @host as done (@succeeded) or failed, with
+     * the run it made (@run_id; NULL: none started).  VS_ERROR_NOT_FOUND
+     * when @host no longer holds it. */
+    gboolean (*finishShadowJob)(gpointer priv, gint64 id, const char *host, gboolean succeeded,
+                                const char *run_id, GError **error);
 };
 
 typedef struct _vsStore vsStore;
@@ -655,6 +740,23 @@ gboolean vsStoreListShadowOptimizations(vsStore *store, const char *id, GPtrArra
 gboolean vsStoreReadShadowScript(vsStore *store, const char *app, const char *version,
                                  char **ret_text, gboolean *ret_is_optimized,
                                  char **ret_run_id, GError **error);
+
+/* Shadow schedules and jobs: see the driver table above.  Adding refuses
+ * a schedule whose every does not parse (shadow/vsschedule.h), naming it;
+ * a @lease_s of 0 is refused too. */
+gboolean vsStoreAddShadowSchedule(vsStore *store, vsShadowScheduleRecord *sched,
+                                  GError **error);
+gboolean vsStoreListShadowSchedules(vsStore *store, gint64 due_by_us,
+                                    GPtrArray **ret_schedules, GError **error);
+gboolean vsStoreRemoveShadowSchedule(vsStore *store, gint64 id, GError **error);
+gboolean vsStoreEnqueueShadowJob(vsStore *store, gint64 schedule_id, gint64 due_us,
+                                 gint64 next_us, gboolean *ret_enqueued, GError **error);
+gboolean vsStoreLeaseShadowJob(vsStore *store, const char *host, guint lease_s,
+                               vsShadowJobRecord **ret_job, GError **error);
+gboolean vsStoreRenewShadowJob(vsStore *store, gint64 id, const char *host, guint lease_s,
+                               GError **error);
+gboolean vsStoreFinishShadowJob(vsStore *store, gint64 id, const char *host,
+                                gboolean succeeded, const char *run_id, GError **error);
 
 /* Channels: a hint changed (payload: domain UUID), a policy changed (ditto). */
 #define VS_STORE_CHANNEL_HINT "vs_hint"

@@ -76,6 +76,20 @@ vsConfigValidatePool(const char *value, GError **error)
     return FALSE;
 }
 
+/* A count of shadows: a whole number, at most 64 (the host's room runs
+ * out long before). */
+static gboolean
+vsConfigValidateShadowCount(const char *value, GError **error)
+{
+    guint64 n = 0;
+
+    if (g_ascii_string_to_unsigned(value, 10, 0, 64, &n, NULL))
+        return TRUE;
+    g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                "invalid count '%s' (expected a whole number from 0 to 64)", value);
+    return FALSE;
+}
+
 static gboolean
 vsConfigParseNumber(const char *value, double *ret, GError **error)
 {
@@ -145,6 +159,8 @@ static const vsConfigKey vsConfigKeys[] = {
     VS_CONF("allocator", "host_cpus", VS_CONF_NUMBER, host_cpus, NULL),
     VS_CONF("allocator", "host_memory", VS_CONF_SIZE, host_memory_bytes, NULL),
     VS_CONF("shadow", "pool", VS_CONF_STRING, shadow_pool, vsConfigValidatePool),
+    VS_CONF("shadow", "max_concurrent_shadows", VS_CONF_NUMBER, max_concurrent_shadows,
+            vsConfigValidateShadowCount),
 };
 
 vsConfig *
@@ -174,6 +190,7 @@ vsConfigNew(void)
     cfg->cpu_overcommit = 4;
     cfg->memory_overcommit = 1;
     cfg->shadow_pool = g_strdup(VS_DEFAULT_SHADOW_POOL);
+    cfg->max_concurrent_shadows = 1;
     return cfg;
 }
 

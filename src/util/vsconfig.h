@@ -57,6 +57,9 @@ struct _vsConfig {
     /* [shadow] */
     char *shadow_pool;              /* a storage pool name, or an absolute
                                      * directory, for shadows' overlays */
+    double max_concurrent_shadows;  /* scheduled shadow runs virt-shadowd runs
+                                     * at once (a whole number, 0..64; 0: it
+                                     * runs none) */
 };
 
 /* Where shadows' overlays go when the config does not say. */

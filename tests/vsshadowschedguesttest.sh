@@ -1,0 +1,153 @@
+#!/bin/bash
+# Scheduled shadow runs end to end on the tiny guest: a private libvirtd,
+# the embedded PostgreSQL and virt-shadowd.  A due schedule is leased and
+# run by the daemon: its shadow boots from a linked clone of the base and
+# runs the script's first step, then the second, a long sleep.  Then:
+#   - another controller takes the job's lease over (as it would once the
+#     lease ran out): at its next renewal the daemon cancels its run, which
+#     cleans up;
+#   - a second schedule's run is cancelled by SIGTERM, and cleans up before
+#     the daemon exits: the job is closed as failed with its run, the run
+#     is closed.
+# Each time no shadow domain, overlay or running run is left, and the base
+# is unchanged.
+set -u
+. "${VS_TEST_SRCDIR:-.}/tests/vstestlib.sh"
+vs_setup
+
+chmod 0711 "$VS_TMP"    # the embedded server runs as 'postgres' when we are root
+state=$VS_TMP/state
+cfg=$VS_TMP/vs.conf
+log=$VS_TMP/vsd.log
+pool=$VS_TMP/pool
+base=vs-sched-base
+libvirtd_pid= daemon_pid=
+stop_all() {
+    [ -z "$daemon_pid" ] || kill -9 "$daemon_pid" 2>/dev/null
+    if [ "$vs_failed" -gt 0 ]; then
+        psql_db "SELECT 'run ' || id || ': ' || state || ' ' || coalesce(error, '') FROM shadow_runs" 2>/dev/null | sed 's/^/# /'
+        echo "# --- virt-shadowd's log (last 40 lines) ---"
+        tail -n 40 "$log" 2>/dev/null | sed 's/^/# /'
+    fi
+    [ -z "$libvirtd_pid" ] || { kill -TERM "$libvirtd_pid" 2>/dev/null; wait "$libvirtd_pid" 2>/dev/null; }
+    "$VS" --config "$cfg" db stop >/dev/null 2>&1
+}
+vs_cleanup_hook=stop_all
+die() { vs_fail "$1" "${2:-}"; vs_done; exit 1; }
+
+# --- services: a private libvirtd, the embedded database --------------------------
+"$VS_SRCDIR/tests/private-libvirtd" "$VS_TMP/libvirtd" >"$VS_TMP/libvirtd.out" 2>&1 &
+libvirtd_pid=$!
+vs_wait_for 60 test -s "$VS_TMP/libvirtd/uri" || die "the private libvirtd starts" "$(cat "$VS_TMP/libvirtd.out")"
+uri=$(cat "$VS_TMP/libvirtd/uri")
+vs_wait_for 60 virsh -c "$uri" -q version >/dev/null 2>&1 || die "the private libvirtd answers"
+vs_ok "a private libvirtd runs"
+virsh() { command virsh -c "$uri" "$@"; }
+
+cat > "$cfg" <<EOF
+[main]
+state_dir = $state
+[libvirt]
+uri = $uri
+[allocator]
+interval = 0
+[metrics]
+listen =
+[shadow]
+pool = $pool
+max_concurrent_shadows = 1
+EOF
+vs() { "$VS" --config "$cfg" "$@"; }
+psql_db() { psql -qAt -v ON_ERROR_STOP=1 -h "$state/pg/run" -U virtshadow -d virtshadow -c "$1"; }
+vs_check "the embedded database is set up" vs_run 0 vs db migrate
+mkdir -p "$pool"
+
+# --- the base: the tiny guest, shut off -------------------------------------------
+guest=$VS_TMP/guest
+"$VS_SRCDIR/contrib/guest/build-guest" "$guest" >"$VS_TMP/build.out" 2>&1 ||
+    die "the tiny guest builds" "$(tail -5 "$VS_TMP/build.out")"
+sed -e "s|@NAME@|$base|" -e "s|@KERNEL@|$guest/vmlinux|" -e "s|@INITRD@|$guest/initrd.img|" \
+    -e "s|@DISK@|$guest/base.qcow2|" -e "s|@CONSOLE_LOG@|$guest/console.log|" \
+    -e "s|@MEMORY_KIB@|262144|" -e "s|@CURRENT_MEMORY_KIB@|262144|" \
+    -e "s|@VCPUS@|1|" -e "s|@CURRENT_VCPUS@|1|" \
+    "$VS_SRCDIR/contrib/guest/tiny-guest.xml.in" > "$guest/$base.xml"
+vs_check "the base is defined" vs_run 0 virsh -q define "$guest/$base.xml"
+base_sum=$(sha256sum "$guest/base.qcow2")
+
+# --- the schedule: due a minute ago -------------------------------------------------
+script=$VS_TMP/install.sh
+cat > "$script" <<'EOF'
+#!/bin/sh
+# step: files
+mkdir -p /opt/app && echo 1 > /opt/app/version
+# step: long
+sleep 600
+EOF
+vs_check "the first schedule is added" vs_run 0 vs shadow schedule add app --version 1.0 \
+    --base "$base" --script "$script" --every "0 0 1 1 *" --limits vcpus=1,memory=256M
+vs_check "it is made due" psql_db "UPDATE shadow_schedules SET next_at = now() - interval '1 minute'"
+
+shadow_running() { virsh -q list --name | grep -q '^vs-shadow-'; }
+no_shadow() { test -z "$(virsh -q list --all --name | grep '^vs-shadow-')"; }
+# job $1's state
+job_state() { psql_db "SELECT state FROM shadow_jobs WHERE id = $1"; }
+job_closed() { case $(job_state "$1") in done|failed) return 0 ;; *) return 1 ;; esac; }
+# the running run's step 2 has started; a run that fails early closes its
+# job: no use waiting for it then
+second_step() {
+    test "$(psql_db "SELECT count(*) FROM shadow_steps st JOIN shadow_runs r ON r.id = st.run_id
+                     WHERE r.state = 'running' AND st.idx = 2")" = 1 || job_closed "$1"
+}
+daemon_gone() { ! kill -0 "$daemon_pid" 2>/dev/null; }
+# job $1 is leased, its shadow boots and reaches the long step
+job_runs() {
+    vs_check "virt-shadowd leases job $1" vs_wait_for 60 grep -q "shadow job $1 leased" "$log"
+    vs_wait_for 60 eval "shadow_running || job_closed $1"
+    vs_check "job $1's shadow runs" shadow_running
+    vs_wait_for 240 second_step "$1"
+    vs_check "job $1's first step ended and the second started" test "$(psql_db "
+        SELECT string_agg(st.idx || ':' || coalesce(st.exit_code::text, '-'), ' ' ORDER BY st.idx)
+        FROM shadow_steps st JOIN shadow_runs r ON r.id = st.run_id WHERE r.state = 'running'")" = "1:0 2:-"
+    vs_check "job $1 is leased while it runs" test "$(psql_db "SELECT state || ' ' || attempts FROM shadow_jobs WHERE id = $1")" = "leased 1"
+}
+nothing_left() {
+    vs_check "$1: no shadow domain is left" no_shadow
+    vs_check "$1: no overlay is left" test -z "$(ls "$pool" 2>/dev/null | grep '^vs-shadow-')"
+    vs_check "$1: the base is unchanged" test "$(sha256sum "$guest/base.qcow2")" = "$base_sum"
+    vs_check "$1: no run is left running" test "$(psql_db "SELECT count(*) FROM shadow_runs WHERE state = 'running'")" = 0
+}
+
+"$VSD" --foreground -v -v --config "$cfg" --pid-file "$VS_TMP/vsd.pid" 2>"$log" &
+daemon_pid=$!
+job_runs 1
+out=$(vs shadow schedule list)
+vs_check "schedule list shows the leased job" vs_contains "$out" "leased"
+
+# --- another controller takes the job over: the run here stops -----------------------
+vs_check "the lease is taken over" psql_db "UPDATE shadow_jobs SET leased_by = 'other-host',
+    lease_until = now() + interval '1 hour' WHERE id = 1"
+vs_check "the run is cancelled within a renewal (40 s)" vs_wait_for 70 grep -q "shadow job 1 was taken over" "$log"
+vs_check "its shadow goes" vs_wait_for 60 no_shadow
+vs_check "the job stays the other controller's" test "$(psql_db "SELECT state || ' ' || leased_by FROM shadow_jobs WHERE id = 1")" = "leased other-host"
+runs_closed() { test "$(psql_db "SELECT count(*) FROM shadow_runs WHERE state = 'running'")" = 0; }
+vs_wait_for 30 runs_closed
+nothing_left "taken over"
+
+# --- SIGTERM: the run is cancelled and cleans up -------------------------------------
+vs_check "the second schedule is added" vs_run 0 vs shadow schedule add app --version 1.1 \
+    --base "$base" --script "$script" --every "0 0 1 1 *"
+vs_check "it is made due" psql_db "UPDATE shadow_schedules SET next_at = now() - interval '1 minute' WHERE id = 2"
+job_runs 2
+kill -TERM "$daemon_pid"
+vs_check "virt-shadowd exits within 60 s" vs_wait_for 60 daemon_gone
+wait "$daemon_pid"
+rc=$?
+daemon_pid=
+vs_check "virt-shadowd exits 0" test "$rc" = 0
+vs_check "the job is closed as failed" test "$(job_state 2)" = failed
+run=$(psql_db "SELECT run_id FROM shadow_jobs WHERE id = 2")
+vs_check "the job names its run" test -n "$run"
+vs_check "the run is closed" test "$(psql_db "SELECT state <> 'running' FROM shadow_runs WHERE id = '$run'")" = t
+nothing_left "SIGTERM"
+vs_check "the base is still defined, shut off" vs_contains "$(virsh -q domstate "$base")" "shut off"
+vs_done
