@@ -300,6 +300,63 @@ vsVirStorageCreateOverlay(gpointer priv, const char *base_path, const char *base
     return ret;
 }
 
+char *
+vsVirStorageCopyVolume(gpointer priv, const char *base_path, const char *base_format,
+                       const char *pool_spec, const char *name, char **ret_format,
+                       GError **error)
+{
+    virConnectPtr conn = vsVirConnGet(priv, error);
+    g_autoptr(vsVirVol) base = NULL;
+    g_autoptr(vsStorageVolume) def = NULL;
+    g_autoptr(vsVirPool) pool = NULL;
+    g_autoptr(vsVirVol) copy = NULL;
+    g_autofree char *xml = NULL;
+    GError *local = NULL;
+    const char *format;
+    char *path;
+    char *ret;
+
+    if (!conn)
+        return NULL;
+    if (!name || !*name || strchr(name, '/')) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "invalid volume name '%s'",
+                    name ? name : "");
+        return NULL;
+    }
+    if (!(base = vsVirVolByPath(conn, base_path, TRUE, &local))) {
+        if (!local)
+            local = g_error_new(VS_ERROR, VS_ERROR_NOT_FOUND,
+                                "base image '%s' not found", base_path);
+        g_propagate_error(error, local);
+        return NULL;
+    }
+    if (!(def = vsVirVolDef(base, base_path, error)))
+        return NULL;
+    format = base_format ? base_format : def->format;
+    if (!format || g_str_equal(format, "none") || g_str_equal(format, "auto")) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "cannot tell the format of base image '%s'", base_path);
+        return NULL;
+    }
+    if (!(pool = vsVirOpenPool(conn, pool_spec, error)))
+        return NULL;
+    xml = vsStorageCopyXML(name, def->capacity, format);
+    /* the storage driver copies (qemu-img convert) on the hypervisor host */
+    if (!(copy = virStorageVolCreateXMLFrom(pool, xml, base, 0))) {
+        vsVirSetError(error, -1, "cannot copy '%s' to volume '%s' in storage pool '%s'",
+                      base_path, name, virStoragePoolGetName(pool));
+        return NULL;
+    }
+    if (!(path = virStorageVolGetPath(copy))) {
+        vsVirSetError(error, -1, "cannot get the path of volume '%s'", name);
+        return NULL;
+    }
+    ret = g_strdup(path);
+    free(path);
+    *ret_format = g_strdup(format);
+    return ret;
+}
+
 gboolean
 vsVirStorageDeleteVolume(gpointer priv, const char *path, GError **error)
 {

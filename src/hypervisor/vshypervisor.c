@@ -521,6 +521,77 @@ vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path, const char *p
 }
 
 gboolean
+vsHypervisorCopyVolume(vsHypervisor *hv, const char *base_path, const char *pool,
+                       const char *name, char **ret_path, char **ret_format, GError **error)
+{
+    g_autofree char *writer = NULL;
+    g_autofree char *format = NULL;
+    g_autofree char *copy_format = NULL;
+    char *path;
+
+    if (!hv->driver->copyVolume)
+        return vsHypervisorUnsupported(hv, "copy volumes", error);
+    if (!g_path_is_absolute(base_path)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "base image '%s' is not an absolute path", base_path);
+        return FALSE;
+    }
+    if (!vsHypervisorScanDisk(hv, base_path, &writer, &format, error))
+        return FALSE;
+    if (writer) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "base image '%s' is in use by running domain '%s': shut it down first",
+                    base_path, writer);
+        return FALSE;
+    }
+    if (!(path = hv->driver->copyVolume(hv->priv, base_path, format, pool, name, &copy_format,
+                                        error)))
+        return FALSE;
+    *ret_path = path;
+    *ret_format = g_steal_pointer(&copy_format);
+    return TRUE;
+}
+
+gboolean
+vsHypervisorDomainWritableDisk(vsHypervisor *hv, const char *domain, char **ret_path,
+                               GError **error)
+{
+    g_autofree char *xml = vsHypervisorGetDomainXML(hv, domain, TRUE, error);
+    g_autoptr(vsDomainXML) def = NULL;
+    const vsDomainDisk *found = NULL;
+    guint writable = 0;
+    char *path = NULL;
+
+    if (!xml || !(def = vsDomainXMLParse(xml, error)))
+        return FALSE;
+    for (guint i = 0; i < def->disks->len; i++) {
+        const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
+
+        if (disk->readonly || g_strcmp0(disk->device, "cdrom") == 0 ||
+            g_strcmp0(disk->device, "floppy") == 0)
+            continue;
+        writable++;
+        found = disk;
+    }
+    if (writable != 1) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "domain '%s' has %u writable disks; a clone needs exactly one", domain,
+                    writable);
+        return FALSE;
+    }
+    if (!vsHypervisorDiskPath(hv, found, &path, error))
+        return FALSE;
+    if (!path) {
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
+                    "cannot find volume '%s' in storage pool '%s' of domain '%s'",
+                    found->volume, found->pool, domain);
+        return FALSE;
+    }
+    *ret_path = path;
+    return TRUE;
+}
+
+gboolean
 vsHypervisorDeleteVolume(vsHypervisor *hv, const char *path, GError **error)
 {
     if (!hv->driver->deleteVolume)
