@@ -94,7 +94,7 @@ vsGuestWaitForAgent(vsHypervisor *hv, const char *domain, guint timeout_ms,
 }
 
 static char *
-vsGuestExecCommand(const char *const *argv, GBytes *input)
+vsGuestExecCommand(const char *const *argv, const char *const *env, GBytes *input)
 {
     g_autoptr(vsJsonWriter) w = vsJsonWriterNew(FALSE);
     gsize i;
@@ -109,6 +109,13 @@ vsGuestExecCommand(const char *const *argv, GBytes *input)
     for (i = 1; argv[i]; i++)
         vsJsonWriterString(w, argv[i]);
     vsJsonWriterEndArray(w);
+    if (env) {
+        vsJsonWriterKey(w, "env");
+        vsJsonWriterBeginArray(w);
+        for (i = 0; env[i]; i++)
+            vsJsonWriterString(w, env[i]);
+        vsJsonWriterEndArray(w);
+    }
     if (input) {
         gsize len;
         const guchar *data = g_bytes_get_data(input, &len);
@@ -143,64 +150,89 @@ vsGuestGetBool(const vsJson *ret, const char *key)
     return v && vsJsonGetType(v) == VS_JSON_BOOL && vsJsonGetBool(v);
 }
 
-vsGuestExecResult *
-vsGuestExec(vsHypervisor *hv, const char *domain, const char *const *argv,
-            GBytes *input, guint timeout_ms, GError **error)
+gboolean
+vsGuestExecStart(vsHypervisor *hv, const char *domain, const char *const *argv,
+                 const char *const *env, GBytes *input, gint64 *ret_pid, GError **error)
 {
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
     g_autofree char *cmd = NULL;
     g_autoptr(vsJson) reply = NULL;
-    gulong sleep_us = 20 * 1000;
     gint64 pid;
 
     if (!argv || !argv[0]) {
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "no command to run in domain '%s'",
                     domain);
-        return NULL;
+        return FALSE;
     }
-    cmd = vsGuestExecCommand(argv, input);
+    cmd = vsGuestExecCommand(argv, env, input);
     if (!(reply = vsGuestCommand(hv, domain, cmd, VS_GUEST_COMMAND_TIMEOUT_S, error)))
-        return NULL;
+        return FALSE;
     if (!vsJsonGetInt64(vsJsonPath(reply, "return.pid"), &pid)) {
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
                     "guest agent of domain '%s' returned no pid for '%s'",
                     domain, argv[0]);
-        return NULL;
+        return FALSE;
     }
+    *ret_pid = pid;
+    return TRUE;
+}
 
+gboolean
+vsGuestExecPoll(vsHypervisor *hv, const char *domain, gint64 pid,
+                vsGuestExecResult **ret_result, GError **error)
+{
+    g_autoptr(vsJson) status = NULL;
+    g_autofree char *query = NULL;
+    g_autoptr(vsGuestExecResult) res = NULL;
+    const vsJson *ret;
+    gint64 num;
+
+    query = g_strdup_printf("{\"execute\":\"guest-exec-status\","
+                            "\"arguments\":{\"pid\":%" G_GINT64_FORMAT "}}", pid);
+    if (!(status = vsGuestCommand(hv, domain, query, VS_GUEST_COMMAND_TIMEOUT_S, error)))
+        return FALSE;
+    ret = vsJsonObjectGet(status, "return");
+    if (!ret || vsJsonGetType(ret) != VS_JSON_OBJECT) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "guest agent of domain '%s' returned no status for pid %" G_GINT64_FORMAT,
+                    domain, pid);
+        return FALSE;
+    }
+    if (!vsGuestGetBool(ret, "exited")) {
+        *ret_result = NULL;
+        return TRUE;
+    }
+    res = g_new0(vsGuestExecResult, 1);
+    res->exit_code = -1;
+    if (vsJsonGetInt64(vsJsonObjectGet(ret, "signal"), &num) && num != 0) {
+        res->signal = (int)num;
+    } else if (vsJsonGetInt64(vsJsonObjectGet(ret, "exitcode"), &num)) {
+        res->exit_code = (int)num;
+    }
+    res->out = vsGuestDecode(ret, "out-data");
+    res->err = vsGuestDecode(ret, "err-data");
+    res->out_truncated = vsGuestGetBool(ret, "out-truncated");
+    res->err_truncated = vsGuestGetBool(ret, "err-truncated");
+    *ret_result = g_steal_pointer(&res);
+    return TRUE;
+}
+
+vsGuestExecResult *
+vsGuestExec(vsHypervisor *hv, const char *domain, const char *const *argv,
+            GBytes *input, guint timeout_ms, GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+    gulong sleep_us = 20 * 1000;
+    gint64 pid;
+
+    if (!vsGuestExecStart(hv, domain, argv, NULL, input, &pid, error))
+        return NULL;
     for (;;) {
-        g_autoptr(vsJson) status = NULL;
-        g_autofree char *query = NULL;
-        const vsJson *ret;
+        vsGuestExecResult *res = NULL;
 
-        query = g_strdup_printf("{\"execute\":\"guest-exec-status\","
-                                "\"arguments\":{\"pid\":%" G_GINT64_FORMAT "}}", pid);
-        if (!(status = vsGuestCommand(hv, domain, query, VS_GUEST_COMMAND_TIMEOUT_S,
-                                      error)))
+        if (!vsGuestExecPoll(hv, domain, pid, &res, error))
             return NULL;
-        ret = vsJsonObjectGet(status, "return");
-        if (!ret || vsJsonGetType(ret) != VS_JSON_OBJECT) {
-            g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                        "guest agent of domain '%s' returned no status for '%s'",
-                        domain, argv[0]);
-            return NULL;
-        }
-        if (vsGuestGetBool(ret, "exited")) {
-            g_autoptr(vsGuestExecResult) res = g_new0(vsGuestExecResult, 1);
-            gint64 num;
-
-            res->exit_code = -1;
-            if (vsJsonGetInt64(vsJsonObjectGet(ret, "signal"), &num) && num != 0) {
-                res->signal = (int)num;
-            } else if (vsJsonGetInt64(vsJsonObjectGet(ret, "exitcode"), &num)) {
-                res->exit_code = (int)num;
-            }
-            res->out = vsGuestDecode(ret, "out-data");
-            res->err = vsGuestDecode(ret, "err-data");
-            res->out_truncated = vsGuestGetBool(ret, "out-truncated");
-            res->err_truncated = vsGuestGetBool(ret, "err-truncated");
-            return g_steal_pointer(&res);
-        }
+        if (res)
+            return res;
         if (g_get_monotonic_time() >= deadline) {
             g_set_error(error, VS_ERROR, VS_ERROR_TIMEOUT,
                         "command '%s' in domain '%s' did not finish within %u ms",
@@ -210,6 +242,49 @@ vsGuestExec(vsHypervisor *hv, const char *domain, const char *const *argv,
         g_usleep(sleep_us);
         sleep_us = MIN(sleep_us * 2, 500 * 1000);
     }
+}
+
+gboolean
+vsGuestMakeDirs(vsHypervisor *hv, const char *domain, const char *const *dirs,
+                guint timeout_ms, GError **error)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(vsGuestExecResult) res = NULL;
+    g_autoptr(GError) local = NULL;
+    gsize i;
+
+    g_ptr_array_add(argv, (gpointer)"/bin/mkdir");
+    g_ptr_array_add(argv, (gpointer)"-p");
+    /* "--": a directory named "-m" is a directory */
+    g_ptr_array_add(argv, (gpointer)"--");
+    for (i = 0; dirs[i]; i++) {
+        if (!g_path_is_absolute(dirs[i])) {
+            g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                        "guest path '%s' for domain '%s' is not absolute", dirs[i], domain);
+            return FALSE;
+        }
+        g_ptr_array_add(argv, (gpointer)dirs[i]);
+    }
+    if (i == 0)
+        return TRUE;
+    g_ptr_array_add(argv, NULL);
+    if (!(res = vsGuestExec(hv, domain, (const char *const *)argv->pdata, NULL, timeout_ms,
+                            &local))) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                   "cannot make directory '%s' in domain '%s': ",
+                                   dirs[0], domain);
+        return FALSE;
+    }
+    if (res->exit_code != 0) {
+        g_autofree char *err = g_strndup(g_bytes_get_data(res->err, NULL),
+                                         g_bytes_get_size(res->err));
+
+        g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
+                    "cannot make directory '%s' in domain '%s': mkdir exited with %d: %s",
+                    dirs[0], domain, res->exit_code, g_strstrip(err));
+        return FALSE;
+    }
+    return TRUE;
 }
 
 /* --- files ------------------------------------------------------------------ */

@@ -36,6 +36,25 @@ vsGuestExecResult *vsGuestExec(vsHypervisor *hv, const char *domain,
                                const char *const *argv, GBytes *input,
                                guint timeout_ms, GError **error);
 
+/* Start @argv[0] with @argv[1..] in the guest (guest-exec with captured
+ * output) and return at once with its pid in *@ret_pid.  @env, when not
+ * NULL, is the child's whole environment ("KEY=VALUE" strings; the agent
+ * does not merge it with its own, so give PATH too).  @input (may be
+ * NULL) is fed on stdin. */
+gboolean vsGuestExecStart(vsHypervisor *hv, const char *domain, const char *const *argv,
+                          const char *const *env, GBytes *input, gint64 *ret_pid,
+                          GError **error);
+
+/* One guest-exec-status of @pid: *@ret_result is NULL while it runs, else
+ * its result (the agent forgets the pid once it has said so). */
+gboolean vsGuestExecPoll(vsHypervisor *hv, const char *domain, gint64 pid,
+                         vsGuestExecResult **ret_result, GError **error);
+
+/* "mkdir -p" the absolute guest paths @dirs (NULL-terminated) with one
+ * argv, no shell.  Errors name the domain and the first directory. */
+gboolean vsGuestMakeDirs(vsHypervisor *hv, const char *domain, const char *const *dirs,
+                         guint timeout_ms, GError **error);
+
 /* Largest raw chunk sent or asked for in one guest-file-write/-read. */
 #define VS_GUEST_FILE_CHUNK (48 * 1024)
 

@@ -13,9 +13,12 @@
  *   GUEST_DIR/stage/...   the --stage directory's files, relative paths and
  *                         permission bits kept
  * Steps run with GUEST_DIR/stage as their working directory when a stage
- * directory was given (through the interpreter's argv: "cd" is not used;
- * the step file is run by absolute path and VS_STAGE env var names the
- * stage directory, passed with guest-exec's "env").
+ * directory was given.  guest-exec has no working directory argument, so
+ * the step's argv is prefixed with /bin/sh -c 'cd "$VS_STAGE" && exec "$@"'
+ * (a constant: the directory comes from the environment and the step's
+ * argv follows as "$@").  Otherwise they run in the agent's (/).  The
+ * environment, passed with guest-exec's "env", is PATH, HOME=/root,
+ * VS_STEP (the step's name) and, with a stage, VS_STAGE (its directory).
  */
 #pragma once
 
