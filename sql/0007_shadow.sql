@@ -31,12 +31,17 @@ CREATE TABLE app_versions (
 -- A run that is 'running' on a host where no shadow runs is a leftover of
 -- a killed process: "shadow gc" (and virt-shadowd at start) cleans its
 -- clone up and closes it as 'killed'.
+-- The script's text is kept so that optimize and deploy can use it again.
+-- A run made to check an optimized script names the run it was optimized
+-- from; profiles leave such runs out (their script is not the app's).
 CREATE TABLE shadow_runs (
     id             text PRIMARY KEY
                    CHECK (id ~ '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$' AND length(id) <= 64),
     app_version_id bigint NOT NULL REFERENCES app_versions (id),
     base           text NOT NULL,       -- the base domain or volume
     script_sha256  text NOT NULL CHECK (script_sha256 ~ '^[0-9a-f]{64}$'),
+    script         text NOT NULL,
+    optimized_from text REFERENCES shadow_runs (id),
     limits         text NOT NULL,       -- vsLimitsFormat(): every key
     host           text NOT NULL,
     state          text NOT NULL DEFAULT 'running'
@@ -46,12 +51,15 @@ CREATE TABLE shadow_runs (
     exit_code      int,                 -- of the step that ended the run
     error          text,
     CONSTRAINT shadow_runs_ended_check CHECK ((state = 'running') = (ended_at IS NULL)),
-    CONSTRAINT shadow_runs_order_check CHECK (ended_at >= started_at)
+    CONSTRAINT shadow_runs_order_check CHECK (ended_at >= started_at),
+    CONSTRAINT shadow_runs_optimized_check CHECK (optimized_from <> id)
 );
 
 -- Profiles: the latest succeeded runs of a version.
 CREATE INDEX shadow_runs_profile_idx ON shadow_runs (app_version_id, started_at DESC)
-    WHERE state = 'succeeded';
+    WHERE state = 'succeeded' AND optimized_from IS NULL;
+-- A version's runs, newest first.
+CREATE INDEX shadow_runs_version_idx ON shadow_runs (app_version_id, started_at DESC);
 -- gc: the runs still open on a host.
 CREATE INDEX shadow_runs_running_idx ON shadow_runs (host) WHERE state = 'running';
 
@@ -110,6 +118,31 @@ CREATE TABLE shadow_dependencies (
     PRIMARY KEY (run_id, step_idx, package, depends_on),
     FOREIGN KEY (run_id, step_idx) REFERENCES shadow_steps (run_id, idx) ON DELETE CASCADE
 );
+
+-- "profile optimize --verify": an optimized script, the shadow run that
+-- checked it (whose optimized_from is the original run) and how it
+-- compared with the original run: the total of the step durations, and
+-- whether files and services ended in the same state (differences: one
+-- per line, "" when none).  Deploy prefers the optimized script of the
+-- latest succeeded run when its check succeeded with the same end state.
+CREATE TABLE shadow_optimizations (
+    id               bigserial PRIMARY KEY,
+    original_run_id  text NOT NULL REFERENCES shadow_runs (id) ON DELETE CASCADE,
+    optimized_run_id text NOT NULL UNIQUE REFERENCES shadow_runs (id) ON DELETE CASCADE,
+    script           text NOT NULL CHECK (script <> ''),
+    dropped_steps    text[] NOT NULL DEFAULT '{}',
+    groups           int NOT NULL CHECK (groups >= 0),
+    original_us      bigint NOT NULL CHECK (original_us >= 0),
+    optimized_us     bigint NOT NULL CHECK (optimized_us >= 0),
+    same_files       boolean NOT NULL,
+    same_services    boolean NOT NULL,
+    differences      text NOT NULL DEFAULT '',
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT shadow_optimizations_runs_check CHECK (original_run_id <> optimized_run_id)
+);
+
+CREATE INDEX shadow_optimizations_original_idx
+    ON shadow_optimizations (original_run_id, created_at DESC);
 
 -- Recurring shadow runs.  'every' is daily, weekly or a five-field cron
 -- expression, which virt-shadow checks before it stores one.

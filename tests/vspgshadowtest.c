@@ -36,6 +36,27 @@ pgTeardown(void)
     pg = NULL;
 }
 
+/* Start run @id with @script (NULL: "test", whose SHA-256 is SHA_A),
+ * optimized from run @from (NULL: none). */
+static void
+startRunScript(vsStore *store, const char *id, const char *app, const char *version,
+               gint64 started_us, const char *script, const char *from)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256,
+                                                         script ? script : "test", -1);
+    vsShadowRunRecord run = {
+        .id = (char *)id, .app = (char *)app, .version = (char *)version,
+        .base = (char *)"base-vm", .script_sha256 = sum,
+        .script = (char *)(script ? script : "test"),
+        .limits = (char *)"vcpus=1,cpu=50%,memory=524288K", .host = (char *)"h1",
+        .started_us = started_us, .optimized_from = (char *)from,
+    };
+
+    ck_assert_msg(vsStoreStartShadowRun(store, &run, &error), "start '%s': %s", id,
+                  error ? error->message : "");
+}
+
 static void
 startRun(vsStore *store, const char *id, const char *app, const char *version,
          const char *host, gint64 started_us)
@@ -43,7 +64,7 @@ startRun(vsStore *store, const char *id, const char *app, const char *version,
     g_autoptr(GError) error = NULL;
     vsShadowRunRecord run = {
         .id = (char *)id, .app = (char *)app, .version = (char *)version,
-        .base = (char *)"base-vm", .script_sha256 = (char *)SHA_A,
+        .base = (char *)"base-vm", .script_sha256 = (char *)SHA_A, .script = (char *)"test",
         .limits = (char *)"vcpus=1,cpu=50%,memory=524288K", .host = (char *)host,
         .started_us = started_us,
     };
@@ -110,7 +131,8 @@ START_TEST(test_run_lifecycle)
     vsShadowRunRecord *r;
     vsShadowRunRecord bad = {
         .id = (char *)"r9", .app = (char *)"demo", .version = (char *)"1.0",
-        .base = (char *)"b", .script_sha256 = (char *)"ABC", .limits = (char *)"vcpus=1",
+        .base = (char *)"b", .script_sha256 = (char *)"ABC", .script = (char *)"test",
+        .limits = (char *)"vcpus=1",
         .host = (char *)"h1", .started_us = DAY0_US,
     };
 
@@ -139,7 +161,31 @@ START_TEST(test_run_lifecycle)
     }
     ck_assert(!vsStoreStartShadowRun(store, &bad, &e3));
     ck_assert_str_eq(e3->message, "invalid script SHA-256 'ABC' for shadow run 'r9'");
+    /* the script is kept, and must be the one the SHA-256 names */
+    {
+        g_autoptr(GError) f1 = NULL;
+        g_autoptr(GError) f2 = NULL;
+        g_autoptr(GError) f3 = NULL;
+        vsShadowRunRecord other = bad;
+
+        other.script_sha256 = (char *)SHA_A;
+        other.script = NULL;
+        ck_assert(!vsStoreStartShadowRun(store, &other, &f1));
+        ck_assert_str_eq(f1->message, "shadow run 'r9' has no script");
+        other.script = (char *)"not test";
+        ck_assert(!vsStoreStartShadowRun(store, &other, &f2));
+        ck_assert_str_eq(f2->message, "script SHA-256 '" SHA_A "' of shadow run 'r9' is not "
+                         "its script's");
+        other.script = (char *)"test";
+        other.optimized_from = (char *)"nosuch";
+        ck_assert(!vsStoreStartShadowRun(store, &other, &f3));
+        ck_assert(g_error_matches(f3, VS_ERROR, VS_ERROR_NOT_FOUND));
+        ck_assert_str_eq(f3->message, "shadow run 'r9' is optimized from run 'nosuch', which "
+                         "is not recorded");
+    }
     vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_runs", "3");
+    vsTestPgAssertQuery(db, "SELECT script || ' ' || (optimized_from IS NULL) FROM shadow_runs"
+                        " WHERE id = 'r2'", "test true");
 
     /* gc's view: what is still running, per host, oldest first */
     ck_assert(vsStoreListRunningShadowRuns(store, "h1", &running, &error));
@@ -150,6 +196,8 @@ START_TEST(test_run_lifecycle)
     ck_assert_str_eq(r->version, "1.0");
     ck_assert_str_eq(r->base, "base-vm");
     ck_assert_str_eq(r->script_sha256, SHA_A);
+    ck_assert_str_eq(r->script, "test");
+    ck_assert_ptr_null(r->optimized_from);
     ck_assert_str_eq(r->host, "h1");
     ck_assert_int_eq(r->state, VS_SHADOW_RUNNING);
     ck_assert_int_eq(r->started_us, DAY0_US);
@@ -437,6 +485,335 @@ START_TEST(test_profile)
 }
 END_TEST
 
+/* --- what the profile commands read ----------------------------------------------- */
+
+START_TEST(test_run_steps)
+{
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "sh_read");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
+    g_autoptr(GArray) steps = stepArray();
+    g_autoptr(GPtrArray) events = someEvents();
+    g_autoptr(GPtrArray) later = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    g_autoptr(GPtrArray) read = NULL;
+    g_autoptr(GPtrArray) none = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GError) e1 = NULL;
+    vsShadowStepEvents *se;
+    vsEvent *ev;
+    vsShadowStepRecord *st;
+
+    startRun(store, "s1", "demo", "1.0", "h1", DAY0_US);
+    /* recorded out of order, read back in index order */
+    st = addStep(steps, 3, "last", DAY0_US + 5 * G_USEC_PER_SEC, 0, 0, 0);
+    st->has_usage = FALSE;
+    st->has_exit_code = FALSE;
+    addStep(steps, 1, "files", DAY0_US, DAY0_US + 2 * G_USEC_PER_SEC, 1.5, 65536);
+    st = addStep(steps, 2, "noop", DAY0_US + 2 * G_USEC_PER_SEC, DAY0_US + 5 * G_USEC_PER_SEC,
+                 0.1, 1000);
+    st->exit_code = 4;
+    st->stderr_text = g_strdup("oops\n");
+    st->stderr_truncated = TRUE;
+    recordSteps(store, "s1", steps);
+    ck_assert(vsStoreRecordShadowEvents(store, "s1", 1, DAY0_US, events, &error));
+    g_ptr_array_add(later, vsEventNew(VS_EVENT_FILE_MODIFIED, "/opt/app", "mode 0755 -> 0700"));
+    ck_assert(vsStoreRecordShadowEvents(store, "s1", 3, DAY0_US, later, &error));
+
+    ck_assert_msg(vsStoreReadShadowRunSteps(store, "s1", &read, &error), "%s",
+                  error ? error->message : "");
+    ck_assert_uint_eq(read->len, 3);
+    se = g_ptr_array_index(read, 0);
+    ck_assert_uint_eq(se->step.index, 1);
+    ck_assert_str_eq(se->step.name, "files");
+    ck_assert_int_eq(se->step.started_us, DAY0_US);
+    ck_assert_int_eq(se->step.ended_us, DAY0_US + 2 * G_USEC_PER_SEC);
+    ck_assert(se->step.has_usage);
+    vsTestAssertDouble(se->step.cpu_peak, 1.5, "cpu_peak");
+    vsTestAssertDouble(se->step.cpu_avg, 0.75, "cpu_avg");
+    ck_assert_uint_eq(se->step.memory_peak_kib, 65536);
+    ck_assert_uint_eq(se->step.disk_write_bytes, 8192);
+    ck_assert_uint_eq(se->step.samples, 3);
+    ck_assert_str_eq(se->step.stdout_text, "ok\n");
+    /* the events in the order they were recorded, with the dependencies
+     * back on their package's event */
+    ck_assert_uint_eq(se->events->len, 4);
+    ev = g_ptr_array_index(se->events, 0);
+    ck_assert_int_eq(ev->type, VS_EVENT_FILE_CREATED);
+    ck_assert_str_eq(ev->path, "/opt/app");
+    ck_assert_ptr_null(ev->detail);
+    ck_assert_ptr_null(ev->depends);
+    ev = g_ptr_array_index(se->events, 1);
+    ck_assert_str_eq(ev->path, "/opt/app/" TRICKY);
+    ck_assert_str_eq(ev->detail, "size 3");
+    ev = g_ptr_array_index(se->events, 2);
+    ck_assert_int_eq(ev->type, VS_EVENT_SERVICE_CREATED);
+    ck_assert_str_eq(ev->detail, "init script");
+    ev = g_ptr_array_index(se->events, 3);
+    ck_assert_int_eq(ev->type, VS_EVENT_PACKAGE_INSTALLED);
+    ck_assert_str_eq(ev->path, "libfoo");
+    ck_assert_ptr_nonnull(ev->depends);
+    ck_assert_uint_eq(g_strv_length(ev->depends), 2);
+    ck_assert_str_eq(ev->depends[0], "libc6");
+    ck_assert_str_eq(ev->depends[1], "zlib1g|libz");
+    se = g_ptr_array_index(read, 1);
+    ck_assert_str_eq(se->step.name, "noop");
+    ck_assert(se->step.has_exit_code);
+    ck_assert_int_eq(se->step.exit_code, 4);
+    ck_assert_str_eq(se->step.stderr_text, "oops\n");
+    ck_assert(se->step.stderr_truncated);
+    ck_assert_uint_eq(se->events->len, 0);
+    se = g_ptr_array_index(read, 2);
+    ck_assert_uint_eq(se->step.index, 3);
+    ck_assert(!se->step.has_usage);
+    ck_assert(!se->step.has_exit_code);
+    ck_assert_int_eq(se->step.ended_us, 0);
+    ck_assert_uint_eq(se->events->len, 1);
+    ev = g_ptr_array_index(se->events, 0);
+    ck_assert_int_eq(ev->type, VS_EVENT_FILE_MODIFIED);
+
+    ck_assert(!vsStoreReadShadowRunSteps(store, "nosuch", &none, &e1));
+    ck_assert(g_error_matches(e1, VS_ERROR, VS_ERROR_NOT_FOUND));
+    ck_assert_str_eq(e1->message, "no shadow run 'nosuch' is recorded");
+    ck_assert_ptr_null(none);
+}
+END_TEST
+
+START_TEST(test_versions_runs)
+{
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "sh_versions");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
+    g_autoptr(GPtrArray) versions = NULL;
+    g_autoptr(GPtrArray) runs = NULL;
+    g_autoptr(GPtrArray) none = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GError) e1 = NULL;
+    g_autoptr(GError) e2 = NULL;
+    vsShadowVersion *v;
+    vsShadowRunRecord *r;
+
+    startRun(store, "a1", "web", "1.0", "h1", DAY0_US);
+    startRun(store, "a2", "web", "1.0", "h1", DAY0_US + MIN_US);
+    startRun(store, "b1", "web", "2.0", "h1", DAY0_US + 2 * MIN_US);
+    startRunScript(store, "a1-opt", "web", "1.0", DAY0_US + 3 * MIN_US, "echo hi\n", "a1");
+    startRun(store, "x1", "other", "1.0", "h1", DAY0_US);
+    ck_assert(vsStoreFinishShadowRun(store, "a1", VS_SHADOW_SUCCEEDED, DAY0_US + 1, TRUE, 0,
+                                     NULL, &error));
+    ck_assert(vsStoreFinishShadowRun(store, "a2", VS_SHADOW_FAILED, DAY0_US + MIN_US + 5, TRUE,
+                                     2, "step 'x' failed", &error));
+
+    /* versions, oldest first; the optimization check is no run of its version */
+    ck_assert_msg(vsStoreListAppVersions(store, "web", &versions, &error), "%s",
+                  error ? error->message : "");
+    ck_assert_uint_eq(versions->len, 2);
+    v = g_ptr_array_index(versions, 0);
+    ck_assert_str_eq(v->version, "1.0");
+    ck_assert_uint_eq(v->runs, 2);
+    ck_assert_uint_eq(v->succeeded, 1);
+    ck_assert_int_eq(v->latest_us, DAY0_US + MIN_US);
+    v = g_ptr_array_index(versions, 1);
+    ck_assert_str_eq(v->version, "2.0");
+    ck_assert_uint_eq(v->runs, 1);
+    ck_assert_uint_eq(v->succeeded, 0);
+    ck_assert(!vsStoreListAppVersions(store, "nosuch", &none, &e1));
+    ck_assert(g_error_matches(e1, VS_ERROR, VS_ERROR_NOT_FOUND));
+    ck_assert_str_eq(e1->message, "app 'nosuch' is not stored");
+
+    /* a version's runs, newest first, every state, with script and origin */
+    ck_assert(vsStoreListShadowRuns(store, "web", "1.0", &runs, &error));
+    ck_assert_uint_eq(runs->len, 3);
+    r = g_ptr_array_index(runs, 0);
+    ck_assert_str_eq(r->id, "a1-opt");
+    ck_assert_str_eq(r->script, "echo hi\n");
+    ck_assert_str_eq(r->optimized_from, "a1");
+    ck_assert_int_eq(r->state, VS_SHADOW_RUNNING);
+    ck_assert_int_eq(r->ended_us, 0);
+    r = g_ptr_array_index(runs, 1);
+    ck_assert_str_eq(r->id, "a2");
+    ck_assert_int_eq(r->state, VS_SHADOW_FAILED);
+    ck_assert(r->has_exit_code);
+    ck_assert_int_eq(r->exit_code, 2);
+    ck_assert_str_eq(r->error, "step 'x' failed");
+    ck_assert_int_eq(r->ended_us, DAY0_US + MIN_US + 5);
+    r = g_ptr_array_index(runs, 2);
+    ck_assert_str_eq(r->id, "a1");
+    ck_assert_int_eq(r->state, VS_SHADOW_SUCCEEDED);
+    ck_assert_ptr_null(r->optimized_from);
+    ck_assert_ptr_null(r->error);
+    g_clear_pointer(&runs, g_ptr_array_unref);
+    ck_assert(vsStoreListShadowRuns(store, "web", NULL, &runs, &error));
+    ck_assert_uint_eq(runs->len, 4);
+    ck_assert(!vsStoreListShadowRuns(store, "web", "3.0", &none, &e2));
+    ck_assert(g_error_matches(e2, VS_ERROR, VS_ERROR_NOT_FOUND));
+    ck_assert_str_eq(e2->message, "app 'web' version '3.0' has no shadow run");
+}
+END_TEST
+
+static void
+finishOk(vsStore *store, const char *id, gint64 at_us)
+{
+    g_autoptr(GError) error = NULL;
+
+    ck_assert_msg(vsStoreFinishShadowRun(store, id, VS_SHADOW_SUCCEEDED, at_us, TRUE, 0, NULL,
+                                         &error), "%s", error ? error->message : "");
+}
+
+static void
+recordOptimization(vsStore *store, const char *orig, const char *opt_run, const char *script,
+                   gboolean same)
+{
+    g_autoptr(GError) error = NULL;
+    const char *dropped[] = { "noop", "sleep 1", NULL };
+    vsShadowOptimization opt = {
+        .original_run = (char *)orig, .optimized_run = (char *)opt_run,
+        .script = (char *)script, .dropped = (GStrv)dropped, .groups = 2,
+        .original_us = 14 * G_USEC_PER_SEC, .optimized_us = 9 * G_USEC_PER_SEC,
+        .same_files = same, .same_services = TRUE,
+        .differences = same ? NULL : (char *)"file /x: created in the original, untouched "
+                                             "in the optimized run",
+    };
+
+    ck_assert_msg(vsStoreRecordShadowOptimization(store, &opt, &error), "%s",
+                  error ? error->message : "");
+}
+
+START_TEST(test_optimization)
+{
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "sh_optimize");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
+    g_autoptr(vsShadowProfile) p = NULL;
+    g_autoptr(GPtrArray) opts = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *run_id = NULL;
+    gboolean optimized = TRUE;
+    vsShadowOptimization *o;
+
+    profileRun(store, "orig", "1.0", DAY0_US, VS_SHADOW_SUCCEEDED, 1);
+    /* the check of an optimized script is no part of the profile, even
+     * when it is the newest succeeded run */
+    startRunScript(store, "orig-opt1", "web", "1.0", DAY0_US + 10 * MIN_US, "# opt 1\n", "orig");
+    finishOk(store, "orig-opt1", DAY0_US + 11 * MIN_US);
+    p = readProfile(store, "1.0", 10);
+    ck_assert_uint_eq(p->run_ids->len, 1);
+    ck_assert_str_eq(g_ptr_array_index(p->run_ids, 0), "orig");
+
+    /* without a verified optimization, deploy gets the original script */
+    ck_assert(vsStoreReadShadowScript(store, "web", "1.0", &text, &optimized, &run_id, &error));
+    ck_assert_str_eq(text, "test");
+    ck_assert(!optimized);
+    ck_assert_str_eq(run_id, "orig");
+    g_clear_pointer(&text, g_free);
+    g_clear_pointer(&run_id, g_free);
+
+    /* one that ended in another state is stored, but not used */
+    recordOptimization(store, "orig", "orig-opt1", "# opt 1\n", FALSE);
+    ck_assert(vsStoreReadShadowScript(store, "web", NULL, &text, &optimized, NULL, &error));
+    ck_assert_str_eq(text, "test");
+    ck_assert(!optimized);
+    g_clear_pointer(&text, g_free);
+
+    /* nor one whose run did not succeed */
+    startRunScript(store, "orig-opt2", "web", "1.0", DAY0_US + 20 * MIN_US, "# opt 2\n", "orig");
+    ck_assert(vsStoreFinishShadowRun(store, "orig-opt2", VS_SHADOW_FAILED,
+                                     DAY0_US + 21 * MIN_US, TRUE, 1, NULL, &error));
+    recordOptimization(store, "orig", "orig-opt2", "# opt 2\n", TRUE);
+    ck_assert(vsStoreReadShadowScript(store, "web", "1.0", &text, &optimized, NULL, &error));
+    ck_assert(!optimized);
+    g_clear_pointer(&text, g_free);
+
+    /* a verified one is */
+    startRunScript(store, "orig-opt3", "web", "1.0", DAY0_US + 30 * MIN_US, "# opt 3\n", "orig");
+    finishOk(store, "orig-opt3", DAY0_US + 31 * MIN_US);
+    recordOptimization(store, "orig", "orig-opt3", "# opt 3\n", TRUE);
+    ck_assert(vsStoreReadShadowScript(store, "web", "1.0", &text, &optimized, &run_id, &error));
+    ck_assert_str_eq(text, "# opt 3\n");
+    ck_assert(optimized);
+    ck_assert_str_eq(run_id, "orig");
+    g_clear_pointer(&text, g_free);
+    g_clear_pointer(&run_id, g_free);
+
+    /* read back, newest first */
+    ck_assert(vsStoreListShadowOptimizations(store, "orig", &opts, &error));
+    ck_assert_uint_eq(opts->len, 3);
+    o = g_ptr_array_index(opts, 0);
+    ck_assert_str_eq(o->optimized_run, "orig-opt3");
+    ck_assert_str_eq(o->original_run, "orig");
+    ck_assert_str_eq(o->script, "# opt 3\n");
+    ck_assert_uint_eq(g_strv_length(o->dropped), 2);
+    ck_assert_str_eq(o->dropped[1], "sleep 1");
+    ck_assert_uint_eq(o->groups, 2);
+    ck_assert_int_eq(o->original_us, 14 * G_USEC_PER_SEC);
+    ck_assert_int_eq(o->optimized_us, 9 * G_USEC_PER_SEC);
+    ck_assert_str_eq(o->differences, "");
+    ck_assert_int_eq(o->optimized_state, VS_SHADOW_SUCCEEDED);
+    ck_assert(o->created_us > 0);
+    ck_assert(vsShadowOptimizationVerified(o));
+    o = g_ptr_array_index(opts, 1);
+    ck_assert_int_eq(o->optimized_state, VS_SHADOW_FAILED);
+    ck_assert(!vsShadowOptimizationVerified(o));
+    o = g_ptr_array_index(opts, 2);
+    ck_assert(!o->same_files);
+    ck_assert(!vsShadowOptimizationVerified(o));
+    ck_assert_str_eq(o->differences, "file /x: created in the original, untouched in the "
+                     "optimized run");
+    g_clear_pointer(&opts, g_ptr_array_unref);
+    ck_assert(vsStoreListShadowOptimizations(store, "orig-opt3", &opts, &error));
+    ck_assert_uint_eq(opts->len, 0);
+
+    /* refused: twice, a run not optimized from the original, unknown runs,
+     * no script */
+    {
+        g_autoptr(GError) f1 = NULL;
+        g_autoptr(GError) f2 = NULL;
+        g_autoptr(GError) f3 = NULL;
+        g_autoptr(GError) f4 = NULL;
+        g_autoptr(GError) f5 = NULL;
+        g_autoptr(GError) f6 = NULL;
+        vsShadowOptimization bad = {
+            .original_run = (char *)"orig", .optimized_run = (char *)"orig-opt3",
+            .script = (char *)"x",
+        };
+
+        ck_assert(!vsStoreRecordShadowOptimization(store, &bad, &f1));
+        ck_assert_str_eq(f1->message, "the optimization checked by shadow run 'orig-opt3' is "
+                         "already recorded");
+        startRun(store, "plain", "web", "1.0", "h1", DAY0_US + 40 * MIN_US);
+        bad.optimized_run = (char *)"plain";
+        ck_assert(!vsStoreRecordShadowOptimization(store, &bad, &f2));
+        ck_assert_int_eq(f2->code, VS_ERROR_INVALID);
+        ck_assert_str_eq(f2->message, "shadow run 'plain' is not optimized from run 'orig'");
+        bad.optimized_run = (char *)"nosuch";
+        ck_assert(!vsStoreRecordShadowOptimization(store, &bad, &f3));
+        ck_assert(g_error_matches(f3, VS_ERROR, VS_ERROR_NOT_FOUND));
+        ck_assert_str_eq(f3->message, "no shadow run 'nosuch' is recorded");
+        bad.optimized_run = (char *)"orig-opt3";
+        bad.original_run = (char *)"gone";
+        ck_assert(!vsStoreRecordShadowOptimization(store, &bad, &f4));
+        ck_assert_str_eq(f4->message, "no shadow run 'gone' is recorded");
+        bad.original_run = (char *)"orig";
+        bad.script = (char *)"";
+        ck_assert(!vsStoreRecordShadowOptimization(store, &bad, &f5));
+        ck_assert_int_eq(f5->code, VS_ERROR_INVALID);
+        bad.script = (char *)"x";
+        bad.optimized_us = -1;
+        ck_assert(!vsStoreRecordShadowOptimization(store, &bad, &f6));
+        ck_assert_int_eq(f6->code, VS_ERROR_INVALID);
+    }
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_optimizations", "3");
+
+    /* no succeeded run: no script */
+    {
+        g_autoptr(GError) f1 = NULL;
+        char *none = NULL;
+
+        startRun(store, "only-running", "web", "2.0", "h1", DAY0_US);
+        ck_assert(!vsStoreReadShadowScript(store, "web", "2.0", &none, &optimized, NULL, &f1));
+        ck_assert(g_error_matches(f1, VS_ERROR, VS_ERROR_NOT_FOUND));
+        ck_assert_str_eq(f1->message, "app 'web' version '2.0' has no succeeded shadow run");
+        ck_assert_ptr_null(none);
+    }
+}
+END_TEST
+
 /* --- the schema's own rules ------------------------------------------------------- */
 
 static vsPgConn *
@@ -495,8 +872,8 @@ START_TEST(test_schema)
     startRun(store, "q1", "demo", "1.0", "h1", DAY0_US);
     /* the run-id rules hold even for SQL written by hand: 23514 is check_violation */
     s1 = sqlState(a, "INSERT INTO shadow_runs (id, app_version_id, base, script_sha256,"
-                  " limits, host, started_at) SELECT '../x', app_version_id, base,"
-                  " script_sha256, limits, host, started_at FROM shadow_runs");
+                  " script, limits, host, started_at) SELECT '../x', app_version_id, base,"
+                  " script_sha256, script, limits, host, started_at FROM shadow_runs");
     ck_assert_str_eq(s1, "23514");
     s2 = sqlState(a, "UPDATE shadow_runs SET state = 'exploded', ended_at = now()");
     ck_assert_str_eq(s2, "23514");
@@ -560,6 +937,9 @@ pgShadowSuite(void)
     tcase_add_test(tc, test_run_lifecycle);
     tcase_add_test(tc, test_steps_events);
     tcase_add_test(tc, test_profile);
+    tcase_add_test(tc, test_run_steps);
+    tcase_add_test(tc, test_versions_runs);
+    tcase_add_test(tc, test_optimization);
     tcase_add_test(tc, test_schema);
     suite_add_tcase(s, tc);
     return s;

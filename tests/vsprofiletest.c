@@ -414,6 +414,132 @@ START_TEST(test_size_from_aggregates)
 }
 END_TEST
 
+/* Events in execution order, from "TYPE PATH [DETAIL]" lines. */
+static GPtrArray *
+vsTestEndEvents(const char *const *lines)
+{
+    GPtrArray *events = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+
+    for (guint i = 0; lines[i]; i++) {
+        g_auto(GStrv) f = g_strsplit(lines[i], " ", 3);
+        vsEventType type;
+
+        ck_assert_msg(vsEventTypeFromString(f[0], &type), "type in '%s'", lines[i]);
+        g_ptr_array_add(events, vsEventNew(type, f[1], f[2]));
+    }
+    return events;
+}
+
+START_TEST(test_end_state_same)
+{
+    /* the original made a scratch file and removed it, wrote a file twice,
+     * and made the service; the optimized run did it in another order
+     * with the file written once: the same end state */
+    static const char *const orig[] = {
+        "file-created /opt/app/tmp f 0644 3",
+        "file-created /opt/app/conf f 0644 3",
+        "file-modified /opt/app/conf size 3 -> 9, sha256, mtime",
+        "file-deleted /opt/app/tmp f",
+        "file-created /etc/init.d/app f 0755 120",
+        "service-created /etc/init.d/app init script",
+        "file-modified /etc/motd sha256, mtime",
+        "package-installed foo 1.0",
+        NULL,
+    };
+    static const char *const opt[] = {
+        "file-created /etc/init.d/app f 0755 120",
+        "service-created /etc/init.d/app init script",
+        "file-modified /etc/motd mtime",
+        "file-created /opt/app/conf f 0644 9",
+        NULL,
+    };
+    g_autoptr(GPtrArray) a = vsTestEndEvents(orig);
+    g_autoptr(GPtrArray) b = vsTestEndEvents(opt);
+    g_autoptr(vsProfileEndComparison) cmp = vsProfileCompareEndStates(a, b);
+    g_autoptr(vsProfileEndComparison) self = vsProfileCompareEndStates(a, a);
+    g_autoptr(vsProfileEndComparison) none = vsProfileCompareEndStates(NULL, NULL);
+
+    ck_assert(cmp->same_files);
+    ck_assert(cmp->same_services);
+    ck_assert_uint_eq(cmp->differences->len, 0);
+    ck_assert(self->same_files && self->same_services);
+    ck_assert(none->same_files && none->same_services);
+    ck_assert_uint_eq(none->differences->len, 0);
+}
+END_TEST
+
+START_TEST(test_end_state_differs)
+{
+    static const char *const orig[] = {
+        "file-created /opt/app/bin f 0755 100",
+        "file-created /opt/app/data f 0644 10",
+        "file-deleted /var/old f",
+        "file-created /etc/cron.d/app f 0644 30",
+        "service-created /etc/cron.d/app cron entry",
+        "file-modified /etc/app.conf mode 0644 -> 0600",
+        NULL,
+    };
+    static const char *const opt[] = {
+        "file-created /opt/app/bin f 0644 100",     /* another mode */
+        "file-created /opt/app/data f 0644 12",     /* another size */
+        "file-created /opt/app/extra f 0644 1",     /* only here */
+        "file-modified /etc/app.conf mode 0644 -> 0600",
+        NULL,                                       /* /var/old kept, no cron entry */
+    };
+    g_autoptr(GPtrArray) a = vsTestEndEvents(orig);
+    g_autoptr(GPtrArray) b = vsTestEndEvents(opt);
+    g_autoptr(vsProfileEndComparison) cmp = vsProfileCompareEndStates(a, b);
+    g_autoptr(GPtrArray) services_only = NULL;
+    g_autoptr(vsProfileEndComparison) svc = NULL;
+
+    ck_assert(!cmp->same_files);
+    ck_assert(!cmp->same_services);
+    /* files then services, each by path */
+    ck_assert_uint_eq(cmp->differences->len, 6);
+    ck_assert_str_eq(g_ptr_array_index(cmp->differences, 0),
+                     "file /etc/cron.d/app: created (f 0644, 30 bytes) in the original, "
+                     "untouched in the optimized run");
+    ck_assert_str_eq(g_ptr_array_index(cmp->differences, 1),
+                     "file /opt/app/bin: created (f 0755, 100 bytes) in the original, "
+                     "created (f 0644, 100 bytes) in the optimized run");
+    ck_assert_str_eq(g_ptr_array_index(cmp->differences, 2),
+                     "file /opt/app/data: created (f 0644, 10 bytes) in the original, "
+                     "created (f 0644, 12 bytes) in the optimized run");
+    ck_assert_str_eq(g_ptr_array_index(cmp->differences, 3),
+                     "file /opt/app/extra: untouched in the original, "
+                     "created (f 0644, 1 bytes) in the optimized run");
+    ck_assert_str_eq(g_ptr_array_index(cmp->differences, 4),
+                     "file /var/old: deleted in the original, untouched in the optimized run");
+    ck_assert_str_eq(g_ptr_array_index(cmp->differences, 5),
+                     "service /etc/cron.d/app: created in the original, "
+                     "untouched in the optimized run");
+
+    /* the services alone can differ: files the same, the unit deleted */
+    {
+        static const char *const x[] = {
+            "file-modified /etc/systemd/system/a.service size 1 -> 2",
+            "service-modified /etc/systemd/system/a.service systemd unit",
+            NULL,
+        };
+        static const char *const y[] = {
+            "file-modified /etc/systemd/system/a.service size 1 -> 2",
+            "service-deleted /etc/systemd/system/a.service systemd unit",
+            NULL,
+        };
+        g_autoptr(GPtrArray) ex = vsTestEndEvents(x);
+
+        services_only = vsTestEndEvents(y);
+        svc = vsProfileCompareEndStates(ex, services_only);
+        ck_assert(svc->same_files);
+        ck_assert(!svc->same_services);
+        ck_assert_uint_eq(svc->differences->len, 1);
+        ck_assert_str_eq(g_ptr_array_index(svc->differences, 0),
+                         "service /etc/systemd/system/a.service: changed in the original, "
+                         "deleted in the optimized run");
+    }
+}
+END_TEST
+
 int
 main(void)
 {
@@ -428,6 +554,8 @@ main(void)
     tcase_add_test(tc, test_optimize_errors);
     tcase_add_test(tc, test_size);
     tcase_add_test(tc, test_size_from_aggregates);
+    tcase_add_test(tc, test_end_state_same);
+    tcase_add_test(tc, test_end_state_differs);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);
 }

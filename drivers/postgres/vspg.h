@@ -176,6 +176,19 @@ gboolean vsPgListRunningShadowRuns(gpointer priv, const char *host, GPtrArray **
 gboolean vsPgReadShadowProfile(gpointer priv, const char *app, const char *version,
                                guint max_runs, vsShadowProfile **ret_profile,
                                GError **error);
+gboolean vsPgListShadowRuns(gpointer priv, const char *app, const char *version,
+                            GPtrArray **ret_runs, GError **error);
+gboolean vsPgReadShadowRunSteps(gpointer priv, const char *id, GPtrArray **ret_steps,
+                                GError **error);
+gboolean vsPgListAppVersions(gpointer priv, const char *app, GPtrArray **ret_versions,
+                             GError **error);
+gboolean vsPgRecordShadowOptimization(gpointer priv, const vsShadowOptimization *opt,
+                                      GError **error);
+gboolean vsPgListShadowOptimizations(gpointer priv, const char *id, GPtrArray **ret_opts,
+                                     GError **error);
+gboolean vsPgReadShadowScript(gpointer priv, const char *app, const char *version,
+                              char **ret_text, gboolean *ret_is_optimized, char **ret_run_id,
+                              GError **error);
 
 /* The role and database of the embedded cluster. */
 #define VS_PG_EMBEDDED_USER "virtshadow"

@@ -44,7 +44,7 @@ vsPgShadowCheckRun(const vsShadowRunRecord *run, GError **error)
                     "invalid script SHA-256 '%s' for shadow run '%s'", sum, run->id);
         return FALSE;
     }
-    return TRUE;
+    return !vsPgShadowMissing(run->script, "script", run->id, error);
 }
 
 /* TRUE when run $1 exists; with @running, only when it is still running. */
@@ -73,8 +73,8 @@ vsPgShadowRunExists(vsPgStore *s, const char *id, gboolean running, gboolean *re
     "  INSERT INTO app_versions (app_id, version) SELECT id, $3 FROM a" \
     "  ON CONFLICT (app_id, version) DO UPDATE SET version = EXCLUDED.version RETURNING id)" \
     " INSERT INTO shadow_runs (id, app_version_id, base, script_sha256, limits, host, state," \
-    "                          started_at)" \
-    " SELECT $1, v.id, $4, $5, $6, $7, 'running', " VS_PG_TS(8) " FROM v"
+    "                          started_at, script, optimized_from)" \
+    " SELECT $1, v.id, $4, $5, $6, $7, 'running', " VS_PG_TS(8) ", $9, $10 FROM v"
 
 gboolean
 vsPgStartShadowRun(gpointer priv, const vsShadowRunRecord *run, GError **error)
@@ -83,7 +83,8 @@ vsPgStartShadowRun(gpointer priv, const vsShadowRunRecord *run, GError **error)
     g_autofree char *what = g_strdup_printf("cannot record shadow run '%s'", run->id);
     g_autofree char *started = vsPgInt64(run->started_us);
     const char *params[] = { run->id, run->app, run->version, run->base, run->script_sha256,
-                             run->limits, run->host, started };
+                             run->limits, run->host, started, run->script,
+                             run->optimized_from };
     gboolean exists = FALSE;
 
     if (!vsPgShadowCheckRun(run, error) || !vsPgCheckConnection(s, error))
@@ -94,6 +95,16 @@ vsPgStartShadowRun(gpointer priv, const vsShadowRunRecord *run, GError **error)
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "shadow run '%s' is already recorded",
                     run->id);
         return FALSE;
+    }
+    if (run->optimized_from) {
+        if (!vsPgShadowRunExists(s, run->optimized_from, FALSE, &exists, what, error))
+            return FALSE;
+        if (!exists) {
+            g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
+                        "shadow run '%s' is optimized from run '%s', which is not recorded",
+                        run->id, run->optimized_from);
+            return FALSE;
+        }
     }
     return vsPgExecCommand(s, VS_PG_START_RUN, G_N_ELEMENTS(params), params,
                            PGRES_COMMAND_OK, what, error);
@@ -129,11 +140,49 @@ vsPgFinishShadowRun(gpointer priv, const char *id, vsShadowState state, gint64 e
     return TRUE;
 }
 
-#define VS_PG_RUNNING_RUNS \
-    "SELECT r.id, a.name, v.version, r.base, r.script_sha256, r.limits, r.host, " \
-    VS_PG_US("r.started_at") \
+/* A run's columns, as vsPgShadowRunFromRow reads them. */
+#define VS_PG_RUN_COLUMNS \
+    "SELECT r.id, a.name, v.version, r.base, r.script_sha256, r.script, r.limits, r.host," \
+    " r.state, " VS_PG_US("r.started_at") ", " VS_PG_US("r.ended_at") ", r.exit_code," \
+    " r.error, r.optimized_from" \
     " FROM shadow_runs r JOIN app_versions v ON v.id = r.app_version_id" \
-    " JOIN apps a ON a.id = v.app_id" \
+    " JOIN apps a ON a.id = v.app_id"
+
+static vsShadowRunRecord *
+vsPgShadowRunFromRow(PGresult *res, int row)
+{
+    vsShadowRunRecord *run = g_new0(vsShadowRunRecord, 1);
+
+    run->id = vsPgGetText(res, row, 0);
+    run->app = vsPgGetText(res, row, 1);
+    run->version = vsPgGetText(res, row, 2);
+    run->base = vsPgGetText(res, row, 3);
+    run->script_sha256 = vsPgGetText(res, row, 4);
+    run->script = vsPgGetText(res, row, 5);
+    run->limits = vsPgGetText(res, row, 6);
+    run->host = vsPgGetText(res, row, 7);
+    if (!vsShadowStateFromString(PQgetvalue(res, row, 8), &run->state))
+        run->state = VS_SHADOW_FAILED;      /* the schema allows no other */
+    run->started_us = vsPgGetUs(res, row, 9, 0);
+    run->ended_us = vsPgGetUs(res, row, 10, 0);
+    run->has_exit_code = !PQgetisnull(res, row, 11);
+    run->exit_code = (int)vsPgGetUs(res, row, 11, 0);
+    run->error = vsPgGetText(res, row, 12);
+    run->optimized_from = vsPgGetText(res, row, 13);
+    return run;
+}
+
+static GPtrArray *
+vsPgShadowRunsFromResult(PGresult *res)
+{
+    GPtrArray *runs = g_ptr_array_new_with_free_func((GDestroyNotify)vsShadowRunRecordFree);
+
+    for (int i = 0; i < PQntuples(res); i++)
+        g_ptr_array_add(runs, vsPgShadowRunFromRow(res, i));
+    return runs;
+}
+
+#define VS_PG_RUNNING_RUNS VS_PG_RUN_COLUMNS \
     " WHERE r.state = 'running' AND ($1::text IS NULL OR r.host = $1)" \
     " ORDER BY r.started_at, r.id"
 
@@ -144,29 +193,52 @@ vsPgListRunningShadowRuns(gpointer priv, const char *host, GPtrArray **ret_runs,
     vsPgStore *s = priv;
     const char *params[] = { host };
     g_autoptr(vsPgResult) res = NULL;
-    GPtrArray *runs;
 
     if (!vsPgCheckConnection(s, error))
         return FALSE;
     if (!(res = vsPgExec(s, VS_PG_RUNNING_RUNS, G_N_ELEMENTS(params), params, PGRES_TUPLES_OK,
                          "cannot list running shadow runs", error)))
         return FALSE;
-    runs = g_ptr_array_new_with_free_func((GDestroyNotify)vsShadowRunRecordFree);
-    for (int i = 0; i < PQntuples(res); i++) {
-        vsShadowRunRecord *run = g_new0(vsShadowRunRecord, 1);
+    *ret_runs = vsPgShadowRunsFromResult(res);
+    return TRUE;
+}
 
-        run->id = vsPgGetText(res, i, 0);
-        run->app = vsPgGetText(res, i, 1);
-        run->version = vsPgGetText(res, i, 2);
-        run->base = vsPgGetText(res, i, 3);
-        run->script_sha256 = vsPgGetText(res, i, 4);
-        run->limits = vsPgGetText(res, i, 5);
-        run->host = vsPgGetText(res, i, 6);
-        run->state = VS_SHADOW_RUNNING;
-        run->started_us = vsPgGetUs(res, i, 7, 0);
-        g_ptr_array_add(runs, run);
+/* The runs of app $1's version $2 (NULL: every version), newest first. */
+#define VS_PG_VERSION_RUNS VS_PG_RUN_COLUMNS \
+    " WHERE a.name = $1 AND ($2::text IS NULL OR v.version = $2)" \
+    " ORDER BY r.started_at DESC, r.id DESC"
+
+/* VS_ERROR_NOT_FOUND naming @app and @version (or not). */
+static void
+vsPgShadowNoApp(const char *app, const char *version, const char *what, GError **error)
+{
+    if (version)
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND, "app '%s' version '%s' %s", app,
+                    version, what);
+    else
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND, "app '%s' %s", app, what);
+}
+
+gboolean
+vsPgListShadowRuns(gpointer priv, const char *app, const char *version, GPtrArray **ret_runs,
+                   GError **error)
+{
+    vsPgStore *s = priv;
+    g_autofree char *what = g_strdup_printf("cannot list the shadow runs of app '%s'", app);
+    const char *params[] = { app, version };
+    g_autoptr(vsPgResult) res = NULL;
+
+    if (!vsPgCheckConnection(s, error))
+        return FALSE;
+    if (!(res = vsPgExec(s, VS_PG_VERSION_RUNS, G_N_ELEMENTS(params), params, PGRES_TUPLES_OK,
+                         what, error)))
+        return FALSE;
+    /* a version is made with its first run: none means no such version */
+    if (!PQntuples(res)) {
+        vsPgShadowNoApp(app, version, "has no shadow run", error);
+        return FALSE;
     }
-    *ret_runs = runs;
+    *ret_runs = vsPgShadowRunsFromResult(res);
     return TRUE;
 }
 
@@ -393,10 +465,12 @@ vsPgRecordShadowEvents(gpointer priv, const char *id, guint index, gint64 at_us,
 
 /* --- profiles -------------------------------------------------------------------- */
 
-/* The version ($2, or any: the one with the newest succeeded run) of app $1. */
+/* The version ($2, or any: the one with the newest succeeded run) of app $1.
+ * Runs checking an optimized script are no part of any profile. */
 #define VS_PG_PROFILE_VERSION \
     "SELECT v.id, v.version FROM apps a JOIN app_versions v ON v.app_id = a.id" \
     " JOIN shadow_runs r ON r.app_version_id = v.id AND r.state = 'succeeded'" \
+    "  AND r.optimized_from IS NULL" \
     " WHERE a.name = $1 AND ($2::text IS NULL OR v.version = $2)" \
     " ORDER BY r.started_at DESC, r.id DESC LIMIT 1"
 
@@ -404,7 +478,7 @@ vsPgRecordShadowEvents(gpointer priv, const char *id, guint index, gint64 at_us,
  * a run without any still has a row (idx NULL). */
 #define VS_PG_PROFILE_STEPS \
     "WITH runs AS (SELECT id, started_at FROM shadow_runs" \
-    "  WHERE app_version_id = $1::bigint AND state = 'succeeded'" \
+    "  WHERE app_version_id = $1::bigint AND state = 'succeeded' AND optimized_from IS NULL" \
     "  ORDER BY started_at DESC, id DESC LIMIT $2::int)" \
     " SELECT r.id, s.idx, s.name, " VS_PG_US("s.ended_at") " - " VS_PG_US("s.started_at") "," \
     "  s.avg_cpu, s.peak_cpu, s.peak_memory_kib, s.disk_read_bytes, s.disk_write_bytes," \
@@ -482,5 +556,389 @@ vsPgReadShadowProfile(gpointer priv, const char *app, const char *version, guint
             g_ptr_array_add(steps, vsPgShadowUsageFromRow(res, i));
     }
     *ret_profile = g_steal_pointer(&profile);
+    return TRUE;
+}
+
+/* --- a run's steps with their events ------------------------------------------- */
+
+#define VS_PG_RUN_STEPS \
+    "SELECT idx, name, " VS_PG_US("started_at") ", " VS_PG_US("ended_at") ", exit_code," \
+    " stdout, stdout_truncated, stderr, stderr_truncated, avg_cpu, peak_cpu," \
+    " peak_memory_kib, disk_read_bytes, disk_write_bytes, samples, estimated" \
+    " FROM shadow_steps WHERE run_id = $1 ORDER BY idx"
+/* Within a step, the id is the order the events were seen in. */
+#define VS_PG_RUN_EVENTS \
+    "SELECT step_idx, type, path, detail FROM shadow_events WHERE run_id = $1" \
+    " ORDER BY step_idx, id"
+#define VS_PG_RUN_DEPENDENCIES \
+    "SELECT step_idx, package, depends_on FROM shadow_dependencies WHERE run_id = $1" \
+    " ORDER BY step_idx, package, depends_on"
+
+static vsShadowStepEvents *
+vsPgShadowStepFromRow(PGresult *res, int row)
+{
+    vsShadowStepEvents *se = g_new0(vsShadowStepEvents, 1);
+    vsShadowStepRecord *st = &se->step;
+
+    st->index = (guint)vsPgGetUs(res, row, 0, 0);
+    st->name = vsPgGetText(res, row, 1);
+    st->started_us = vsPgGetUs(res, row, 2, 0);
+    st->ended_us = vsPgGetUs(res, row, 3, 0);
+    st->has_exit_code = !PQgetisnull(res, row, 4);
+    st->exit_code = (int)vsPgGetUs(res, row, 4, 0);
+    st->stdout_text = vsPgGetText(res, row, 5);
+    st->stdout_truncated = vsPgGetBool(res, row, 6);
+    st->stderr_text = vsPgGetText(res, row, 7);
+    st->stderr_truncated = vsPgGetBool(res, row, 8);
+    st->has_usage = !PQgetisnull(res, row, 9);
+    if (st->has_usage) {
+        st->cpu_avg = vsPgGetDouble(res, row, 9);
+        st->cpu_peak = vsPgGetDouble(res, row, 10);
+        st->memory_peak_kib = (guint64)vsPgGetUs(res, row, 11, 0);
+        st->disk_read_bytes = (guint64)vsPgGetUs(res, row, 12, 0);
+        st->disk_write_bytes = (guint64)vsPgGetUs(res, row, 13, 0);
+        st->samples = (guint)vsPgGetUs(res, row, 14, 0);
+        st->estimated = vsPgGetBool(res, row, 15);
+    }
+    se->events = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    return se;
+}
+
+static vsShadowStepEvents *
+vsPgShadowFindStep(GPtrArray *steps, guint index)
+{
+    for (guint i = 0; i < steps->len; i++) {
+        vsShadowStepEvents *se = g_ptr_array_index(steps, i);
+
+        if (se->step.index == index)
+            return se;
+    }
+    return NULL;
+}
+
+static void
+vsPgShadowAddEvents(GPtrArray *steps, PGresult *res)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        vsShadowStepEvents *se = vsPgShadowFindStep(steps, (guint)vsPgGetUs(res, i, 0, 0));
+        vsEventType type;
+
+        /* the schema's CHECK allows only the types vsmanifest.h names */
+        if (!se || !vsEventTypeFromString(PQgetvalue(res, i, 1), &type))
+            continue;
+        g_ptr_array_add(se->events, vsEventNew(type, PQgetvalue(res, i, 2),
+                                               PQgetisnull(res, i, 3) ? NULL
+                                                                      : PQgetvalue(res, i, 3)));
+    }
+}
+
+/* Each dependency goes back to its package's installed or upgraded event. */
+static void
+vsPgShadowAddDependencies(GPtrArray *steps, PGresult *res)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        vsShadowStepEvents *se = vsPgShadowFindStep(steps, (guint)vsPgGetUs(res, i, 0, 0));
+        const char *package = PQgetvalue(res, i, 1);
+
+        for (guint j = 0; se && j < se->events->len; j++) {
+            vsEvent *ev = g_ptr_array_index(se->events, j);
+            guint n;
+
+            if ((ev->type != VS_EVENT_PACKAGE_INSTALLED &&
+                 ev->type != VS_EVENT_PACKAGE_UPGRADED) || !g_str_equal(ev->path, package))
+                continue;
+            n = ev->depends ? g_strv_length(ev->depends) : 0;
+            ev->depends = g_renew(char *, ev->depends, n + 2);
+            ev->depends[n] = g_strdup(PQgetvalue(res, i, 2));
+            ev->depends[n + 1] = NULL;
+            break;
+        }
+    }
+}
+
+/* Three reads of one snapshot: a step recorded meanwhile cannot show up
+ * without its events. */
+static gboolean
+vsPgShadowReadSteps(vsPgStore *s, const char *id, const char *what, GPtrArray **ret_steps,
+                    GError **error)
+{
+    const char *params[] = { id };
+    g_autoptr(vsPgResult) steps = NULL;
+    g_autoptr(vsPgResult) events = NULL;
+    g_autoptr(vsPgResult) deps = NULL;
+    g_autoptr(GPtrArray) out = NULL;
+    gboolean exists = FALSE;
+
+    if (!vsPgShadowRunExists(s, id, FALSE, &exists, what, error))
+        return FALSE;
+    if (!exists) {
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND, "no shadow run '%s' is recorded", id);
+        return FALSE;
+    }
+    if (!(steps = vsPgExec(s, VS_PG_RUN_STEPS, 1, params, PGRES_TUPLES_OK, what, error)) ||
+        !(events = vsPgExec(s, VS_PG_RUN_EVENTS, 1, params, PGRES_TUPLES_OK, what, error)) ||
+        !(deps = vsPgExec(s, VS_PG_RUN_DEPENDENCIES, 1, params, PGRES_TUPLES_OK, what, error)))
+        return FALSE;
+    out = g_ptr_array_new_with_free_func((GDestroyNotify)vsShadowStepEventsFree);
+    for (int i = 0; i < PQntuples(steps); i++)
+        g_ptr_array_add(out, vsPgShadowStepFromRow(steps, i));
+    vsPgShadowAddEvents(out, events);
+    vsPgShadowAddDependencies(out, deps);
+    *ret_steps = g_steal_pointer(&out);
+    return TRUE;
+}
+
+gboolean
+vsPgReadShadowRunSteps(gpointer priv, const char *id, GPtrArray **ret_steps, GError **error)
+{
+    vsPgStore *s = priv;
+    g_autofree char *what = g_strdup_printf("cannot read the steps of shadow run '%s'", id);
+
+    if (!vsPgCheckConnection(s, error) ||
+        !vsPgExecCommand(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL,
+                         PGRES_COMMAND_OK, what, error))
+        return FALSE;
+    if (!vsPgShadowReadSteps(s, id, what, ret_steps, error)) {
+        PQclear(PQexec(s->conn, "ROLLBACK"));
+        return FALSE;
+    }
+    if (!vsPgExecCommand(s, "COMMIT", 0, NULL, PGRES_COMMAND_OK, what, error)) {
+        g_clear_pointer(ret_steps, g_ptr_array_unref);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* --- versions ------------------------------------------------------------------ */
+
+#define VS_PG_APP_VERSIONS \
+    "SELECT v.version, count(r.id), count(r.id) FILTER (WHERE r.state = 'succeeded')," \
+    " " VS_PG_US("max(r.started_at)") \
+    " FROM apps a JOIN app_versions v ON v.app_id = a.id" \
+    " LEFT JOIN shadow_runs r ON r.app_version_id = v.id AND r.optimized_from IS NULL" \
+    " WHERE a.name = $1 GROUP BY v.id ORDER BY v.created_at, v.id"
+
+gboolean
+vsPgListAppVersions(gpointer priv, const char *app, GPtrArray **ret_versions, GError **error)
+{
+    vsPgStore *s = priv;
+    g_autofree char *what = g_strdup_printf("cannot list the versions of app '%s'", app);
+    const char *params[] = { app };
+    g_autoptr(vsPgResult) res = NULL;
+    GPtrArray *versions;
+
+    if (!vsPgCheckConnection(s, error))
+        return FALSE;
+    if (!(res = vsPgExec(s, VS_PG_APP_VERSIONS, G_N_ELEMENTS(params), params, PGRES_TUPLES_OK,
+                         what, error)))
+        return FALSE;
+    /* an app is made with its first version */
+    if (!PQntuples(res)) {
+        vsPgShadowNoApp(app, NULL, "is not stored", error);
+        return FALSE;
+    }
+    versions = g_ptr_array_new_with_free_func((GDestroyNotify)vsShadowVersionFree);
+    for (int i = 0; i < PQntuples(res); i++) {
+        vsShadowVersion *v = g_new0(vsShadowVersion, 1);
+
+        v->version = vsPgGetText(res, i, 0);
+        v->runs = (guint)vsPgGetUs(res, i, 1, 0);
+        v->succeeded = (guint)vsPgGetUs(res, i, 2, 0);
+        v->latest_us = vsPgGetUs(res, i, 3, 0);
+        g_ptr_array_add(versions, v);
+    }
+    *ret_versions = versions;
+    return TRUE;
+}
+
+/* --- optimizations --------------------------------------------------------------- */
+
+#define VS_PG_INSERT_OPTIMIZATION \
+    "INSERT INTO shadow_optimizations (original_run_id, optimized_run_id, script," \
+    " dropped_steps, groups, original_us, optimized_us, same_files, same_services," \
+    " differences)" \
+    " VALUES ($1, $2, $3, $4::text[], $5::int, $6::bigint, $7::bigint, $8::boolean," \
+    " $9::boolean, $10)"
+
+static gboolean
+vsPgShadowCheckOptimization(const vsShadowOptimization *opt, GError **error)
+{
+    if (!opt->script || !*opt->script) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "the optimization checked by shadow run '%s' has no script",
+                    opt->optimized_run);
+        return FALSE;
+    }
+    if (opt->original_us < 0 || opt->optimized_us < 0 || opt->groups > G_MAXINT32) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "the optimization checked by shadow run '%s' has an invalid duration or "
+                    "group count", opt->optimized_run);
+        return FALSE;
+    }
+    for (guint i = 0; opt->dropped && opt->dropped[i]; i++) {
+        if (strchr(opt->dropped[i], '\n')) {
+            g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                        "invalid dropped step name for shadow run '%s'", opt->optimized_run);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* The optimized run exists, checks the original and has no result yet. */
+static gboolean
+vsPgShadowCheckOptimizedRun(vsPgStore *s, const vsShadowOptimization *opt, const char *what,
+                            GError **error)
+{
+    const char *params[] = { opt->optimized_run, opt->original_run };
+    g_autoptr(vsPgResult) res = vsPgExec(s,
+        "SELECT r.optimized_from, (SELECT count(*) FROM shadow_runs WHERE id = $2),"
+        " (SELECT count(*) FROM shadow_optimizations WHERE optimized_run_id = $1)"
+        " FROM shadow_runs r WHERE r.id = $1",
+        G_N_ELEMENTS(params), params, PGRES_TUPLES_OK, what, error);
+
+    if (!res)
+        return FALSE;
+    if (!PQntuples(res) || g_str_equal(PQgetvalue(res, 0, 1), "0")) {
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND, "no shadow run '%s' is recorded",
+                    PQntuples(res) ? opt->original_run : opt->optimized_run);
+        return FALSE;
+    }
+    if (PQgetisnull(res, 0, 0) || !g_str_equal(PQgetvalue(res, 0, 0), opt->original_run)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "shadow run '%s' is not optimized from run '%s'", opt->optimized_run,
+                    opt->original_run);
+        return FALSE;
+    }
+    if (!g_str_equal(PQgetvalue(res, 0, 2), "0")) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "the optimization checked by shadow run '%s' is already recorded",
+                    opt->optimized_run);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+vsPgRecordShadowOptimization(gpointer priv, const vsShadowOptimization *opt, GError **error)
+{
+    vsPgStore *s = priv;
+    g_autofree char *what = g_strdup_printf("cannot record the optimization checked by shadow "
+                                            "run '%s'", opt->optimized_run);
+    g_autoptr(GString) dropped = g_string_new(NULL);
+    g_autofree char *groups = g_strdup_printf("%u", opt->groups);
+    g_autofree char *orig_us = vsPgInt64(opt->original_us);
+    g_autofree char *opt_us = vsPgInt64(opt->optimized_us);
+
+    if (!vsPgShadowCheckOptimization(opt, error) || !vsPgCheckConnection(s, error) ||
+        !vsPgShadowCheckOptimizedRun(s, opt, what, error))
+        return FALSE;
+    for (guint i = 0; opt->dropped && opt->dropped[i]; i++)
+        vsPgArrayText(dropped, opt->dropped[i]);
+    {
+        const char *params[] = { opt->original_run, opt->optimized_run, opt->script,
+                                 vsPgArrayEnd(dropped), groups, orig_us, opt_us,
+                                 opt->same_files ? "t" : "f", opt->same_services ? "t" : "f",
+                                 opt->differences ? opt->differences : "" };
+
+        return vsPgExecCommand(s, VS_PG_INSERT_OPTIMIZATION, G_N_ELEMENTS(params), params,
+                               PGRES_COMMAND_OK, what, error);
+    }
+}
+
+/* Step names hold no newline (a step is named on one line). */
+#define VS_PG_OPTIMIZATIONS \
+    "SELECT o.original_run_id, o.optimized_run_id, o.script," \
+    " array_to_string(o.dropped_steps, E'\\n'), o.groups, o.original_us, o.optimized_us," \
+    " o.same_files, o.same_services, o.differences, " VS_PG_US("o.created_at") ", r.state" \
+    " FROM shadow_optimizations o JOIN shadow_runs r ON r.id = o.optimized_run_id" \
+    " WHERE o.original_run_id = $1 ORDER BY o.created_at DESC, o.id DESC"
+
+static vsShadowOptimization *
+vsPgShadowOptimizationFromRow(PGresult *res, int row)
+{
+    vsShadowOptimization *opt = g_new0(vsShadowOptimization, 1);
+    const char *dropped = PQgetvalue(res, row, 3);
+
+    opt->original_run = vsPgGetText(res, row, 0);
+    opt->optimized_run = vsPgGetText(res, row, 1);
+    opt->script = vsPgGetText(res, row, 2);
+    opt->dropped = *dropped ? g_strsplit(dropped, "\n", -1) : g_new0(char *, 1);
+    opt->groups = (guint)vsPgGetUs(res, row, 4, 0);
+    opt->original_us = vsPgGetUs(res, row, 5, 0);
+    opt->optimized_us = vsPgGetUs(res, row, 6, 0);
+    opt->same_files = vsPgGetBool(res, row, 7);
+    opt->same_services = vsPgGetBool(res, row, 8);
+    opt->differences = vsPgGetText(res, row, 9);
+    opt->created_us = vsPgGetUs(res, row, 10, 0);
+    if (!vsShadowStateFromString(PQgetvalue(res, row, 11), &opt->optimized_state))
+        opt->optimized_state = VS_SHADOW_FAILED;
+    return opt;
+}
+
+gboolean
+vsPgListShadowOptimizations(gpointer priv, const char *id, GPtrArray **ret_opts,
+                            GError **error)
+{
+    vsPgStore *s = priv;
+    g_autofree char *what = g_strdup_printf("cannot read the optimizations of shadow run '%s'",
+                                            id);
+    const char *params[] = { id };
+    g_autoptr(vsPgResult) res = NULL;
+    GPtrArray *opts;
+
+    if (!vsPgCheckConnection(s, error))
+        return FALSE;
+    if (!(res = vsPgExec(s, VS_PG_OPTIMIZATIONS, G_N_ELEMENTS(params), params, PGRES_TUPLES_OK,
+                         what, error)))
+        return FALSE;
+    opts = g_ptr_array_new_with_free_func((GDestroyNotify)vsShadowOptimizationFree);
+    for (int i = 0; i < PQntuples(res); i++)
+        g_ptr_array_add(opts, vsPgShadowOptimizationFromRow(res, i));
+    *ret_opts = opts;
+    return TRUE;
+}
+
+/* --- the script deploy runs ------------------------------------------------------ */
+
+/* The latest succeeded run of the version, and the newest optimized script
+ * of it that is verified: the same test as vsShadowOptimizationVerified(),
+ * in SQL so that one statement sees one state. */
+#define VS_PG_SCRIPT \
+    "SELECT r.id, r.script, o.script" \
+    " FROM apps a JOIN app_versions v ON v.app_id = a.id" \
+    " JOIN shadow_runs r ON r.app_version_id = v.id AND r.state = 'succeeded'" \
+    "  AND r.optimized_from IS NULL" \
+    " LEFT JOIN LATERAL (SELECT o.script FROM shadow_optimizations o" \
+    "   JOIN shadow_runs c ON c.id = o.optimized_run_id AND c.state = 'succeeded'" \
+    "  WHERE o.original_run_id = r.id AND o.same_files AND o.same_services" \
+    "  ORDER BY o.created_at DESC, o.id DESC LIMIT 1) o ON true" \
+    " WHERE a.name = $1 AND ($2::text IS NULL OR v.version = $2)" \
+    " ORDER BY r.started_at DESC, r.id DESC LIMIT 1"
+
+gboolean
+vsPgReadShadowScript(gpointer priv, const char *app, const char *version, char **ret_text,
+                     gboolean *ret_is_optimized, char **ret_run_id, GError **error)
+{
+    vsPgStore *s = priv;
+    g_autofree char *what = g_strdup_printf("cannot read the install script of app '%s'", app);
+    const char *params[] = { app, version };
+    g_autoptr(vsPgResult) res = NULL;
+    gboolean optimized;
+
+    if (!vsPgCheckConnection(s, error))
+        return FALSE;
+    if (!(res = vsPgExec(s, VS_PG_SCRIPT, G_N_ELEMENTS(params), params, PGRES_TUPLES_OK,
+                         what, error)))
+        return FALSE;
+    if (!PQntuples(res)) {
+        vsPgShadowNoApp(app, version, "has no succeeded shadow run", error);
+        return FALSE;
+    }
+    optimized = !PQgetisnull(res, 0, 2);
+    *ret_text = vsPgGetText(res, 0, optimized ? 2 : 1);
+    *ret_is_optimized = optimized;
+    if (ret_run_id)
+        *ret_run_id = vsPgGetText(res, 0, 0);
     return TRUE;
 }

@@ -360,6 +360,226 @@ vsProfileOptimizedScript(const vsScript *script, const vsProfilePlan *plan, GErr
     return g_steal_pointer(&out);
 }
 
+/* --- end state ------------------------------------------------------------ */
+
+static int
+vsProfileComparePaths(gconstpointer a, gconstpointer b, gpointer unused)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+typedef struct {
+    gboolean existed_before;
+    gboolean exists;
+    gboolean has_type, has_mode, has_size;
+    char type;
+    guint mode;
+    guint64 size;
+} vsProfileEnd;
+
+void
+vsProfileEndComparisonFree(vsProfileEndComparison *cmp)
+{
+    if (!cmp)
+        return;
+    g_clear_pointer(&cmp->differences, g_ptr_array_unref);
+    g_free(cmp);
+}
+
+static gboolean
+vsProfileParseMode(const char *text, guint *ret_mode)
+{
+    char *end = NULL;
+    guint64 v = g_ascii_strtoull(text, &end, 8);
+
+    if (end == text || *end || v > 07777)
+        return FALSE;
+    *ret_mode = (guint)v;
+    return TRUE;
+}
+
+static gboolean
+vsProfileParseSize(const char *text, guint64 *ret_size)
+{
+    char *end = NULL;
+    guint64 v = g_ascii_strtoull(text, &end, 10);
+
+    if (end == text || *end)
+        return FALSE;
+    *ret_size = v;
+    return TRUE;
+}
+
+/* A creation's detail: "T MODE SIZE". */
+static void
+vsProfileEndCreated(vsProfileEnd *st, const char *detail)
+{
+    g_auto(GStrv) f = g_strsplit(detail ? detail : "", " ", -1);
+
+    st->has_type = st->has_mode = st->has_size = FALSE;
+    if (g_strv_length(f) != 3 || strlen(f[0]) != 1)
+        return;
+    st->type = f[0][0];
+    st->has_type = TRUE;
+    st->has_mode = vsProfileParseMode(f[1], &st->mode);
+    st->has_size = vsProfileParseSize(f[2], &st->size);
+}
+
+/* A modification's detail: "type a -> b, mode A -> B, size A -> B, sha256, mtime". */
+static void
+vsProfileEndModified(vsProfileEnd *st, const char *detail)
+{
+    g_auto(GStrv) parts = g_strsplit(detail ? detail : "", ", ", -1);
+
+    for (guint i = 0; parts[i]; i++) {
+        g_auto(GStrv) f = g_strsplit(parts[i], " ", -1);
+
+        if (g_strv_length(f) != 4 || !g_str_equal(f[2], "->"))
+            continue;
+        if (g_str_equal(f[0], "type") && strlen(f[3]) == 1) {
+            st->type = f[3][0];
+            st->has_type = TRUE;
+        } else if (g_str_equal(f[0], "mode")) {
+            st->has_mode = vsProfileParseMode(f[3], &st->mode);
+        } else if (g_str_equal(f[0], "size")) {
+            st->has_size = vsProfileParseSize(f[3], &st->size);
+        }
+    }
+}
+
+/* path -> vsProfileEnd, for file events (@services FALSE) or service ones. */
+static GHashTable *
+vsProfileFoldEnds(GPtrArray *events, gboolean services)
+{
+    GHashTable *ends = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
+    for (guint i = 0; events && i < events->len; i++) {
+        const vsEvent *e = g_ptr_array_index(events, i);
+        gboolean is_service = e->type >= VS_EVENT_SERVICE_CREATED &&
+                              e->type <= VS_EVENT_SERVICE_DELETED;
+        gboolean created = e->type == VS_EVENT_FILE_CREATED ||
+                           e->type == VS_EVENT_SERVICE_CREATED;
+        gboolean deleted = e->type == VS_EVENT_FILE_DELETED ||
+                           e->type == VS_EVENT_SERVICE_DELETED;
+        vsProfileEnd *st;
+
+        if (!vsProfileIsFileEvent(e) || is_service != services)
+            continue;
+        if (!(st = g_hash_table_lookup(ends, e->path))) {
+            st = g_new0(vsProfileEnd, 1);
+            st->existed_before = !created;
+            g_hash_table_insert(ends, g_strdup(e->path), st);
+        }
+        st->exists = !deleted;
+        if (created)
+            vsProfileEndCreated(st, e->detail);
+        else if (deleted)
+            st->has_type = st->has_mode = st->has_size = FALSE;
+        else
+            vsProfileEndModified(st, e->detail);
+    }
+    return ends;
+}
+
+static gboolean
+vsProfileEndUntouched(const vsProfileEnd *st)
+{
+    return !st || (!st->existed_before && !st->exists);
+}
+
+static gboolean
+vsProfileEndSame(const vsProfileEnd *a, const vsProfileEnd *b)
+{
+    if (vsProfileEndUntouched(a) || vsProfileEndUntouched(b))
+        return vsProfileEndUntouched(a) && vsProfileEndUntouched(b);
+    if (a->exists != b->exists || a->existed_before != b->existed_before)
+        return FALSE;
+    return (!a->has_type || !b->has_type || a->type == b->type) &&
+           (!a->has_mode || !b->has_mode || a->mode == b->mode) &&
+           (!a->has_size || !b->has_size || a->size == b->size);
+}
+
+static char *
+vsProfileEndDescribe(const vsProfileEnd *st)
+{
+    GString *out;
+
+    if (vsProfileEndUntouched(st))
+        return g_strdup("untouched");
+    if (!st->exists)
+        return g_strdup("deleted");
+    out = g_string_new(st->existed_before ? "changed" : "created");
+    if (st->has_type || st->has_mode || st->has_size) {
+        const char *sep = "";
+
+        g_string_append(out, " (");
+        if (st->has_type) {
+            g_string_append_printf(out, "%c", st->type);
+            sep = " ";
+        }
+        if (st->has_mode) {
+            g_string_append_printf(out, "%s%04o", sep, st->mode);
+            sep = ", ";
+        }
+        if (st->has_size)
+            g_string_append_printf(out, "%s%" G_GUINT64_FORMAT " bytes", sep, st->size);
+        g_string_append_c(out, ')');
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Appends the differences of @a and @b to @out; FALSE when there is one. */
+static gboolean
+vsProfileCompareEnds(GHashTable *a, GHashTable *b, const char *kind, GPtrArray *out)
+{
+    g_autoptr(GHashTable) paths = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autofree gpointer *sorted = NULL;
+    GHashTableIter it;
+    gpointer key;
+    guint n = 0;
+    gboolean same = TRUE;
+
+    g_hash_table_iter_init(&it, a);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_hash_table_add(paths, key);
+    g_hash_table_iter_init(&it, b);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_hash_table_add(paths, key);
+    sorted = g_hash_table_get_keys_as_array(paths, &n);
+    g_qsort_with_data(sorted, n, sizeof(gpointer), (GCompareDataFunc)vsProfileComparePaths,
+                      NULL);
+    for (guint i = 0; i < n; i++) {
+        const vsProfileEnd *x = g_hash_table_lookup(a, sorted[i]);
+        const vsProfileEnd *y = g_hash_table_lookup(b, sorted[i]);
+        g_autofree char *dx = NULL;
+        g_autofree char *dy = NULL;
+
+        if (vsProfileEndSame(x, y))
+            continue;
+        same = FALSE;
+        dx = vsProfileEndDescribe(x);
+        dy = vsProfileEndDescribe(y);
+        g_ptr_array_add(out, g_strdup_printf("%s %s: %s in the original, %s in the optimized run",
+                                             kind, (const char *)sorted[i], dx, dy));
+    }
+    return same;
+}
+
+vsProfileEndComparison *
+vsProfileCompareEndStates(GPtrArray *original, GPtrArray *optimized)
+{
+    vsProfileEndComparison *cmp = g_new0(vsProfileEndComparison, 1);
+    g_autoptr(GHashTable) fa = vsProfileFoldEnds(original, FALSE);
+    g_autoptr(GHashTable) fb = vsProfileFoldEnds(optimized, FALSE);
+    g_autoptr(GHashTable) sa = vsProfileFoldEnds(original, TRUE);
+    g_autoptr(GHashTable) sb = vsProfileFoldEnds(optimized, TRUE);
+
+    cmp->differences = g_ptr_array_new_with_free_func(g_free);
+    cmp->same_files = vsProfileCompareEnds(fa, fb, "file", cmp->differences);
+    cmp->same_services = vsProfileCompareEnds(sa, sb, "service", cmp->differences);
+    return cmp;
+}
+
 /* --- deploy sizing ------------------------------------------------------- */
 
 void

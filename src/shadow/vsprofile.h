@@ -151,6 +151,36 @@ vsProfilePlan *vsProfileOptimize(const vsProfileStepEvents *steps, gsize n_steps
 vsScript *vsProfileOptimizedScript(const vsScript *script, const vsProfilePlan *plan,
                                    GError **error);
 
+/* --- end state ----------------------------------------------------------- */
+
+/* Whether two runs left files and services in the same state. */
+typedef struct _vsProfileEndComparison vsProfileEndComparison;
+struct _vsProfileEndComparison {
+    gboolean same_files;
+    gboolean same_services;
+    GPtrArray *differences;     /* char *, files then services, by path:
+                                 * "file /p: created (f 0644, 12 bytes) in the
+                                 * original, untouched in the optimized run" */
+};
+
+void vsProfileEndComparisonFree(vsProfileEndComparison *cmp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsProfileEndComparison, vsProfileEndComparisonFree)
+
+/* Fold each run's events (vsEvent in execution order: steps in order, each
+ * step's events in order; package events are ignored) per path into the
+ * end state the run left it in, and compare the two runs path by path,
+ * files and services apart.  A path's end state:
+ *   - untouched: no event, or created and deleted again;
+ *   - deleted: it was there before (its first event is no creation) and
+ *     is gone;
+ *   - created or changed: it is there, with the type, mode and size the
+ *     events tell (a creation's "T MODE SIZE" detail, a modification's
+ *     "type a -> b", "mode a -> b", "size a -> b").
+ * Two end states differ in kind, or in a type, mode or size both know.
+ * Content is compared only through the size: events carry no hashes, and
+ * mtimes differ from run to run anyway. */
+vsProfileEndComparison *vsProfileCompareEndStates(GPtrArray *original, GPtrArray *optimized);
+
 /* --- deploy sizing ------------------------------------------------------- */
 
 #define VS_PROFILE_MARGIN_DEFAULT 1.2           /* seed 000 */

@@ -583,6 +583,45 @@ vsShadowProfileFree(vsShadowProfile *profile)
     g_free(profile);
 }
 
+void
+vsShadowStepEventsFree(vsShadowStepEvents *step)
+{
+    if (!step)
+        return;
+    vsShadowStepRecordClear(&step->step);
+    g_clear_pointer(&step->events, g_ptr_array_unref);
+    g_free(step);
+}
+
+void
+vsShadowOptimizationFree(vsShadowOptimization *opt)
+{
+    if (!opt)
+        return;
+    g_free(opt->original_run);
+    g_free(opt->optimized_run);
+    g_free(opt->script);
+    g_strfreev(opt->dropped);
+    g_free(opt->differences);
+    g_free(opt);
+}
+
+gboolean
+vsShadowOptimizationVerified(const vsShadowOptimization *opt)
+{
+    return opt->optimized_state == VS_SHADOW_SUCCEEDED && opt->same_files &&
+           opt->same_services;
+}
+
+void
+vsShadowVersionFree(vsShadowVersion *version)
+{
+    if (!version)
+        return;
+    g_free(version->version);
+    g_free(version);
+}
+
 /* The run-id rules live in the metadata schema: one definition. */
 static gboolean
 vsStoreCheckRunId(const char *id, GError **error)
@@ -592,10 +631,31 @@ vsStoreCheckRunId(const char *id, GError **error)
     return mark != NULL;
 }
 
+/* The SHA-256 names the script: a run whose text and sum disagree could
+ * not be told from another's. */
+static gboolean
+vsStoreCheckScriptSum(const vsShadowRunRecord *run, GError **error)
+{
+    g_autofree char *sum = NULL;
+
+    if (!run->script || !run->script_sha256 || strlen(run->script_sha256) != 64)
+        return TRUE;        /* the driver names what is missing or malformed */
+    sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, run->script, -1);
+    if (!g_str_equal(sum, run->script_sha256)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "script SHA-256 '%s' of shadow run '%s' is not its script's",
+                    run->script_sha256, run->id);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 vsStoreStartShadowRun(vsStore *store, const vsShadowRunRecord *run, GError **error)
 {
-    if (!vsStoreCheckRunId(run->id, error))
+    if (!vsStoreCheckRunId(run->id, error) ||
+        (run->optimized_from && !vsStoreCheckRunId(run->optimized_from, error)) ||
+        !vsStoreCheckScriptSum(run, error))
         return FALSE;
     return store->driver->startShadowRun(store->priv, run, error);
 }
@@ -651,4 +711,55 @@ vsStoreReadShadowProfile(vsStore *store, const char *app, const char *version, g
     }
     return store->driver->readShadowProfile(store->priv, app, version, max_runs, ret_profile,
                                             error);
+}
+
+gboolean
+vsStoreListShadowRuns(vsStore *store, const char *app, const char *version,
+                      GPtrArray **ret_runs, GError **error)
+{
+    return store->driver->listShadowRuns(store->priv, app, version, ret_runs, error);
+}
+
+gboolean
+vsStoreReadShadowRunSteps(vsStore *store, const char *id, GPtrArray **ret_steps,
+                          GError **error)
+{
+    if (!vsStoreCheckRunId(id, error))
+        return FALSE;
+    return store->driver->readShadowRunSteps(store->priv, id, ret_steps, error);
+}
+
+gboolean
+vsStoreListAppVersions(vsStore *store, const char *app, GPtrArray **ret_versions,
+                       GError **error)
+{
+    return store->driver->listAppVersions(store->priv, app, ret_versions, error);
+}
+
+gboolean
+vsStoreRecordShadowOptimization(vsStore *store, const vsShadowOptimization *opt,
+                                GError **error)
+{
+    if (!vsStoreCheckRunId(opt->original_run, error) ||
+        !vsStoreCheckRunId(opt->optimized_run, error))
+        return FALSE;
+    return store->driver->recordShadowOptimization(store->priv, opt, error);
+}
+
+gboolean
+vsStoreListShadowOptimizations(vsStore *store, const char *id, GPtrArray **ret_opts,
+                               GError **error)
+{
+    if (!vsStoreCheckRunId(id, error))
+        return FALSE;
+    return store->driver->listShadowOptimizations(store->priv, id, ret_opts, error);
+}
+
+gboolean
+vsStoreReadShadowScript(vsStore *store, const char *app, const char *version,
+                        char **ret_text, gboolean *ret_is_optimized, char **ret_run_id,
+                        GError **error)
+{
+    return store->driver->readShadowScript(store->priv, app, version, ret_text,
+                                           ret_is_optimized, ret_run_id, error);
 }

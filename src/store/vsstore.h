@@ -220,6 +220,58 @@ struct _vsShadowProfile {
 void vsShadowProfileFree(vsShadowProfile *profile);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsShadowProfile, vsShadowProfileFree)
 
+/* One step of a recorded run with what it changed: its events in
+ * execution order (vsEvent; a package event's depends are its recorded
+ * dependencies, in name order; NULL when it has none).  What "profile
+ * show" lists and "profile optimize" feeds vsProfileOptimize(). */
+typedef struct _vsShadowStepEvents vsShadowStepEvents;
+struct _vsShadowStepEvents {
+    vsShadowStepRecord step;
+    GPtrArray *events;          /* of vsEvent; never NULL */
+};
+
+void vsShadowStepEventsFree(vsShadowStepEvents *step);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsShadowStepEvents, vsShadowStepEventsFree)
+
+/* The result of "profile optimize --verify": an optimized script, the
+ * shadow run that ran it and how it compared with the original run. */
+typedef struct _vsShadowOptimization vsShadowOptimization;
+struct _vsShadowOptimization {
+    char *original_run;
+    char *optimized_run;        /* its optimized_from is original_run */
+    char *script;               /* the optimized script's text */
+    GStrv dropped;              /* names of the steps left out; NULL: none */
+    guint groups;
+    gint64 original_us;         /* total of the original run's step durations */
+    gint64 optimized_us;        /* ditto, of the optimized run */
+    gboolean same_files;        /* files and services end in the same state */
+    gboolean same_services;
+    char *differences;          /* one per line; NULL or "": none */
+    /* Read back only: */
+    gint64 created_us;
+    vsShadowState optimized_state;  /* how the optimized run ended */
+};
+
+void vsShadowOptimizationFree(vsShadowOptimization *opt);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsShadowOptimization, vsShadowOptimizationFree)
+
+/* An optimization deploy may use: its run succeeded, with the same end
+ * state of files and services as the original. */
+gboolean vsShadowOptimizationVerified(const vsShadowOptimization *opt);
+
+/* One version of an app, with how many shadow runs it has (optimization
+ * checks left out). */
+typedef struct _vsShadowVersion vsShadowVersion;
+struct _vsShadowVersion {
+    char *version;
+    guint runs;
+    guint succeeded;
+    gint64 latest_us;           /* start of its latest run; 0: none */
+};
+
+void vsShadowVersionFree(vsShadowVersion *version);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsShadowVersion, vsShadowVersionFree)
+
 typedef struct _vsStoreDriver vsStoreDriver;
 struct _vsStoreDriver {
     const char *name;
@@ -376,9 +428,11 @@ struct _vsStoreDriver {
      * (the wrappers check them). */
 
     /* Record @run as started (state running; its ended_us, exit code and
-     * error are ignored), its app and version created when new.
-     * VS_ERROR_INVALID, nothing stored, when its id is taken, a field is
-     * missing or the SHA-256 is not 64 lower-case hex digits. */
+     * error are ignored) with its script and optimized_from, its app and
+     * version created when new.  VS_ERROR_INVALID, nothing stored, when
+     * its id is taken, a field (script included) is missing, the SHA-256
+     * is not 64 lower-case hex digits or not the script's;
+     * VS_ERROR_NOT_FOUND when optimized_from names no stored run. */
     gboolean (*startShadowRun)(gpointer priv, const vsShadowRunRecord *run, GError **error);
     /* Close running run @id: @state (not running), @ended_us, the exit code
      * when @has_exit_code, @message (NULL: none).  VS_ERROR_NOT_FOUND
@@ -406,11 +460,53 @@ struct _vsStoreDriver {
                                       GError **error);
     /* The steps of the @max_runs (at least 1) latest succeeded runs of
      * @app's @version (NULL: the version whose latest succeeded run is the
-     * newest).  VS_ERROR_NOT_FOUND naming the app (and version) when it
-     * has no succeeded run.  Nothing is written on failure. */
+     * newest).  Runs checking an optimized script (optimized_from set)
+     * are left out.  VS_ERROR_NOT_FOUND naming the app (and version) when
+     * it has no succeeded run.  Nothing is written on failure. */
     gboolean (*readShadowProfile)(gpointer priv, const char *app, const char *version,
                                   guint max_runs, vsShadowProfile **ret_profile,
                                   GError **error);
+    /* The runs of @app's @version (optimization checks too), newest first:
+     * a GPtrArray of vsShadowRunRecord, with script and optimized_from, in
+     * @ret_runs.  VS_ERROR_NOT_FOUND naming the app (and version) when it
+     * is not stored.  Nothing is written on failure. */
+    gboolean (*listShadowRuns)(gpointer priv, const char *app, const char *version,
+                               GPtrArray **ret_runs, GError **error);
+    /* The steps of run @id in index order, each with its events in id
+     * order (the execution path) and its packages' dependencies: a
+     * GPtrArray of vsShadowStepEvents in @ret_steps.  VS_ERROR_NOT_FOUND
+     * naming the run when there is none.  Nothing is written on failure. */
+    gboolean (*readShadowRunSteps)(gpointer priv, const char *id, GPtrArray **ret_steps,
+                                   GError **error);
+    /* The versions of @app, oldest first: a GPtrArray of vsShadowVersion in
+     * @ret_versions.  VS_ERROR_NOT_FOUND naming the app when it is not
+     * stored.  Nothing is written on failure. */
+    gboolean (*listAppVersions)(gpointer priv, const char *app, GPtrArray **ret_versions,
+                                GError **error);
+    /* Store @opt (its created_us and optimized_state are ignored).
+     * VS_ERROR_NOT_FOUND naming a run that is not stored; VS_ERROR_INVALID,
+     * nothing stored, when the optimized run's optimized_from is not the
+     * original run, it already has a result, the script is empty or a
+     * duration is negative. */
+    gboolean (*recordShadowOptimization)(gpointer priv, const vsShadowOptimization *opt,
+                                         GError **error);
+    /* The optimizations of run @id (the original), newest first: a
+     * GPtrArray of vsShadowOptimization (dropped never NULL, differences
+     * never NULL) in @ret_opts, empty when none.  Nothing is written on
+     * failure. */
+    gboolean (*listShadowOptimizations)(gpointer priv, const char *id, GPtrArray **ret_opts,
+                                        GError **error);
+    /* The script to install @app's @version (NULL: the version whose latest
+     * succeeded run is the newest) with: the script of its latest succeeded
+     * run that is no optimization check, or, when that run has a verified
+     * optimization (vsShadowOptimizationVerified), the newest such
+     * optimized script (*@ret_is_optimized TRUE).  @ret_run_id (may be
+     * NULL): the original run.  VS_ERROR_NOT_FOUND naming the app (and
+     * version) when it has no succeeded run.  Nothing is written on
+     * failure. */
+    gboolean (*readShadowScript)(gpointer priv, const char *app, const char *version,
+                                 char **ret_text, gboolean *ret_is_optimized,
+                                 char **ret_run_id, GError **error);
 
     /* Notifications between processes (LISTEN/NOTIFY).  A store that
      * listens is best owned by one thread, like every store. */
@@ -545,6 +641,20 @@ gboolean vsStoreListRunningShadowRuns(vsStore *store, const char *host, GPtrArra
 gboolean vsStoreReadShadowProfile(vsStore *store, const char *app, const char *version,
                                   guint max_runs, vsShadowProfile **ret_profile,
                                   GError **error);
+gboolean vsStoreListShadowRuns(vsStore *store, const char *app, const char *version,
+                               GPtrArray **ret_runs, GError **error);
+gboolean vsStoreReadShadowRunSteps(vsStore *store, const char *id, GPtrArray **ret_steps,
+                                   GError **error);
+gboolean vsStoreListAppVersions(vsStore *store, const char *app, GPtrArray **ret_versions,
+                                GError **error);
+gboolean vsStoreRecordShadowOptimization(vsStore *store, const vsShadowOptimization *opt,
+                                         GError **error);
+gboolean vsStoreListShadowOptimizations(vsStore *store, const char *id, GPtrArray **ret_opts,
+                                        GError **error);
+/* What deploy runs: see readShadowScript above.  @ret_run_id may be NULL. */
+gboolean vsStoreReadShadowScript(vsStore *store, const char *app, const char *version,
+                                 char **ret_text, gboolean *ret_is_optimized,
+                                 char **ret_run_id, GError **error);
 
 /* Channels: a hint changed (payload: domain UUID), a policy changed (ditto). */
 #define VS_STORE_CHANNEL_HINT "vs_hint"
