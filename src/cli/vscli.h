@@ -66,6 +66,7 @@ struct _vsCliCommand {
 /* Command families (one file each). */
 extern const vsCliCommand vsCmdAlloc[];
 extern const vsCliCommand vsCmdDb[];
+extern const vsCliCommand vsCmdDeploy[];
 extern const vsCliCommand vsCmdDoctor[];
 extern const vsCliCommand vsCmdDomain[];
 extern const vsCliCommand vsCmdForecast[];
