@@ -370,10 +370,9 @@ vsDeployStage(vsDeploy *d, GError **error)
 {
     GError *local = NULL;
 
-    if (!vsGuestWaitForAgent(d->hv, d->name, VS_RUNNER_AGENT_TIMEOUT_S * 1000, &local)) {
-        g_prefix_error(&local, "the guest agent of domain '%s' never answered: ", d->name);
+    /* its errors name the domain */
+    if (!vsGuestWaitForAgent(d->hv, d->name, VS_RUNNER_AGENT_TIMEOUT_S * 1000, &local))
         return vsDeployFailClean(d, error, local);
-    }
     if (!vsStageScript(d->hv, d->name, d->script, d->stage_dir, VS_STAGE_GUEST_DIR,
                        (guint)MIN(d->timeout_ms, G_MAXUINT), NULL, &local))
         return vsDeployFailClean(d, error, local);
