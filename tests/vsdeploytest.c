@@ -24,35 +24,6 @@ typedef xmlXPathContext vsTestXPathContext;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsTestDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsTestXPathContext, xmlXPathFreeContext)
 
-/* XPath @expr on @xml as a string ("" when it selects nothing); "vs:" is
- * our namespace. */
-static char *
-vsTestXPath(const char *xml, const char *expr)
-{
-    g_autoptr(vsTestDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL, XML_PARSE_NONET);
-    g_autoptr(vsTestXPathContext) ctx = NULL;
-    xmlXPathObjectPtr obj;
-    xmlChar *str;
-    char *ret;
-
-    ck_assert_msg(doc, "not well-formed: %s", xml);
-    ctx = xmlXPathNewContext(doc);
-    xmlXPathRegisterNs(ctx, BAD_CAST "vs", BAD_CAST VS_METADATA_NS);
-    xmlXPathRegisterNs(ctx, BAD_CAST "other", BAD_CAST "https://example.org/app");
-    obj = xmlXPathEvalExpression(BAD_CAST expr, ctx);
-    ck_assert_msg(obj, "bad xpath %s", expr);
-    str = xmlXPathCastToString(obj);
-    ret = g_strdup((const char *)str);
-    xmlFree(str);
-    xmlXPathFreeObject(obj);
-    return ret;
-}
-
-#define ASSERT_XPATH(xml, expr, expect) \
-    do { \
-        g_autofree char *got_ = vsTestXPath(xml, expr); \
-        ck_assert_msg(strcmp(got_, expect) == 0, "%s: got '%s', expected '%s'", expr, got_, expect); \
-    } while (0)
 
 /* Our metadata element of @xml, as text. */
 static char *

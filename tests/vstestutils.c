@@ -10,7 +10,14 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
 #include "vstestutils.h"
+#include "hypervisor/vshypervisor.h"
 
 const char *
 vsTestSrcDir(void)
@@ -126,4 +133,32 @@ vsTestCpuSeconds(void)
 
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+typedef xmlDoc vsTestUtilDoc;
+typedef xmlXPathContext vsTestUtilXPathContext;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsTestUtilDoc, xmlFreeDoc)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsTestUtilXPathContext, xmlXPathFreeContext)
+
+char *
+vsTestXPath(const char *xml, const char *expr)
+{
+    g_autoptr(vsTestUtilDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL,
+                                                 XML_PARSE_NONET);
+    g_autoptr(vsTestUtilXPathContext) ctx = NULL;
+    xmlXPathObjectPtr obj;
+    xmlChar *str;
+    char *ret;
+
+    ck_assert_msg(doc, "not well-formed: %s", xml);
+    ctx = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(ctx, BAD_CAST "vs", BAD_CAST VS_METADATA_NS);
+    xmlXPathRegisterNs(ctx, BAD_CAST "other", BAD_CAST "https://example.org/app");
+    obj = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+    ck_assert_msg(obj, "bad xpath %s", expr);
+    str = xmlXPathCastToString(obj);
+    ret = g_strdup((const char *)str);
+    xmlFree(str);
+    xmlXPathFreeObject(obj);
+    return ret;
 }

@@ -491,16 +491,16 @@ vsHypervisorDiskInUse(vsHypervisor *hv, const char *path, char **ret_domain,
     return vsHypervisorScanDisk(hv, path, ret_domain, NULL, error);
 }
 
-gboolean
-vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path, const char *pool,
-                          const char *name, char **ret_path, GError **error)
+/* Whether @base_path may be cloned now: an absolute path no running
+ * domain writes to.  *@ret_format is the format a domain declares for it,
+ * or NULL. */
+static gboolean
+vsHypervisorCloneBase(vsHypervisor *hv, const char *base_path, char **ret_format,
+                      GError **error)
 {
     g_autofree char *writer = NULL;
     g_autofree char *format = NULL;
-    char *path;
 
-    if (!hv->driver->createOverlay)
-        return vsHypervisorUnsupported(hv, "create overlay volumes", error);
     if (!g_path_is_absolute(base_path)) {
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
                     "base image '%s' is not an absolute path", base_path);
@@ -514,6 +514,21 @@ vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path, const char *p
                     base_path, writer);
         return FALSE;
     }
+    *ret_format = g_steal_pointer(&format);
+    return TRUE;
+}
+
+gboolean
+vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path, const char *pool,
+                          const char *name, char **ret_path, GError **error)
+{
+    g_autofree char *format = NULL;
+    char *path;
+
+    if (!hv->driver->createOverlay)
+        return vsHypervisorUnsupported(hv, "create overlay volumes", error);
+    if (!vsHypervisorCloneBase(hv, base_path, &format, error))
+        return FALSE;
     if (!(path = hv->driver->createOverlay(hv->priv, base_path, format, pool, name, error)))
         return FALSE;
     *ret_path = path;
@@ -524,26 +539,14 @@ gboolean
 vsHypervisorCopyVolume(vsHypervisor *hv, const char *base_path, const char *pool,
                        const char *name, char **ret_path, char **ret_format, GError **error)
 {
-    g_autofree char *writer = NULL;
     g_autofree char *format = NULL;
     g_autofree char *copy_format = NULL;
     char *path;
 
     if (!hv->driver->copyVolume)
         return vsHypervisorUnsupported(hv, "copy volumes", error);
-    if (!g_path_is_absolute(base_path)) {
-        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                    "base image '%s' is not an absolute path", base_path);
+    if (!vsHypervisorCloneBase(hv, base_path, &format, error))
         return FALSE;
-    }
-    if (!vsHypervisorScanDisk(hv, base_path, &writer, &format, error))
-        return FALSE;
-    if (writer) {
-        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                    "base image '%s' is in use by running domain '%s': shut it down first",
-                    base_path, writer);
-        return FALSE;
-    }
     if (!(path = hv->driver->copyVolume(hv->priv, base_path, format, pool, name, &copy_format,
                                         error)))
         return FALSE;
