@@ -225,6 +225,10 @@ START_TEST(test_dry_run_profile)
     /* "files" first, then "config" and "unit" together */
     ck_assert_uint_eq(vsJsonArrayLength(vsJsonObjectGet(json, "batches")), 2);
     ck_assert_uint_eq(vsJsonArrayLength(vsJsonArrayGet(vsJsonObjectGet(json, "batches"), 1)), 2);
+    ck_assert_uint_eq(vsJsonArrayLength(vsJsonObjectGet(json, "script_steps")), 3);
+    ck_assert_str_eq(vsJsonStr(vsJsonArrayGet(vsJsonObjectGet(json, "script_steps"), 2), "name"),
+                     "unit");
+    ck_assert_int_eq(vsJsonInt(vsJsonArrayGet(vsJsonObjectGet(json, "script_steps"), 2), "group"), 2);
     ck_assert_uint_eq(vsJsonArrayLength(vsJsonObjectGet(json, "steps")), 0);
     ck_assert(vsJsonGetType(vsJsonObjectGet(json, "failed")) == VS_JSON_NULL);
 

@@ -26,6 +26,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vscli.h"
 #include "hypervisor/vsguest.h"
@@ -396,6 +397,24 @@ vsDeployStepNew(vsDeploy *d, guint index, guint batch)
     return step;
 }
 
+/* On a terminal, which step runs now; under cron nothing. */
+static void
+vsDeployProgress(vsDeploy *d, GArray *batch, guint b)
+{
+    g_autoptr(GString) names = g_string_new(NULL);
+
+    if (vsCliWantJson(d->cli) || !isatty(STDERR_FILENO))
+        return;
+    for (guint k = 0; k < batch->len; k++) {
+        const vsScriptStep *s = g_ptr_array_index(d->script->steps,
+                                                  g_array_index(batch, guint, k) - 1);
+
+        g_string_append_printf(names, "%s'%s'", k ? ", " : "", s->name);
+    }
+    fprintf(stderr, "virt-shadow: [%u/%u] %s %s\n", b + 1, d->batches->len,
+            batch->len > 1 ? "running steps" : "running step", names->str);
+}
+
 /* Run the batches one after the other until one fails.  A step that fails
  * ends the install, with the domain left as it is. */
 static void
@@ -409,6 +428,7 @@ vsDeployRun(vsDeploy *d)
         g_autoptr(GPtrArray) results = NULL;
         g_autoptr(GError) local = NULL;
 
+        vsDeployProgress(d, batch, b);
         if (left_ms <= 0 ||
             !(results = vsStageRunSteps(d->hv, d->name, d->script, (const guint *)batch->data,
                                         batch->len, VS_STAGE_GUEST_DIR, d->stage_dir != NULL,
@@ -593,6 +613,18 @@ vsDeployPrintJson(vsDeploy *d)
     vsJsonWriterEndObject(w);
     vsJsonWriterMemberString(w, "script", d->script_source);
     vsJsonWriterMemberBool(w, "optimized", d->script_optimized);
+    vsJsonWriterKey(w, "script_steps");
+    vsJsonWriterBeginArray(w);
+    for (guint i = 0; d->script && i < d->script->steps->len; i++) {
+        const vsScriptStep *s = g_ptr_array_index(d->script->steps, i);
+
+        vsJsonWriterBeginObject(w);
+        vsJsonWriterMemberInt(w, "index", s->index);
+        vsJsonWriterMemberString(w, "name", s->name);
+        vsJsonWriterMemberInt(w, "group", s->group);
+        vsJsonWriterEndObject(w);
+    }
+    vsJsonWriterEndArray(w);
     vsJsonWriterKey(w, "batches");
     vsJsonWriterBeginArray(w);
     for (guint b = 0; d->batches && b < d->batches->len; b++) {
