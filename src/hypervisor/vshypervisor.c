@@ -535,6 +535,17 @@ vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path, const char *p
     return TRUE;
 }
 
+char *
+vsHypervisorGetVolumePath(vsHypervisor *hv, const char *pool, const char *volume,
+                          GError **error)
+{
+    if (!hv->driver->getVolumePath) {
+        vsHypervisorUnsupported(hv, "resolve storage volumes", error);
+        return NULL;
+    }
+    return hv->driver->getVolumePath(hv->priv, pool, volume, error);
+}
+
 gboolean
 vsHypervisorCopyVolume(vsHypervisor *hv, const char *base_path, const char *pool,
                        const char *name, char **ret_path, char **ret_format, GError **error)

@@ -354,6 +354,10 @@ gboolean vsHypervisorCopyVolume(vsHypervisor *hv, const char *base_path, const c
  * it has none or several (which to clone would be a guess). */
 gboolean vsHypervisorDomainWritableDisk(vsHypervisor *hv, const char *domain, char **ret_path,
                                         GError **error);
+/* The path of volume @volume in storage pool @pool (a <disk
+ * type='volume'>'s source); VS_ERROR_NOT_FOUND when either is missing. */
+char *vsHypervisorGetVolumePath(vsHypervisor *hv, const char *pool, const char *volume,
+                                GError **error);
 /* Delete the volume at @path; one that does not exist is success. */
 gboolean vsHypervisorDeleteVolume(vsHypervisor *hv, const char *path, GError **error);
 /* Paths of the volumes in @pool whose names start with @prefix: overlays

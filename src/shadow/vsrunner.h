@@ -26,9 +26,22 @@
  *      failure, timeout and cancellation, unless keep_on_failure and the
  *      run did not succeed.  The run is closed in the store with its state.
  *
- * A run killed with SIGKILL leaves its domain and overlay, found again by
- * their mark and name ("shadow gc"), and its store row 'running', closed
- * as 'killed' by gc.
+ * The shadow is a transient domain tied to the connection that started it
+ * (libvirt's autodestroy), unless keep_on_failure: a run killed with
+ * SIGKILL takes its domain with it and leaves its overlay, found again by
+ * its name ("shadow gc"), and its store row 'running', closed as 'killed'
+ * by gc.  A kept shadow (keep_on_failure) outlives the run; it carries
+ * its mark, so gc finds it too.
+ *
+ * Steps of one group run concurrently and are scanned together: their
+ * events are recorded with the group's first step.  Packages come from
+ * dpkg's status file when the guest has one (read again only when a scan
+ * shows it changed); rpm is not read.
+ *
+ * A bare volume as the base (no domain has it as its writable disk) gets
+ * a minimal domain: TCG, BIOS boot from the disk, the agent channel, a
+ * balloon with stats, a pty serial console.  A volume that a (shut off)
+ * domain uses takes that domain's definition.
  */
 #pragma once
 
@@ -64,6 +77,9 @@ struct _vsShadowRunOptions {
     const char *host;               /* this host's name, for the store */
     const char *optimized_from;     /* run id whose optimized script this is; NULL */
     const char *run_id;             /* NULL: a fresh one */
+    /* When @cancel fires, *cancel_reason (set before cancelling, e.g.
+     * "interrupted by SIGTERM") is the run's error; NULL: "cancelled". */
+    const char *const *cancel_reason;
 };
 
 /* Where a run is, for progress displays.  Called on the caller's thread. */
@@ -98,6 +114,8 @@ struct _vsShadowRunResult {
     char *failed_step;              /* its name, or NULL */
     char *error;                    /* why it did not succeed; NULL on success */
     guint steps_run;
+    GArray *steps;                  /* vsShadowStepRecord of every step of the
+                                     * script, as recorded (clear func set) */
     guint events;                   /* guest-side events, all steps */
     /* Where the time went, microseconds. */
     gint64 total_us;
@@ -115,6 +133,8 @@ struct _vsShadowRunResult {
     char *compare_skipped;          /* reason, when !compared */
     GPtrArray *disagreements;       /* char *; never NULL */
     gboolean kept;                  /* left behind by keep_on_failure */
+    gboolean kept_domain;           /* @domain still runs */
+    char *kept_overlay;             /* the overlay kept, or NULL */
 };
 
 void vsShadowRunResultFree(vsShadowRunResult *res);
