@@ -35,6 +35,7 @@ static const vsCliCommand *const vsCliFamilies[] = {
     vsCmdAlloc,
     vsCmdGuest,
     vsCmdShadow,
+    vsCmdProfile,
     vsCmdDeploy,
     vsCmdDb,
 };

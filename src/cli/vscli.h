@@ -73,6 +73,7 @@ extern const vsCliCommand vsCmdForecast[];
 extern const vsCliCommand vsCmdGuest[];
 extern const vsCliCommand vsCmdInsight[];
 extern const vsCliCommand vsCmdPolicy[];
+extern const vsCliCommand vsCmdProfile[];
 extern const vsCliCommand vsCmdShadow[];
 extern const vsCliCommand vsCmdTelemetry[];
 
