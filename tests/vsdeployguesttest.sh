@@ -6,7 +6,8 @@
 # exactly the sizes the profile asks for (2 vCPUs of 4, 180 of 360 MiB),
 # the starting policy, and run the stored script in the guest; a full-copy
 # deploy whose second step fails must stop there and leave its domain
-# running.  One guest runs at a time.
+# running; one interrupted while its guest boots must leave nothing.  One
+# guest runs at a time.
 set -u
 . "${VS_TEST_SRCDIR:-.}/tests/vstestlib.sh"
 vs_setup
@@ -108,6 +109,19 @@ vs_check "a second deploy with the name exits 1" vs_run 1 vs deploy demo --versi
 vs_check "it names the taken name" vs_contains "$err" "domain 'web7' already exists"
 vs_check "web7 is removed" vs_run 0 virsh -q destroy web7
 vs_check "web7 is undefined with its disk" vs_run 0 virsh -q undefine web7 --remove-all-storage
+
+# --- SIGINT while the guest boots: what was made is removed ----------------------------------
+"$VS" --config "$cfg" deploy demo --version 1.0 --base deploy-base --name web9 \
+    >"$VS_TMP/int.out" 2>"$VS_TMP/int.err" &
+pid=$!
+domain_runs() { [ "$(virsh -q domstate "$1" 2>/dev/null)" = running ]; }
+vs_check "the interrupted deploy's domain starts" vs_wait_for 60 domain_runs web9
+kill -INT "$pid"
+wait "$pid" && rc=0 || rc=$?
+vs_check "the interrupted deploy exits 1" test "$rc" = 1
+vs_check "it says it was interrupted" vs_contains "$(cat "$VS_TMP/int.err")" "deploy of 'web9' interrupted by SIGINT"
+vs_check "no domain is left" vs_run 1 virsh -q domstate web9
+vs_check "no disk is left" test ! -e "$guest/web9.qcow2"
 
 # --- a full copy whose second step fails ----------------------------------------------------
 printf '#!/bin/sh\n# step: ok\ntrue\n# step: broken\necho no such package >&2\nexit 3\n# step: never\ntrue\n' > "$VS_TMP/broken.sh"

@@ -15,11 +15,12 @@
  *      run's, or --script FILE) and runs its steps, a group of an
  *      optimized script concurrently;
  *   5. reports what it did.
- * A failure before any step ran (clone, define, start, agent, staging)
- * removes the domain and its disk again: nothing is left behind.  A step
- * that fails (or times out) stops the install and leaves the domain
- * running as it is, for inspection; the report names the step, and the
- * error says how to remove the domain.
+ * A failure before any step ran (clone, define, start, agent, staging, or
+ * SIGINT/SIGTERM meanwhile) removes the domain and its disk again: nothing
+ * is left behind.  A step that fails (or times out, or a signal during the
+ * steps) stops the install and leaves the domain running as it is, for
+ * inspection; the report names the step, and the error says how to remove
+ * the domain.
  */
 #include <config.h>
 
@@ -75,6 +76,7 @@ typedef struct {
     double margin;
     guint64 timeout_ms;
     gboolean dry_run;
+    vsCliSignalWatch *watch;    /* SIGINT and SIGTERM; NULL on a dry run */
 
     char *base_disk;            /* the base's writable disk */
     vsDeploySizing sizing;
@@ -96,6 +98,7 @@ typedef struct {
 static void
 vsDeployClear(vsDeploy *d)
 {
+    g_clear_pointer(&d->watch, vsCliSignalWatchStop);
     g_free(d->base_disk);
     g_clear_pointer(&d->script, vsScriptFree);
     g_free(d->script_source);
@@ -330,6 +333,17 @@ vsDeployFailClean(vsDeploy *d, GError **error, GError *cause)
     return FALSE;
 }
 
+/* Whether SIGINT or SIGTERM came; then *@ret_cause says so. */
+static gboolean
+vsDeployInterrupted(vsDeploy *d, GError **ret_cause)
+{
+    if (!d->watch || !g_cancellable_is_cancelled(vsCliSignalWatchCancellable(d->watch)))
+        return FALSE;
+    *ret_cause = g_error_new(VS_ERROR, VS_ERROR_FAILED, "deploy of '%s' %s", d->name,
+                             vsCliSignalWatchReason(d->watch));
+    return TRUE;
+}
+
 static gboolean
 vsDeployCreate(vsDeploy *d, GError **error)
 {
@@ -353,12 +367,13 @@ vsDeployCreate(vsDeploy *d, GError **error)
                                    d->base);
         return FALSE;
     }
-    if (!(xml = vsDeployDomainXMLFor(d, d->disk_path, d->disk_format, &local)))
+    if (vsDeployInterrupted(d, &local) ||
+        !(xml = vsDeployDomainXMLFor(d, d->disk_path, d->disk_format, &local)))
         return vsDeployFailClean(d, error, local);
     if (!(defined = vsHypervisorDefineDomainXML(d->hv, xml, &local)))
         return vsDeployFailClean(d, error, local);
     d->defined = TRUE;
-    if (!vsHypervisorStartDomain(d->hv, d->name, &local))
+    if (vsDeployInterrupted(d, &local) || !vsHypervisorStartDomain(d->hv, d->name, &local))
         return vsDeployFailClean(d, error, local);
     d->started = TRUE;
     return TRUE;
@@ -369,14 +384,35 @@ vsDeployCreate(vsDeploy *d, GError **error)
 static gboolean
 vsDeployStage(vsDeploy *d, GError **error)
 {
+    gint64 deadline = g_get_monotonic_time() + VS_RUNNER_AGENT_TIMEOUT_S * G_USEC_PER_SEC;
+    GCancellable *cancel = vsCliSignalWatchCancellable(d->watch);
     GError *local = NULL;
 
-    /* its errors name the domain */
-    if (!vsGuestWaitForAgent(d->hv, d->name, VS_RUNNER_AGENT_TIMEOUT_S * 1000, &local))
-        return vsDeployFailClean(d, error, local);
+    /* a second at a time, so that a signal is heeded while the guest boots */
+    while (!vsGuestWaitForAgent(d->hv, d->name, 1000, &local)) {
+        if (!g_error_matches(local, VS_ERROR, VS_ERROR_TIMEOUT))
+            return vsDeployFailClean(d, error, local);     /* its errors name the domain */
+        g_clear_error(&local);
+        if (vsDeployInterrupted(d, &local))
+            return vsDeployFailClean(d, error, local);
+        if (g_get_monotonic_time() >= deadline) {
+            local = g_error_new(VS_ERROR, VS_ERROR_TIMEOUT,
+                                "guest agent of domain '%s' did not answer within %d s",
+                                d->name, VS_RUNNER_AGENT_TIMEOUT_S);
+            return vsDeployFailClean(d, error, local);
+        }
+    }
     if (!vsStageScript(d->hv, d->name, d->script, d->stage_dir, VS_STAGE_GUEST_DIR,
-                       (guint)MIN(d->timeout_ms, G_MAXUINT), NULL, &local))
+                       (guint)MIN(d->timeout_ms, G_MAXUINT), cancel, &local)) {
+        GError *why = NULL;
+
+        /* the cause is the signal, not the cancelled call */
+        if (vsDeployInterrupted(d, &why)) {
+            g_error_free(local);
+            local = why;
+        }
         return vsDeployFailClean(d, error, local);
+    }
     return TRUE;
 }
 
@@ -428,17 +464,25 @@ vsDeployRun(vsDeploy *d)
         g_autoptr(GPtrArray) results = NULL;
         g_autoptr(GError) local = NULL;
 
+        if (vsCliSignalWatchReason(d->watch)) {
+            d->failed = g_strdup_printf("%s before step %u", vsCliSignalWatchReason(d->watch),
+                                        g_array_index(batch, guint, 0));
+            break;
+        }
         vsDeployProgress(d, batch, b);
         if (left_ms <= 0 ||
             !(results = vsStageRunSteps(d->hv, d->name, d->script, (const guint *)batch->data,
                                         batch->len, VS_STAGE_GUEST_DIR, d->stage_dir != NULL,
-                                        (guint)MIN(left_ms, G_MAXUINT), NULL, NULL, NULL,
+                                        (guint)MIN(left_ms, G_MAXUINT),
+                                        vsCliSignalWatchCancellable(d->watch), NULL, NULL,
                                         &local))) {
             vsDeployStep *first = vsDeployStepNew(d, g_array_index(batch, guint, 0), b + 1);
+            const char *why = vsCliSignalWatchReason(d->watch);
 
+            if (!why)
+                why = local ? local->message : "the install timed out";
             d->failed = g_strdup_printf("step %u '%s' did not finish: %s", first->index,
-                                        first->name,
-                                        local ? local->message : "the install timed out");
+                                        first->name, why);
             continue;
         }
         for (guint k = 0; k < results->len; k++) {
@@ -683,6 +727,9 @@ vsCmdDeployRun(vsCli *cli, const vsCliArgs *args, GError **error)
 
     d.cli = cli;
     if (!vsDeployParseOptions(&d, args, error))
+        goto cleanup;
+    /* before the hypervisor connection starts threads */
+    if (!d.dry_run && !(d.watch = vsCliSignalWatchStart(error)))
         goto cleanup;
     if (!(d.hv = vsCliGetHypervisor(cli, error)) || !vsDeployCheckDomains(&d, error))
         goto cleanup;
