@@ -6,10 +6,6 @@
 
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
-
 #include "conf/vsdomainxml.h"
 #include "conf/vspolicy.h"
 #include "hypervisor/vshypervisor.h"
@@ -19,31 +15,6 @@
 
 #define MIB (G_GUINT64_CONSTANT(1024))     /* in KiB */
 
-typedef xmlDoc vsTestDoc;
-typedef xmlXPathContext vsTestXPathContext;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsTestDoc, xmlFreeDoc)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsTestXPathContext, xmlXPathFreeContext)
-
-
-/* Our metadata element of @xml, as text. */
-static char *
-vsTestOurElement(const char *xml)
-{
-    g_autoptr(vsTestDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL, 0);
-    g_autoptr(vsTestXPathContext) ctx = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr obj;
-    xmlBufferPtr buf = xmlBufferCreate();
-    char *ret;
-
-    xmlXPathRegisterNs(ctx, BAD_CAST "vs", BAD_CAST VS_METADATA_NS);
-    obj = xmlXPathEvalExpression(BAD_CAST "/domain/metadata/vs:domain", ctx);
-    ck_assert_int_eq(obj->nodesetval->nodeNr, 1);
-    xmlNodeDump(buf, doc, obj->nodesetval->nodeTab[0], 0, 0);
-    ret = g_strdup((const char *)xmlBufferContent(buf));
-    xmlBufferFree(buf);
-    xmlXPathFreeObject(obj);
-    return ret;
-}
 
 /* Profile aggregates with these per-step peaks. */
 static GPtrArray *
@@ -256,7 +227,7 @@ START_TEST(test_domain)
     ASSERT_XPATH(xml, "count(/domain/metadata/vs:domain/vs:shadow-run)", "0");
     ASSERT_XPATH(xml, "/domain/metadata/vs:domain/vs:policy/@mode", "auto");
     ASSERT_XPATH(xml, "/domain/metadata/other:app", "kept");
-    ours = vsTestOurElement(xml);
+    ours = vsTestXPathNode(xml, "/domain/metadata/vs:domain");
     ck_assert_msg(vsPolicyParse(ours, &policy, &present, &error), "%s: %s", ours,
                   error ? error->message : "");
     ck_assert(present);

@@ -140,22 +140,49 @@ typedef xmlXPathContext vsTestUtilXPathContext;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsTestUtilDoc, xmlFreeDoc)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsTestUtilXPathContext, xmlXPathFreeContext)
 
+static xmlXPathObjectPtr
+vsTestXPathEval(vsTestUtilDoc *doc, const char *expr)
+{
+    g_autoptr(vsTestUtilXPathContext) ctx = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr obj;
+
+    xmlXPathRegisterNs(ctx, BAD_CAST "vs", BAD_CAST VS_METADATA_NS);
+    xmlXPathRegisterNs(ctx, BAD_CAST "other", BAD_CAST "https://example.org/app");
+    obj = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+    ck_assert_msg(obj, "bad xpath %s", expr);
+    return obj;
+}
+
+char *
+vsTestXPathNode(const char *xml, const char *expr)
+{
+    g_autoptr(vsTestUtilDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL,
+                                                 XML_PARSE_NONET);
+    xmlXPathObjectPtr obj;
+    xmlBufferPtr buf = xmlBufferCreate();
+    char *ret;
+
+    ck_assert_msg(doc, "not well-formed: %s", xml);
+    obj = vsTestXPathEval(doc, expr);
+    ck_assert_msg(obj->nodesetval && obj->nodesetval->nodeNr == 1, "%s: not one node", expr);
+    xmlNodeDump(buf, doc, obj->nodesetval->nodeTab[0], 0, 0);
+    ret = g_strdup((const char *)xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    xmlXPathFreeObject(obj);
+    return ret;
+}
+
 char *
 vsTestXPath(const char *xml, const char *expr)
 {
     g_autoptr(vsTestUtilDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL,
                                                  XML_PARSE_NONET);
-    g_autoptr(vsTestUtilXPathContext) ctx = NULL;
     xmlXPathObjectPtr obj;
     xmlChar *str;
     char *ret;
 
     ck_assert_msg(doc, "not well-formed: %s", xml);
-    ctx = xmlXPathNewContext(doc);
-    xmlXPathRegisterNs(ctx, BAD_CAST "vs", BAD_CAST VS_METADATA_NS);
-    xmlXPathRegisterNs(ctx, BAD_CAST "other", BAD_CAST "https://example.org/app");
-    obj = xmlXPathEvalExpression(BAD_CAST expr, ctx);
-    ck_assert_msg(obj, "bad xpath %s", expr);
+    obj = vsTestXPathEval(doc, expr);
     str = xmlXPathCastToString(obj);
     ret = g_strdup((const char *)str);
     xmlFree(str);

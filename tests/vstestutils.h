@@ -42,6 +42,9 @@ void vsTestAssertDouble(double got, double expect, const char *what);
  * (fixtures' foreign metadata).  The test fails when @xml is not
  * well-formed. */
 char *vsTestXPath(const char *xml, const char *expr);
+/* The one node @expr selects in @xml, serialized (the test fails unless
+ * exactly one): e.g. our metadata element, to parse it on its own. */
+char *vsTestXPathNode(const char *xml, const char *expr);
 #define ASSERT_XPATH(xml, expr, expect) \
     do { \
         g_autofree char *got_ = vsTestXPath(xml, expr); \
