@@ -20,6 +20,11 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(cfg->heartbeat_interval_ms, 10000);
     ck_assert_str_eq(cfg->shadow_pool, "/var/lib/libvirt/images/virt-shadow");
     ck_assert_double_eq(cfg->max_concurrent_shadows, 1);
+    ck_assert_double_eq(cfg->deploy_margin, 1.2);
+    ck_assert_uint_eq(cfg->deploy_vcpus, 1);
+    ck_assert_uint_eq(cfg->deploy_memory_bytes, G_GUINT64_CONSTANT(1) << 30);
+    ck_assert_str_eq(cfg->deploy_clone, "linked");
+    ck_assert_str_eq(cfg->deploy_pool, "/var/lib/libvirt/images");
 }
 END_TEST
 
@@ -32,7 +37,8 @@ START_TEST(test_full_file)
         "[daemon]\npid_file = /run/x.pid\nheartbeat_interval = 2m\n"
         "[forecast]\nstep = 10s\nseason = 1h\nhorizon = 2m\n"
         "[allocator]\ninterval = 30s\ncpu_overcommit = 2.5\nhost_cpus = 8\nhost_memory = 16G\n"
-        "shrink_window = 5m\n[shadow]\npool = vs-overlays\nmax_concurrent_shadows = 3\n",
+        "shrink_window = 5m\n[shadow]\npool = vs-overlays\nmax_concurrent_shadows = 3\n"
+        "[deploy]\nmargin = 1.5\nvcpus = 2\nmemory = 2G\nclone = full\npool = prod\n",
         "t.conf", &error);
 
     ck_assert_msg(cfg != NULL, "%s", error ? error->message : "");
@@ -54,6 +60,11 @@ START_TEST(test_full_file)
     ck_assert_uint_eq(cfg->host_memory_bytes, G_GUINT64_CONSTANT(16) << 30);
     ck_assert_str_eq(cfg->shadow_pool, "vs-overlays");
     ck_assert_double_eq(cfg->max_concurrent_shadows, 3);
+    ck_assert_double_eq(cfg->deploy_margin, 1.5);
+    ck_assert_uint_eq(cfg->deploy_vcpus, 2);
+    ck_assert_uint_eq(cfg->deploy_memory_bytes, G_GUINT64_CONSTANT(2) << 30);
+    ck_assert_str_eq(cfg->deploy_clone, "full");
+    ck_assert_str_eq(cfg->deploy_pool, "prod");
     ck_assert_str_eq(cfg->path, "t.conf");
 }
 END_TEST
@@ -98,6 +109,12 @@ static const vsBadConfig vsBadConfigs[] = {
                                                    "'1.5' (expected a whole number from 0 to 64)" },
     { "[shadow]\nmax_concurrent_shadows = 65\n", "invalid count '65'" },
     { "[shadow]\nmax_concurrent_shadows = -1\n", "invalid count '-1'" },
+    { "[deploy]\nclone = thin\n", "[deploy] clone: invalid clone kind 'thin' (expected linked or full)" },
+    { "[deploy]\nvcpus = two\n", "[deploy] vcpus: invalid count 'two'" },
+    { "[deploy]\nvcpus = 0\n", "[deploy] margin must be at least 1, vcpus at least 1" },
+    { "[deploy]\nmargin = 0.8\n", "[deploy] margin must be at least 1" },
+    { "[deploy]\nmemory = 64M\n", "memory at least 128M" },
+    { "[deploy]\npool = a/b\n", "[deploy] pool: invalid pool 'a/b'" },
 };
 
 START_TEST(test_bad_config)

@@ -386,6 +386,8 @@ START_TEST(test_overlay_real)
     g_autofree char *after = NULL;
     g_autofree char *path = NULL;
     g_autofree char *rawpath = NULL;
+    g_autofree char *copypath = NULL;
+    g_autofree char *copyfmt = NULL;
     g_autofree char *again = NULL;
     g_autofree char *user = NULL;
     g_autofree char *nobody = NULL;
@@ -466,6 +468,26 @@ START_TEST(test_overlay_real)
     ck_assert(vsHypervisorDiskInUse(hv, base, &nobody, &error));
     ck_assert_ptr_null(nobody);
     ck_assert(!vsHypervisorCreateOverlay(hv, path, dir, "vs-shadow-r2-vda.qcow2", &again, &error));
+    ck_assert_msg(strstr(error->message, "in use by running domain 'vs-shadow-r1'"), "%s",
+                  error->message);
+    g_clear_error(&error);
+
+    /* a full copy (deploy --clone full): the base's format, no backing
+     * file, the same contents; a disk being written is not copied */
+    ck_assert_msg(vsHypervisorCopyVolume(hv, raw, dir, "copy.img", &copypath, &copyfmt, &error),
+                  "%s", error ? error->message : "");
+    ck_assert_str_eq(copyfmt, "raw");
+    ck_assert(g_str_has_suffix(copypath, "/copy.img"));
+    {
+        g_autoptr(vsJson) info = imageInfo(copypath);
+
+        ck_assert_str_eq(vsJsonGetString(vsJsonObjectGet(info, "format")), "raw");
+        ck_assert_ptr_null(vsJsonObjectGet(info, "backing-filename"));
+    }
+    g_free(runTool((const char *const[]){ "qemu-img", "compare", "-q", "-f", "raw", "-F", "raw",
+                                          raw, copypath, NULL }));
+    ck_assert(!vsHypervisorCopyVolume(hv, path, dir, "copy2.qcow2", &again, &copyfmt, &error));
+    ck_assert_ptr_null(again);
     ck_assert_msg(strstr(error->message, "in use by running domain 'vs-shadow-r1'"), "%s",
                   error->message);
     g_clear_error(&error);

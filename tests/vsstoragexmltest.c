@@ -83,6 +83,17 @@ START_TEST(test_round_trip)
     ck_assert_str_eq(pool->name, "vs-dir-1");
     ck_assert_str_eq(pool->type, "dir");
     ck_assert_str_eq(pool->target_path, "/srv/a&b");
+    {
+        /* a full copy's target: the format given, no backing store */
+        g_autofree char *copy_xml = vsStorageCopyXML("web<7>.img", 2097152, "raw");
+        g_autoptr(vsStorageVolume) copy = vsStorageVolumeParse(copy_xml, NULL);
+
+        ck_assert_ptr_nonnull(copy);
+        ck_assert_str_eq(copy->name, "web<7>.img");
+        ck_assert_uint_eq(copy->capacity, 2097152);
+        ck_assert_str_eq(copy->format, "raw");
+        ck_assert_ptr_null(copy->backing_path);
+    }
 }
 END_TEST
 

@@ -10,7 +10,14 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
 #include "vstestutils.h"
+#include "hypervisor/vshypervisor.h"
 
 const char *
 vsTestSrcDir(void)
@@ -126,4 +133,59 @@ vsTestCpuSeconds(void)
 
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+typedef xmlDoc vsTestUtilDoc;
+typedef xmlXPathContext vsTestUtilXPathContext;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsTestUtilDoc, xmlFreeDoc)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsTestUtilXPathContext, xmlXPathFreeContext)
+
+static xmlXPathObjectPtr
+vsTestXPathEval(vsTestUtilDoc *doc, const char *expr)
+{
+    g_autoptr(vsTestUtilXPathContext) ctx = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr obj;
+
+    xmlXPathRegisterNs(ctx, BAD_CAST "vs", BAD_CAST VS_METADATA_NS);
+    xmlXPathRegisterNs(ctx, BAD_CAST "other", BAD_CAST "https://example.org/app");
+    obj = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+    ck_assert_msg(obj, "bad xpath %s", expr);
+    return obj;
+}
+
+char *
+vsTestXPathNode(const char *xml, const char *expr)
+{
+    g_autoptr(vsTestUtilDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL,
+                                                 XML_PARSE_NONET);
+    xmlXPathObjectPtr obj;
+    xmlBufferPtr buf = xmlBufferCreate();
+    char *ret;
+
+    ck_assert_msg(doc, "not well-formed: %s", xml);
+    obj = vsTestXPathEval(doc, expr);
+    ck_assert_msg(obj->nodesetval && obj->nodesetval->nodeNr == 1, "%s: not one node", expr);
+    xmlNodeDump(buf, doc, obj->nodesetval->nodeTab[0], 0, 0);
+    ret = g_strdup((const char *)xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    xmlXPathFreeObject(obj);
+    return ret;
+}
+
+char *
+vsTestXPath(const char *xml, const char *expr)
+{
+    g_autoptr(vsTestUtilDoc) doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL,
+                                                 XML_PARSE_NONET);
+    xmlXPathObjectPtr obj;
+    xmlChar *str;
+    char *ret;
+
+    ck_assert_msg(doc, "not well-formed: %s", xml);
+    obj = vsTestXPathEval(doc, expr);
+    str = xmlXPathCastToString(obj);
+    ret = g_strdup((const char *)str);
+    xmlFree(str);
+    xmlXPathFreeObject(obj);
+    return ret;
 }

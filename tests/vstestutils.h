@@ -37,6 +37,20 @@ gboolean vsTestPoll(vsTestCondition cond, gpointer opaque, guint timeout_ms,
 /* @got is exactly @expect (a float8 round-trips); NaN equals NaN. */
 void vsTestAssertDouble(double got, double expect, const char *what);
 
+/* XPath @expr on the XML text @xml as a string ("" when it selects
+ * nothing); "vs:" is our metadata namespace, "other:" https://example.org/app
+ * (fixtures' foreign metadata).  The test fails when @xml is not
+ * well-formed. */
+char *vsTestXPath(const char *xml, const char *expr);
+/* The one node @expr selects in @xml, serialized (the test fails unless
+ * exactly one): e.g. our metadata element, to parse it on its own. */
+char *vsTestXPathNode(const char *xml, const char *expr);
+#define ASSERT_XPATH(xml, expr, expect) \
+    do { \
+        g_autofree char *got_ = vsTestXPath(xml, expr); \
+        ck_assert_msg(strcmp(got_, expect) == 0, "%s: got '%s', expected '%s'", expr, got_, expect); \
+    } while (0)
+
 /* Run a Check suite with the fork mode chosen by CK_FORK; returns an exit code. */
 int vsTestRunSuite(Suite *s);
 

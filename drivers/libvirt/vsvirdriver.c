@@ -1406,6 +1406,7 @@ const vsHypervisorDriver vsLibvirtHypervisorDriver = {
     .collectCounters = vsVirDriverCollectCounters,
     .getDomainCounters = vsVirDriverGetDomainCounters,
     .createOverlay = vsVirStorageCreateOverlay,
+    .copyVolume = vsVirStorageCopyVolume,
     .deleteVolume = vsVirStorageDeleteVolume,
     .listVolumes = vsVirStorageListVolumes,
     .getVolumePath = vsVirStorageGetVolumePath,

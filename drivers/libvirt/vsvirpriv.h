@@ -25,6 +25,9 @@ int vsVirLastErrorCode(void);
 char *vsVirStorageCreateOverlay(gpointer priv, const char *base_path,
                                 const char *base_format, const char *pool,
                                 const char *name, GError **error);
+char *vsVirStorageCopyVolume(gpointer priv, const char *base_path, const char *base_format,
+                             const char *pool, const char *name, char **ret_format,
+                             GError **error);
 gboolean vsVirStorageDeleteVolume(gpointer priv, const char *path, GError **error);
 GPtrArray *vsVirStorageListVolumes(gpointer priv, const char *pool, const char *prefix,
                                    GError **error);

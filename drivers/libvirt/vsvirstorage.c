@@ -245,59 +245,115 @@ vsVirComparePaths(gconstpointer a, gconstpointer b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-char *
-vsVirStorageCreateOverlay(gpointer priv, const char *base_path, const char *base_format,
-                          const char *pool_spec, const char *name, GError **error)
-{
-    virConnectPtr conn = vsVirConnGet(priv, error);
-    g_autoptr(vsVirVol) base = NULL;
-    g_autoptr(vsStorageVolume) def = NULL;
-    g_autoptr(vsVirPool) pool = NULL;
-    g_autoptr(vsVirVol) overlay = NULL;
-    g_autofree char *xml = NULL;
-    GError *local = NULL;
+/* What a clone is made from: the base volume, its definition, its format
+ * (@base_format, else what its pool reports), and the pool the clone goes
+ * to. */
+typedef struct {
+    virStorageVolPtr base;
+    vsStorageVolume *def;
     const char *format;
-    char *path;
-    char *ret;
+    virStoragePoolPtr pool;
+} vsVirCloneSource;
 
-    if (!conn)
-        return NULL;
+static void
+vsVirCloneSourceClear(vsVirCloneSource *src)
+{
+    g_clear_pointer(&src->base, virStorageVolFree);
+    g_clear_pointer(&src->def, vsStorageVolumeFree);
+    g_clear_pointer(&src->pool, virStoragePoolFree);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(vsVirCloneSource, vsVirCloneSourceClear)
+
+static gboolean
+vsVirCloneSourceOpen(virConnectPtr conn, const char *base_path, const char *base_format,
+                     const char *pool_spec, const char *name, vsVirCloneSource *src,
+                     GError **error)
+{
+    GError *local = NULL;
+
     if (!name || !*name || strchr(name, '/')) {
-        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "invalid overlay name '%s'",
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "invalid volume name '%s'",
                     name ? name : "");
-        return NULL;
+        return FALSE;
     }
-    if (!(base = vsVirVolByPath(conn, base_path, TRUE, &local))) {
+    if (!(src->base = vsVirVolByPath(conn, base_path, TRUE, &local))) {
         if (!local)
             local = g_error_new(VS_ERROR, VS_ERROR_NOT_FOUND,
                                 "base image '%s' not found", base_path);
         g_propagate_error(error, local);
-        return NULL;
+        return FALSE;
     }
-    if (!(def = vsVirVolDef(base, base_path, error)))
-        return NULL;
+    if (!(src->def = vsVirVolDef(src->base, base_path, error)))
+        return FALSE;
     /* what a domain declares beats what the pool probed from the file */
-    format = base_format ? base_format : def->format;
-    if (!format || g_str_equal(format, "none") || g_str_equal(format, "auto")) {
+    src->format = base_format ? base_format : src->def->format;
+    if (!src->format || g_str_equal(src->format, "none") || g_str_equal(src->format, "auto")) {
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
                     "cannot tell the format of base image '%s'", base_path);
-        return NULL;
+        return FALSE;
     }
-    if (!(pool = vsVirOpenPool(conn, pool_spec, error)))
-        return NULL;
-    xml = vsStorageOverlayXML(name, def->capacity, base_path, format);
-    if (!(overlay = virStorageVolCreateXML(pool, xml, 0))) {
-        vsVirSetError(error, -1, "cannot create overlay '%s' on '%s' in storage pool '%s'",
-                      name, base_path, virStoragePoolGetName(pool));
-        return NULL;
-    }
-    if (!(path = virStorageVolGetPath(overlay))) {
-        vsVirSetError(error, -1, "cannot get the path of overlay '%s'", name);
+    return (src->pool = vsVirOpenPool(conn, pool_spec, error)) != NULL;
+}
+
+static char *
+vsVirVolPath(virStorageVolPtr vol, const char *name, GError **error)
+{
+    char *path = virStorageVolGetPath(vol);
+    char *ret;
+
+    if (!path) {
+        vsVirSetError(error, -1, "cannot get the path of volume '%s'", name);
         return NULL;
     }
     ret = g_strdup(path);
     free(path);
     return ret;
+}
+
+char *
+vsVirStorageCreateOverlay(gpointer priv, const char *base_path, const char *base_format,
+                          const char *pool_spec, const char *name, GError **error)
+{
+    virConnectPtr conn = vsVirConnGet(priv, error);
+    g_auto(vsVirCloneSource) src = { 0 };
+    g_autoptr(vsVirVol) overlay = NULL;
+    g_autofree char *xml = NULL;
+
+    if (!conn || !vsVirCloneSourceOpen(conn, base_path, base_format, pool_spec, name, &src, error))
+        return NULL;
+    xml = vsStorageOverlayXML(name, src.def->capacity, base_path, src.format);
+    if (!(overlay = virStorageVolCreateXML(src.pool, xml, 0))) {
+        vsVirSetError(error, -1, "cannot create overlay '%s' on '%s' in storage pool '%s'",
+                      name, base_path, virStoragePoolGetName(src.pool));
+        return NULL;
+    }
+    return vsVirVolPath(overlay, name, error);
+}
+
+char *
+vsVirStorageCopyVolume(gpointer priv, const char *base_path, const char *base_format,
+                       const char *pool_spec, const char *name, char **ret_format,
+                       GError **error)
+{
+    virConnectPtr conn = vsVirConnGet(priv, error);
+    g_auto(vsVirCloneSource) src = { 0 };
+    g_autoptr(vsVirVol) copy = NULL;
+    g_autofree char *xml = NULL;
+    char *path;
+
+    if (!conn || !vsVirCloneSourceOpen(conn, base_path, base_format, pool_spec, name, &src, error))
+        return NULL;
+    xml = vsStorageCopyXML(name, src.def->capacity, src.format);
+    /* the storage driver copies (qemu-img convert) on the hypervisor host */
+    if (!(copy = virStorageVolCreateXMLFrom(src.pool, xml, src.base, 0))) {
+        vsVirSetError(error, -1, "cannot copy '%s' to volume '%s' in storage pool '%s'",
+                      base_path, name, virStoragePoolGetName(src.pool));
+        return NULL;
+    }
+    if (!(path = vsVirVolPath(copy, name, error)))
+        return NULL;
+    *ret_format = g_strdup(src.format);
+    return path;
 }
 
 gboolean

@@ -3,6 +3,8 @@
  */
 #include <config.h>
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +39,7 @@ static const vsCliCommand *const vsCliFamilies[] = {
     vsCmdShadow,
     vsCmdProfile,
     vsCmdShadowSchedule,
+    vsCmdDeploy,
     vsCmdDb,
 };
 
@@ -730,4 +733,87 @@ vsCliMain(int argc, char **argv)
     if (!vsCliSetup(cli, global, &error))
         return vsCliReport(NULL, error);
     return vsCliRunCommand(cli, argc - 1 - consumed, argv + 1 + consumed);
+}
+
+/* --- signals ---------------------------------------------------------------- */
+
+struct _vsCliSignalWatch {
+    GCancellable *cancel;
+    const char *reason;         /* atomic */
+    sigset_t old;
+    pthread_t thread;
+};
+
+/* SIGUSR1 ends the thread. */
+static sigset_t
+vsCliWatchedSignals(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    return set;
+}
+
+static void *
+vsCliSignalWatchMain(void *opaque)
+{
+    vsCliSignalWatch *w = opaque;
+    sigset_t set = vsCliWatchedSignals();
+    int sig;
+
+    while (sigwait(&set, &sig) == 0 && sig != SIGUSR1) {
+        if (!g_cancellable_is_cancelled(w->cancel)) {
+            g_atomic_pointer_set(&w->reason, sig == SIGINT ? "interrupted by SIGINT"
+                                                           : "interrupted by SIGTERM");
+            g_cancellable_cancel(w->cancel);
+        }
+    }
+    return NULL;
+}
+
+vsCliSignalWatch *
+vsCliSignalWatchStart(GError **error)
+{
+    vsCliSignalWatch *w = g_new0(vsCliSignalWatch, 1);
+    sigset_t set = vsCliWatchedSignals();
+    int rc;
+
+    w->cancel = g_cancellable_new();
+    pthread_sigmask(SIG_BLOCK, &set, &w->old);
+    if ((rc = pthread_create(&w->thread, NULL, vsCliSignalWatchMain, w)) != 0) {
+        pthread_sigmask(SIG_SETMASK, &w->old, NULL);
+        g_object_unref(w->cancel);
+        g_free(w);
+        g_set_error(error, VS_ERROR, VS_ERROR_FAILED, "cannot start the signal thread: %s",
+                    g_strerror(rc));
+        return NULL;
+    }
+    return w;
+}
+
+GCancellable *
+vsCliSignalWatchCancellable(vsCliSignalWatch *w)
+{
+    return w->cancel;
+}
+
+const char *
+vsCliSignalWatchReason(vsCliSignalWatch *w)
+{
+    return g_atomic_pointer_get(&w->reason);
+}
+
+void
+vsCliSignalWatchStop(vsCliSignalWatch *w)
+{
+    if (!w)
+        return;
+    pthread_kill(w->thread, SIGUSR1);
+    pthread_join(w->thread, NULL);
+    pthread_sigmask(SIG_SETMASK, &w->old, NULL);
+    g_object_unref(w->cancel);
+    g_free(w);
 }

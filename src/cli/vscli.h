@@ -8,7 +8,7 @@
  */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "hypervisor/vshypervisor.h"
 #include "store/vsstore.h"
@@ -66,6 +66,7 @@ struct _vsCliCommand {
 /* Command families (one file each). */
 extern const vsCliCommand vsCmdAlloc[];
 extern const vsCliCommand vsCmdDb[];
+extern const vsCliCommand vsCmdDeploy[];
 extern const vsCliCommand vsCmdDoctor[];
 extern const vsCliCommand vsCmdDomain[];
 extern const vsCliCommand vsCmdForecast[];
@@ -110,6 +111,20 @@ gboolean vsCliGetLimit(const vsCliArgs *args, guint fallback, guint *ret_limit, 
 char *vsCliFormatTime(gint64 us);
 /* Members @key (as vsCliFormatTime writes it) and @key "_us" (the number). */
 void vsCliJsonMemberTime(vsJsonWriter *w, const char *key, gint64 us);
+
+/* SIGINT and SIGTERM cancel a GCancellable, so that a long command still
+ * cleans up: a thread of its own takes them while they are blocked in
+ * every other thread.  Start it before anything starts threads (the
+ * hypervisor connection does), so theirs inherit the mask; Stop (accepts
+ * NULL) ends the thread and restores the mask.  A second signal changes
+ * nothing: cleanup is under way. */
+typedef struct _vsCliSignalWatch vsCliSignalWatch;
+vsCliSignalWatch *vsCliSignalWatchStart(GError **error);
+GCancellable *vsCliSignalWatchCancellable(vsCliSignalWatch *w);
+/* "interrupted by SIGINT" or "... SIGTERM"; NULL while none came. */
+const char *vsCliSignalWatchReason(vsCliSignalWatch *w);
+void vsCliSignalWatchStop(vsCliSignalWatch *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsCliSignalWatch, vsCliSignalWatchStop)
 
 /* Output: results go to stdout; -q silences vsCliInfo only. */
 void vsCliPrint(vsCli *cli, const char *format, ...) G_GNUC_PRINTF(2, 3);

@@ -152,6 +152,19 @@ vsStorageOverlayXML(const char *name, guint64 capacity, const char *base_path,
 }
 
 char *
+vsStorageCopyXML(const char *name, guint64 capacity, const char *format)
+{
+    g_autofree char *n = g_markup_escape_text(name, -1);
+    g_autofree char *f = g_markup_escape_text(format, -1);
+
+    return g_strdup_printf("<volume>\n"
+                           "  <name>%s</name>\n"
+                           "  <capacity unit='bytes'>%" G_GUINT64_FORMAT "</capacity>\n"
+                           "  <target><format type='%s'/></target>\n"
+                           "</volume>\n", n, capacity, f);
+}
+
+char *
 vsStorageDirPoolXML(const char *name, const char *dir)
 {
     g_autofree char *n = g_markup_escape_text(name, -1);

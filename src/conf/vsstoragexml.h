@@ -40,6 +40,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsStoragePool, vsStoragePoolFree)
 char *vsStorageOverlayXML(const char *name, guint64 capacity,
                           const char *base_path, const char *base_format);
 
+/* The XML of volume @name of @capacity bytes in @format, with no backing
+ * store: the target of a full copy (virStorageVolCreateXMLFrom). */
+char *vsStorageCopyXML(const char *name, guint64 capacity, const char *format);
+
 /* The XML of a transient dir pool @name on directory @dir. */
 char *vsStorageDirPoolXML(const char *name, const char *dir);
 

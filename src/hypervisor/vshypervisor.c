@@ -491,16 +491,16 @@ vsHypervisorDiskInUse(vsHypervisor *hv, const char *path, char **ret_domain,
     return vsHypervisorScanDisk(hv, path, ret_domain, NULL, error);
 }
 
-gboolean
-vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path, const char *pool,
-                          const char *name, char **ret_path, GError **error)
+/* Whether @base_path may be cloned now: an absolute path no running
+ * domain writes to.  *@ret_format is the format a domain declares for it,
+ * or NULL. */
+static gboolean
+vsHypervisorCloneBase(vsHypervisor *hv, const char *base_path, char **ret_format,
+                      GError **error)
 {
     g_autofree char *writer = NULL;
     g_autofree char *format = NULL;
-    char *path;
 
-    if (!hv->driver->createOverlay)
-        return vsHypervisorUnsupported(hv, "create overlay volumes", error);
     if (!g_path_is_absolute(base_path)) {
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
                     "base image '%s' is not an absolute path", base_path);
@@ -514,6 +514,21 @@ vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path, const char *p
                     base_path, writer);
         return FALSE;
     }
+    *ret_format = g_steal_pointer(&format);
+    return TRUE;
+}
+
+gboolean
+vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path, const char *pool,
+                          const char *name, char **ret_path, GError **error)
+{
+    g_autofree char *format = NULL;
+    char *path;
+
+    if (!hv->driver->createOverlay)
+        return vsHypervisorUnsupported(hv, "create overlay volumes", error);
+    if (!vsHypervisorCloneBase(hv, base_path, &format, error))
+        return FALSE;
     if (!(path = hv->driver->createOverlay(hv->priv, base_path, format, pool, name, error)))
         return FALSE;
     *ret_path = path;
@@ -529,6 +544,65 @@ vsHypervisorGetVolumePath(vsHypervisor *hv, const char *pool, const char *volume
         return NULL;
     }
     return hv->driver->getVolumePath(hv->priv, pool, volume, error);
+}
+
+gboolean
+vsHypervisorCopyVolume(vsHypervisor *hv, const char *base_path, const char *pool,
+                       const char *name, char **ret_path, char **ret_format, GError **error)
+{
+    g_autofree char *format = NULL;
+    g_autofree char *copy_format = NULL;
+    char *path;
+
+    if (!hv->driver->copyVolume)
+        return vsHypervisorUnsupported(hv, "copy volumes", error);
+    if (!vsHypervisorCloneBase(hv, base_path, &format, error))
+        return FALSE;
+    if (!(path = hv->driver->copyVolume(hv->priv, base_path, format, pool, name, &copy_format,
+                                        error)))
+        return FALSE;
+    *ret_path = path;
+    *ret_format = g_steal_pointer(&copy_format);
+    return TRUE;
+}
+
+gboolean
+vsHypervisorDomainWritableDisk(vsHypervisor *hv, const char *domain, char **ret_path,
+                               GError **error)
+{
+    g_autofree char *xml = vsHypervisorGetDomainXML(hv, domain, TRUE, error);
+    g_autoptr(vsDomainXML) def = NULL;
+    const vsDomainDisk *found = NULL;
+    guint writable = 0;
+    char *path = NULL;
+
+    if (!xml || !(def = vsDomainXMLParse(xml, error)))
+        return FALSE;
+    for (guint i = 0; i < def->disks->len; i++) {
+        const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
+
+        if (disk->readonly || g_strcmp0(disk->device, "cdrom") == 0 ||
+            g_strcmp0(disk->device, "floppy") == 0)
+            continue;
+        writable++;
+        found = disk;
+    }
+    if (writable != 1) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "domain '%s' has %u writable disks; a clone needs exactly one", domain,
+                    writable);
+        return FALSE;
+    }
+    if (!vsHypervisorDiskPath(hv, found, &path, error))
+        return FALSE;
+    if (!path) {
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
+                    "cannot find volume '%s' in storage pool '%s' of domain '%s'",
+                    found->volume, found->pool, domain);
+        return FALSE;
+    }
+    *ret_path = path;
+    return TRUE;
 }
 
 gboolean

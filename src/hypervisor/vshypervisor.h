@@ -234,6 +234,16 @@ struct _vsHypervisorDriver {
      * the overlay's path; an existing @name is an error.  Optional. */
     char *(*createOverlay)(gpointer priv, const char *base_path, const char *base_format,
                            const char *pool, const char *name, GError **error);
+    /* Create the volume @name in @pool as a full copy of the image at
+     * @base_path (virStorageVolCreateXMLFrom: the storage driver copies on
+     * the hypervisor host, remote URIs too), in @base_format, or when NULL
+     * the format the storage pool holding @base_path reports, with the
+     * base's capacity.  The base is only read; an existing @name is an
+     * error.  Returns the copy's path, its format in *@ret_format (written
+     * only on success).  Optional. */
+    char *(*copyVolume)(gpointer priv, const char *base_path, const char *base_format,
+                        const char *pool, const char *name, char **ret_format,
+                        GError **error);
     /* Delete the volume at @path.  The pool of its directory is refreshed
      * first, so a file made behind the pool's back is found too; a path
      * that is no volume even then is success.  Optional. */
@@ -328,6 +338,22 @@ gboolean vsDomainCountersUsedKiB(const vsDomainCounters *c, guint64 *ret_kib,
 gboolean vsHypervisorCreateOverlay(vsHypervisor *hv, const char *base_path,
                                    const char *pool, const char *name,
                                    char **ret_path, GError **error);
+/* A full copy of the base image @base_path as volume @name in @pool (a
+ * storage pool name or an absolute directory), made by the storage API,
+ * in the format a domain declares for @base_path, else the one its pool
+ * reports: what a deploy's "--clone full" gets instead of an overlay.
+ * Refused like vsHypervisorCreateOverlay() when a running domain has
+ * @base_path open for writing (the copy would be torn).  *@ret_path and
+ * *@ret_format are the copy's. */
+gboolean vsHypervisorCopyVolume(vsHypervisor *hv, const char *base_path, const char *pool,
+                                const char *name, char **ret_path, char **ret_format,
+                                GError **error);
+/* The one writable disk (not a cdrom, floppy or <readonly/>) of @domain's
+ * persistent definition, volumes resolved to their path: the image a
+ * clone of @domain is made from.  VS_ERROR_INVALID naming the domain when
+ * it has none or several (which to clone would be a guess). */
+gboolean vsHypervisorDomainWritableDisk(vsHypervisor *hv, const char *domain, char **ret_path,
+                                        GError **error);
 /* The path of volume @volume in storage pool @pool (a <disk
  * type='volume'>'s source); VS_ERROR_NOT_FOUND when either is missing. */
 char *vsHypervisorGetVolumePath(vsHypervisor *hv, const char *pool, const char *volume,

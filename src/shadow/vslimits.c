@@ -6,17 +6,11 @@
 #include <math.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "vslimits.h"
+#include "conf/vsdomainedit.h"
 #include "conf/vsmetadata.h"
-#include "hypervisor/vshypervisor.h"
 #include "util/vserror.h"
 #include "util/vsutil.h"
-
-typedef xmlDoc vsLimitsXmlDoc;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsLimitsXmlDoc, xmlFreeDoc)
 
 void
 vsLimitsInitDefaults(vsLimits *limits)
@@ -169,112 +163,21 @@ vsLimitsFormatXML(const vsLimits *limits)
 
 /* --- the shadow's domain ------------------------------------------------- */
 
-static xmlNodePtr
-vsLimitsChild(xmlNodePtr parent, const char *name)
-{
-    for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
-        if (n->type == XML_ELEMENT_NODE && !n->ns && xmlStrEqual(n->name, BAD_CAST name))
-            return n;
-    return NULL;
-}
-
-static void
-vsLimitsRemoveAll(xmlNodePtr parent, const char *name)
-{
-    xmlNodePtr n;
-
-    while ((n = vsLimitsChild(parent, name))) {
-        xmlUnlinkNode(n);
-        xmlFreeNode(n);
-    }
-}
-
-/* Set the text of @parent's child @name, created at the end when missing;
- * its attributes are dropped. */
-static xmlNodePtr
-vsLimitsSetChild(xmlNodePtr parent, const char *name, const char *text)
-{
-    xmlNodePtr n = vsLimitsChild(parent, name);
-
-    if (n) {
-        xmlNodePtr fresh = xmlNewNode(NULL, BAD_CAST name);
-
-        xmlReplaceNode(n, fresh);
-        xmlFreeNode(n);
-        n = fresh;
-    } else {
-        n = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
-    }
-    if (text)
-        xmlNodeSetContent(n, BAD_CAST text);
-    return n;
-}
-
-static void
-vsLimitsSetUInt(xmlNodePtr parent, const char *name, guint64 value, const char *unit)
-{
-    char buf[32];
-    xmlNodePtr n;
-
-    g_snprintf(buf, sizeof(buf), "%" G_GUINT64_FORMAT, value);
-    n = vsLimitsSetChild(parent, name, buf);
-    if (unit)
-        xmlSetProp(n, BAD_CAST "unit", BAD_CAST unit);
-}
-
-static gboolean
-vsLimitsIsReadOnly(xmlNodePtr disk)
-{
-    xmlChar *device = xmlGetProp(disk, BAD_CAST "device");
-    gboolean ro = vsLimitsChild(disk, "readonly") != NULL ||
-                  (device && (xmlStrEqual(device, BAD_CAST "cdrom") ||
-                              xmlStrEqual(device, BAD_CAST "floppy")));
-
-    xmlFree(device);
-    return ro;
-}
-
 static gboolean
 vsLimitsApplyDisk(xmlNodePtr devices, const vsShadowDomainSpec *spec, GError **error)
 {
-    xmlNodePtr disk = NULL;
-    xmlNodePtr driver;
-    xmlNodePtr source;
-    guint writable = 0;
+    xmlNodePtr disk = vsDomainEditReplaceDisk(devices, spec->overlay_path, spec->overlay_format,
+                                              "a shadow", error);
 
-    for (xmlNodePtr n = devices ? devices->children : NULL; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE || n->ns || !xmlStrEqual(n->name, BAD_CAST "disk") ||
-            vsLimitsIsReadOnly(n))
-            continue;
-        writable++;
-        disk = n;
-    }
-    if (writable != 1) {
-        if (writable)
-            g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                        "base domain has %u writable disks; a shadow needs exactly one", writable);
-        else
-            g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "base domain has no writable disk");
+    if (!disk)
         return FALSE;
-    }
-    xmlSetProp(disk, BAD_CAST "type", BAD_CAST "file");
-    driver = vsLimitsChild(disk, "driver");
-    if (!driver)
-        driver = xmlNewChild(disk, NULL, BAD_CAST "driver", NULL);
-    xmlSetProp(driver, BAD_CAST "name", BAD_CAST "qemu");
-    xmlSetProp(driver, BAD_CAST "type", BAD_CAST spec->overlay_format);
-    vsLimitsRemoveAll(disk, "backingStore");
-    vsLimitsRemoveAll(disk, "shareable");
-    source = vsLimitsSetChild(disk, "source", NULL);
-    xmlSetProp(source, BAD_CAST "file", BAD_CAST spec->overlay_path);
-    vsLimitsRemoveAll(disk, "iotune");
     if (spec->limits->disk_iops || spec->limits->disk_bytes_sec) {
         xmlNodePtr iotune = xmlNewChild(disk, NULL, BAD_CAST "iotune", NULL);
 
         if (spec->limits->disk_bytes_sec)
-            vsLimitsSetUInt(iotune, "total_bytes_sec", spec->limits->disk_bytes_sec, NULL);
+            vsDomainEditSetUInt(iotune, "total_bytes_sec", spec->limits->disk_bytes_sec, NULL);
         if (spec->limits->disk_iops)
-            vsLimitsSetUInt(iotune, "total_iops_sec", spec->limits->disk_iops, NULL);
+            vsDomainEditSetUInt(iotune, "total_iops_sec", spec->limits->disk_iops, NULL);
     }
     return TRUE;
 }
@@ -282,7 +185,7 @@ vsLimitsApplyDisk(xmlNodePtr devices, const vsShadowDomainSpec *spec, GError **e
 static void
 vsLimitsApplyDevices(xmlNodePtr devices, const vsShadowDomainSpec *spec)
 {
-    vsLimitsRemoveAll(devices, "interface");
+    vsDomainEditRemoveAll(devices, "interface");
     if (spec->network) {
         xmlNodePtr nic = xmlNewChild(devices, NULL, BAD_CAST "interface", NULL);
         xmlNodePtr source = xmlNewChild(nic, NULL, BAD_CAST "source", NULL);
@@ -292,17 +195,7 @@ vsLimitsApplyDevices(xmlNodePtr devices, const vsShadowDomainSpec *spec)
         xmlSetProp(source, BAD_CAST "network", BAD_CAST spec->network);
         xmlSetProp(model, BAD_CAST "type", BAD_CAST "virtio");
     }
-    /* a bound socket path of the base would clash with the base's own */
-    for (xmlNodePtr n = devices->children; n; n = n->next) {
-        xmlChar *type;
-
-        if (n->type != XML_ELEMENT_NODE || !xmlStrEqual(n->name, BAD_CAST "channel"))
-            continue;
-        type = xmlGetProp(n, BAD_CAST "type");
-        if (type && xmlStrEqual(type, BAD_CAST "unix"))
-            vsLimitsRemoveAll(n, "source");
-        xmlFree(type);
-    }
+    vsDomainEditDropChannelPaths(devices);
 }
 
 /* Our element, as conf/vsmetadata makes it (the one definition of the mark
@@ -311,113 +204,51 @@ static gboolean
 vsLimitsApplyMetadata(xmlNodePtr root, const vsShadowDomainSpec *spec, GError **error)
 {
     g_autofree char *mark = vsMetadataShadowRunXML(spec->run_id, error);
-    g_autoptr(vsLimitsXmlDoc) markdoc = NULL;
-    xmlNodePtr metadata;
 
-    if (!mark)
-        return FALSE;
-    markdoc = xmlReadMemory(mark, (int)strlen(mark), "metadata.xml", NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-    if (!markdoc || !xmlDocGetRootElement(markdoc)) {
-        g_set_error(error, VS_ERROR, VS_ERROR_FAILED, "cannot read the shadow run mark");
-        return FALSE;
-    }
-    metadata = vsLimitsChild(root, "metadata");
-    if (!metadata)
-        metadata = xmlNewChild(root, NULL, BAD_CAST "metadata", NULL);
-    for (xmlNodePtr n = metadata->children, next; n; n = next) {
-        next = n->next;
-        if (n->type == XML_ELEMENT_NODE && n->ns &&
-            xmlStrEqual(n->ns->href, BAD_CAST VS_METADATA_NS)) {
-            xmlUnlinkNode(n);
-            xmlFreeNode(n);
-        }
-    }
-    xmlAddChild(metadata, xmlDocCopyNode(xmlDocGetRootElement(markdoc), root->doc, 1));
-    return TRUE;
+    return mark && vsDomainEditSetMetadata(root, mark, error);
 }
 
 static void
 vsLimitsApplySizes(xmlNodePtr root, const vsLimits *limits)
 {
-    xmlNodePtr cpu = vsLimitsChild(root, "cpu");
     xmlNodePtr vcpu;
     xmlNodePtr memtune;
     gint64 quota = vsLimitsCpuQuota(limits);
 
-    vsLimitsRemoveAll(root, "maxMemory");
-    vsLimitsRemoveAll(root, "vcpus");
-    vsLimitsRemoveAll(root, "cputune");
-    vsLimitsRemoveAll(root, "memtune");
-    if (cpu) {
-        vsLimitsRemoveAll(cpu, "topology");
-        vsLimitsRemoveAll(cpu, "numa");
-    }
-    vsLimitsSetUInt(root, "memory", limits->memory_kib, "KiB");
-    vsLimitsSetUInt(root, "currentMemory", limits->memory_kib, "KiB");
-    vsLimitsSetUInt(root, "vcpu", limits->vcpus, NULL);
-    vcpu = vsLimitsChild(root, "vcpu");
+    vsDomainEditDropSizing(root);
+    vsDomainEditSetUInt(root, "memory", limits->memory_kib, "KiB");
+    vsDomainEditSetUInt(root, "currentMemory", limits->memory_kib, "KiB");
+    vcpu = vsDomainEditSetUInt(root, "vcpu", limits->vcpus, NULL);
     xmlSetProp(vcpu, BAD_CAST "placement", BAD_CAST "static");
     if (quota > 0) {
         xmlNodePtr cputune = xmlNewNode(NULL, BAD_CAST "cputune");
 
         xmlAddNextSibling(vcpu, cputune);
-        vsLimitsSetUInt(cputune, "period", VS_LIMITS_CPU_PERIOD_US, NULL);
-        vsLimitsSetUInt(cputune, "quota", (guint64)quota, NULL);
+        vsDomainEditSetUInt(cputune, "period", VS_LIMITS_CPU_PERIOD_US, NULL);
+        vsDomainEditSetUInt(cputune, "quota", (guint64)quota, NULL);
     }
     memtune = xmlNewNode(NULL, BAD_CAST "memtune");
-    xmlAddNextSibling(vsLimitsChild(root, "currentMemory"), memtune);
-    vsLimitsSetUInt(memtune, "hard_limit", vsLimitsHardLimitKiB(limits), "KiB");
+    xmlAddNextSibling(vsDomainEditChild(root, "currentMemory"), memtune);
+    vsDomainEditSetUInt(memtune, "hard_limit", vsLimitsHardLimitKiB(limits), "KiB");
 }
 
 char *
 vsLimitsShadowDomain(const char *base_xml, const vsShadowDomainSpec *spec, GError **error)
 {
-    g_autoptr(vsLimitsXmlDoc) doc = NULL;
+    g_autoptr(vsDomainEditDoc) doc = NULL;
     xmlNodePtr root;
     xmlNodePtr devices;
-    xmlChar *out = NULL;
-    int outlen = 0;
-    char *ret;
 
-    doc = xmlReadMemory(base_xml, (int)strlen(base_xml), "domain.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                        XML_PARSE_NOBLANKS);
-    if (!doc) {
-        const xmlError *err = xmlGetLastError();
-
-        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "malformed base domain XML at line %d: %s",
-                    err ? err->line : 0,
-                    err && err->message ? g_strstrip(err->message) : "parse error");
+    if (!(doc = vsDomainEditParse(base_xml, &devices, error)))
         return NULL;
-    }
     root = xmlDocGetRootElement(doc);
-    if (!root || !xmlStrEqual(root->name, BAD_CAST "domain")) {
-        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "base XML root element is not <domain>");
-        return NULL;
-    }
-    devices = vsLimitsChild(root, "devices");
-    if (!devices) {
-        g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "base domain XML has no <devices>");
-        return NULL;
-    }
     if (!vsLimitsApplyDisk(devices, spec, error))
         return NULL;
-    xmlUnsetProp(root, BAD_CAST "id");
-    vsLimitsSetChild(root, "name", spec->name);
-    if (!vsLimitsChild(root, "uuid"))
-        xmlAddNextSibling(vsLimitsChild(root, "name"), xmlNewNode(NULL, BAD_CAST "uuid"));
-    vsLimitsSetChild(root, "uuid", spec->uuid);
+    vsDomainEditSetIdentity(root, spec->name, spec->uuid);
     vsLimitsApplySizes(root, spec->limits);
-    vsLimitsSetChild(root, "on_crash", "destroy");
+    vsDomainEditSetChild(root, "on_crash", "destroy");
     vsLimitsApplyDevices(devices, spec);
     if (!vsLimitsApplyMetadata(root, spec, error))
         return NULL;
-
-    xmlDocDumpFormatMemoryEnc(doc, &out, &outlen, "UTF-8", 1);
-    /* libvirt wants the element, not an XML declaration */
-    ret = g_strdup(strstr((const char *)out, "<domain") ? strstr((const char *)out, "<domain")
-                                                        : (const char *)out);
-    xmlFree(out);
-    return ret;
+    return vsDomainEditFormat(doc);
 }

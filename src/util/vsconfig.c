@@ -16,6 +16,7 @@ typedef enum {
     VS_CONF_DURATION,
     VS_CONF_SIZE,
     VS_CONF_NUMBER,         /* a double, >= 0 */
+    VS_CONF_UINT,           /* a guint64 */
 } vsConfigKeyType;
 
 typedef gboolean (*vsConfigValidator)(const char *value, GError **error);
@@ -91,6 +92,16 @@ vsConfigValidateShadowCount(const char *value, GError **error)
 }
 
 static gboolean
+vsConfigValidateClone(const char *value, GError **error)
+{
+    if (g_strcmp0(value, "linked") == 0 || g_strcmp0(value, "full") == 0)
+        return TRUE;
+    g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                "invalid clone kind '%s' (expected linked or full)", value);
+    return FALSE;
+}
+
+static gboolean
 vsConfigParseNumber(const char *value, double *ret, GError **error)
 {
     char *end = NULL;
@@ -161,6 +172,11 @@ static const vsConfigKey vsConfigKeys[] = {
     VS_CONF("shadow", "pool", VS_CONF_STRING, shadow_pool, vsConfigValidatePool),
     VS_CONF("shadow", "max_concurrent_shadows", VS_CONF_NUMBER, max_concurrent_shadows,
             vsConfigValidateShadowCount),
+    VS_CONF("deploy", "margin", VS_CONF_NUMBER, deploy_margin, NULL),
+    VS_CONF("deploy", "vcpus", VS_CONF_UINT, deploy_vcpus, NULL),
+    VS_CONF("deploy", "memory", VS_CONF_SIZE, deploy_memory_bytes, NULL),
+    VS_CONF("deploy", "clone", VS_CONF_STRING, deploy_clone, vsConfigValidateClone),
+    VS_CONF("deploy", "pool", VS_CONF_STRING, deploy_pool, vsConfigValidatePool),
 };
 
 vsConfig *
@@ -191,6 +207,11 @@ vsConfigNew(void)
     cfg->memory_overcommit = 1;
     cfg->shadow_pool = g_strdup(VS_DEFAULT_SHADOW_POOL);
     cfg->max_concurrent_shadows = 1;
+    cfg->deploy_margin = 1.2;
+    cfg->deploy_vcpus = 1;
+    cfg->deploy_memory_bytes = 1024 * 1024 * 1024;
+    cfg->deploy_clone = g_strdup("linked");
+    cfg->deploy_pool = g_strdup(VS_DEFAULT_DEPLOY_POOL);
     return cfg;
 }
 
@@ -238,6 +259,13 @@ vsConfigSetKey(vsConfig *cfg, const vsConfigKey *def, const char *value, GError 
         return vsParseSize(value, 1, &G_STRUCT_MEMBER(guint64, cfg, def->offset), error);
     case VS_CONF_NUMBER:
         return vsConfigParseNumber(value, &G_STRUCT_MEMBER(double, cfg, def->offset), error);
+    case VS_CONF_UINT:
+        if (g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT,
+                                       &G_STRUCT_MEMBER(guint64, cfg, def->offset), NULL))
+            return TRUE;
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "invalid count '%s' (expected a whole number)", value);
+        return FALSE;
     }
     g_assert_not_reached();
 }
@@ -304,6 +332,13 @@ vsConfigFromKeyFile(GKeyFile *kf, const char *name, GError **error)
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
                     "config file '%s': [allocator] cpu_overcommit and memory_overcommit must be "
                     "above 0", name);
+        return NULL;
+    }
+    if (!(cfg->deploy_margin >= 1) || cfg->deploy_vcpus < 1 ||
+        cfg->deploy_memory_bytes < 128 * 1024 * 1024) {
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "config file '%s': [deploy] margin must be at least 1, vcpus at least 1 and "
+                    "memory at least 128M", name);
         return NULL;
     }
     cfg->path = g_strdup(name);

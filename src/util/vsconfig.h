@@ -60,10 +60,20 @@ struct _vsConfig {
     double max_concurrent_shadows;  /* scheduled shadow runs virt-shadowd runs
                                      * at once (a whole number, 0..64; 0: it
                                      * runs none) */
+
+    /* [deploy] */
+    double deploy_margin;           /* x the profile's peaks (1.2) */
+    guint64 deploy_vcpus;           /* without a profile */
+    guint64 deploy_memory_bytes;    /* without a profile */
+    char *deploy_clone;             /* "linked" or "full" */
+    char *deploy_pool;              /* a storage pool name, or an absolute
+                                     * directory, for deployed disks */
 };
 
 /* Where shadows' overlays go when the config does not say. */
 #define VS_DEFAULT_SHADOW_POOL "/var/lib/libvirt/images/virt-shadow"
+/* Where deployed domains' disks go when the config does not say. */
+#define VS_DEFAULT_DEPLOY_POOL "/var/lib/libvirt/images"
 
 vsConfig *vsConfigNew(void);
 void vsConfigFree(vsConfig *cfg);
