@@ -37,8 +37,8 @@ static const vsCliCommand *const vsCliFamilies[] = {
     vsCmdAlloc,
     vsCmdGuest,
     vsCmdShadow,
-    vsCmdProfile,
     vsCmdShadowSchedule,
+    vsCmdProfile,
     vsCmdDeploy,
     vsCmdDb,
 };
