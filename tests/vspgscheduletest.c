@@ -11,7 +11,7 @@
 #include "store/vsstore.h"
 #include "util/vserror.h"
 
-#define SHA_A "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define SHA_A "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  /* of "test" */
 #define HOUR_US (G_GINT64_CONSTANT(3600) * G_USEC_PER_SEC)
 
 static vsTestPg *pg;
@@ -292,7 +292,7 @@ START_TEST(test_finish)
     gint64 b = addSchedule(store, "app", "weekly", now);
     vsShadowRunRecord run = {
         .id = (char *)"run-1", .app = (char *)"app", .version = (char *)"1.0",
-        .base = (char *)"base-vm", .script_sha256 = (char *)SHA_A,
+        .base = (char *)"base-vm", .script_sha256 = (char *)SHA_A, .script = (char *)"test",
         .limits = (char *)"vcpus=1", .host = (char *)"host-one", .started_us = now,
     };
     const vsShadowScheduleRecord *s;

@@ -27,7 +27,7 @@
 #include "util/vserror.h"
 
 #define MIN_US (G_GINT64_CONSTANT(60) * G_USEC_PER_SEC)
-#define SHA_A "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define SHA_A "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  /* of "test" */
 
 static vsTestPg *pg;
 
@@ -124,7 +124,7 @@ startRun(vsStore *store, const char *id, const char *host)
     g_autoptr(GError) error = NULL;
     vsShadowRunRecord run = {
         .id = (char *)id, .app = (char *)"app", .version = (char *)"1.0",
-        .base = (char *)"base-vm", .script_sha256 = (char *)SHA_A,
+        .base = (char *)"base-vm", .script_sha256 = (char *)SHA_A, .script = (char *)"test",
         .limits = (char *)"vcpus=1", .host = (char *)host, .started_us = g_get_real_time(),
     };
 
