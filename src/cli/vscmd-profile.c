@@ -20,6 +20,7 @@
 #include "shadow/vslimits.h"
 #include "shadow/vsmanifest.h"
 #include "shadow/vsprofile.h"
+#include "shadow/vsrunlock.h"
 #include "shadow/vsrunner.h"
 #include "shadow/vsscript.h"
 #include "util/vserror.h"
@@ -1208,6 +1209,7 @@ vsCmdProfileOptimize(vsCli *cli, const vsCliArgs *args, GError **error)
     g_auto(vsProfileOptimizeJob) job = { 0 };
     vsShadowRunOptions o = { 0 };
     gboolean verify = vsCliArgsHas(args, "verify");
+    g_autofree char *lock_dir = vsRunLockDir(vsCliGetStateDir(cli));
     vsStore *store;
 
     job.output = vsCliArgsGet(args, "output");
@@ -1217,6 +1219,7 @@ vsCmdProfileOptimize(vsCli *cli, const vsCliArgs *args, GError **error)
     }
     if (verify && !vsProfileVerifyOptions(cli, args, &o, error))
         return FALSE;
+    o.lock_dir = lock_dir;
     if (!verify && (vsCliArgsHas(args, "base") || vsCliArgsHas(args, "limits"))) {
         g_set_error(error, VS_ERROR, VS_ERROR_USAGE, "--base and --limits need --verify");
         return FALSE;

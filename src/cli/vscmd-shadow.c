@@ -22,6 +22,7 @@
 #include "vscli.h"
 #include "conf/vsmetadata.h"
 #include "shadow/vsgc.h"
+#include "shadow/vsrunlock.h"
 #include "shadow/vsrunner.h"
 #include "util/vserror.h"
 #include "util/vsutil.h"
@@ -62,7 +63,8 @@ vsGcPrintJson(vsGc *gc)
         for (guint j = 0; item->overlays[j]; j++)
             vsJsonWriterString(w, item->overlays[j]);
         vsJsonWriterEndArray(w);
-        vsJsonWriterMemberBool(w, "removed", !gc->dry_run && !item->error);
+        vsJsonWriterMemberBool(w, "in_progress", item->in_progress);
+        vsJsonWriterMemberBool(w, "removed", !gc->dry_run && !item->error && !item->in_progress);
         vsJsonWriterMemberString(w, "error", item->error);
         vsJsonWriterEndObject(w);
     }
@@ -76,7 +78,8 @@ vsGcPrintJson(vsGc *gc)
             continue;
         vsJsonWriterBeginObject(w);
         vsJsonWriterMemberString(w, "path", item->name);
-        vsJsonWriterMemberBool(w, "removed", !gc->dry_run && !item->error);
+        vsJsonWriterMemberBool(w, "in_progress", item->in_progress);
+        vsJsonWriterMemberBool(w, "removed", !gc->dry_run && !item->error && !item->in_progress);
         vsJsonWriterMemberString(w, "error", item->error);
         vsJsonWriterEndObject(w);
     }
@@ -91,7 +94,8 @@ vsGcPrintJson(vsGc *gc)
         vsJsonWriterMemberString(w, "app", run->app);
         vsJsonWriterMemberString(w, "version", run->version);
         vsCliJsonMemberTime(w, "started", run->started_us);
-        vsJsonWriterMemberBool(w, "closed", !gc->dry_run && !run->error);
+        vsJsonWriterMemberBool(w, "in_progress", run->in_progress);
+        vsJsonWriterMemberBool(w, "closed", !gc->dry_run && !run->error && !run->in_progress);
         vsJsonWriterMemberString(w, "error", run->error);
         vsJsonWriterEndObject(w);
     }
@@ -114,6 +118,11 @@ vsGcPrintText(vsGc *gc)
 
         if (item->error)
             continue;
+        if (item->in_progress) {
+            vsCliPrint(gc->cli, "Left %s '%s': its shadow run is in progress\n",
+                       domain ? "domain" : "overlay", item->name);
+            continue;
+        }
         if (domain)
             vsCliPrint(gc->cli, "%s domain '%s' (run '%s'%s)\n",
                        gc->dry_run ? "Would remove" : "Removed", item->name, item->run_id,
@@ -128,7 +137,10 @@ vsGcPrintText(vsGc *gc)
     for (guint i = 0; i < gc->runs->len; i++) {
         vsGcRun *run = g_ptr_array_index(gc->runs, i);
 
-        if (!run->error)
+        if (run->in_progress)
+            vsCliPrint(gc->cli, "Left shadow run '%s' (%s %s) open: it is in progress\n",
+                       run->id, run->app, run->version);
+        else if (!run->error)
             vsCliPrint(gc->cli, "%s shadow run '%s' (%s %s) as killed: its domain is gone\n",
                        gc->dry_run ? "Would close" : "Closed", run->id, run->app, run->version);
     }
@@ -173,6 +185,7 @@ vsCmdShadowGc(vsCli *cli, const vsCliArgs *args, GError **error)
 {
     g_autoptr(vsGcResult) res = NULL;
     g_autofree char *host = vsHostName();
+    g_autofree char *lock_dir = NULL;
     vsGcOptions opts = { 0 };
     vsHypervisor *hv;
     vsGc gc = { 0 };
@@ -190,6 +203,7 @@ vsCmdShadowGc(vsCli *cli, const vsCliArgs *args, GError **error)
     opts.pool = vsCliGetConfig(cli)->shadow_pool;
     opts.dry_run = vsCliArgsHas(args, "dry-run");
     opts.host = host;
+    opts.lock_dir = lock_dir = vsRunLockDir(vsCliGetStateDir(cli));
     if (!(hv = vsCliGetHypervisor(cli, error)) ||
         !vsGcCollect(hv, vsGcStore(cli), &opts, &res, error))
         return FALSE;
@@ -365,7 +379,8 @@ vsShadowLoadScript(const char *path, char **ret_text, char **ret_sha256, GError 
  * is made: a usage error (exit 2) or a bad file (exit 1) costs nothing. */
 static gboolean
 vsShadowRunParse(vsCli *cli, const vsCliArgs *args, vsShadowRunOptions *o,
-                 vsScript **ret_script, char **ret_text, char **ret_sha256, GError **error)
+                 vsScript **ret_script, char **ret_text, char **ret_sha256, char **ret_lock_dir,
+                 GError **error)
 {
     const char *script_path = NULL;
     const char *timeout = vsCliArgsGet(args, "timeout");
@@ -401,6 +416,7 @@ vsShadowRunParse(vsCli *cli, const vsCliArgs *args, vsShadowRunOptions *o,
     }
     o->keep_on_failure = vsCliArgsHas(args, "keep-on-failure");
     o->pool = vsCliGetConfig(cli)->shadow_pool;
+    o->lock_dir = *ret_lock_dir = vsRunLockDir(vsCliGetStateDir(cli));
     if (!(*ret_script = vsShadowLoadScript(script_path, ret_text, ret_sha256, error)))
         return FALSE;
     return TRUE;
@@ -541,6 +557,7 @@ vsCmdShadowRun(vsCli *cli, const vsCliArgs *args, GError **error)
     g_autoptr(vsScript) script = NULL;
     g_autofree char *text = NULL;
     g_autofree char *sha256 = NULL;
+    g_autofree char *lock_dir = NULL;
     g_autofree char *host = vsHostName();
     g_autoptr(vsShadowRunResult) res = NULL;
     g_autoptr(GCancellable) cancel = g_cancellable_new();
@@ -555,7 +572,7 @@ vsCmdShadowRun(vsCli *cli, const vsCliArgs *args, GError **error)
     gboolean ok;
     int rc;
 
-    if (!vsShadowRunParse(cli, args, &o, &script, &text, &sha256, error))
+    if (!vsShadowRunParse(cli, args, &o, &script, &text, &sha256, &lock_dir, error))
         return FALSE;
     o.script = script;
     o.script_text = text;

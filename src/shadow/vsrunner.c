@@ -18,6 +18,7 @@
 #include "shadow/vsmanifest.h"
 #include "shadow/vsoffline.h"
 #include "shadow/vsprofile.h"
+#include "shadow/vsrunlock.h"
 #include "shadow/vsstage.h"
 #include "util/vserror.h"
 #include "util/vsutil.h"
@@ -219,6 +220,7 @@ typedef struct {
     const vsRunnerProgress *progress;
     GCancellable *cancel;
     vsShadowRunResult *res;
+    int lock_fd;                    /* the run's lock; -1: none taken */
 
     gint64 start_us;            /* monotonic */
     gint64 deadline;            /* monotonic: start + timeout */
@@ -1067,6 +1069,9 @@ vsRunnerSetOutcome(vsRunner *r, GError *why)
 static void
 vsRunnerClear(vsRunner *r)
 {
+    if (r->opts->lock_dir)
+        vsRunLockRelease(r->opts->lock_dir, r->res->run_id, r->lock_fd);
+    r->lock_fd = -1;
     g_free(r->base_path);
     g_free(r->base_format);
     g_free(r->base_xml);
@@ -1107,6 +1112,7 @@ vsShadowRun(vsHypervisor *hv, vsStore *store, const vsShadowRunOptions *opts,
     r.progress = progress;
     r.cancel = cancel;
     r.res = res;
+    r.lock_fd = -1;
     r.start_us = g_get_monotonic_time();
     r.timeout_s = opts->timeout_s ? opts->timeout_s : VS_RUNNER_DEFAULT_TIMEOUT_S;
     r.deadline = r.start_us + (gint64)r.timeout_s * G_USEC_PER_SEC;
@@ -1129,6 +1135,8 @@ vsShadowRun(vsHypervisor *hv, vsStore *store, const vsShadowRunOptions *opts,
     /* Nothing is made before these pass: a refusal leaves nothing behind. */
     if (!(mark = vsMetadataShadowRunXML(res->run_id, error)) ||
         !vsRunnerResolveBase(&r, error) ||
+        (opts->lock_dir &&
+         (r.lock_fd = vsRunLockAcquire(opts->lock_dir, res->run_id, error)) < 0) ||
         !vsRunnerStoreStart(&r, error)) {
         vsRunnerClear(&r);
         return FALSE;
