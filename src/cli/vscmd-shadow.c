@@ -11,9 +11,6 @@
  */
 #include <config.h>
 
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -235,7 +232,6 @@ vsCmdShadowGc(vsCli *cli, const vsCliArgs *args, GError **error)
  * and on a TTY it redraws the progress line every second. */
 typedef struct {
     GCancellable *cancel;
-    const char *reason;         /* "interrupted by SIGTERM", set before cancelling */
     gboolean tty;
     GMutex lock;                /* the fields below and stderr */
     gint64 start_us;            /* monotonic */
@@ -244,6 +240,8 @@ typedef struct {
     guint n_steps;
     char *name;
     gboolean drawn;
+    GCond wake;                 /* the ticker: stop */
+    gboolean stop;
 } vsShadowWatch;
 
 static void
@@ -297,46 +295,20 @@ vsShadowUndraw(vsShadowWatch *w)
     g_mutex_unlock(&w->lock);
 }
 
-static sigset_t
-vsShadowSignals(void)
-{
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    /* from the run itself: stop watching */
-    sigaddset(&set, SIGUSR1);
-    return set;
-}
-
-static void *
-vsShadowWatchMain(void *opaque)
+/* Redraws the progress line every second until told to stop. */
+static gpointer
+vsShadowTickerMain(gpointer opaque)
 {
     vsShadowWatch *w = opaque;
-    sigset_t set = vsShadowSignals();
 
-    for (;;) {
-        struct timespec tick = { 1, 0 };
-        int sig = sigtimedwait(&set, NULL, &tick);
-
-        if (sig == SIGUSR1)
-            return NULL;
-        if (sig == SIGINT || sig == SIGTERM) {
-            /* a second signal changes nothing: cleanup is under way */
-            if (!g_cancellable_is_cancelled(w->cancel)) {
-                w->reason = sig == SIGINT ? "interrupted by SIGINT" : "interrupted by SIGTERM";
-                g_cancellable_cancel(w->cancel);
-            }
-            continue;
-        }
-        if (sig < 0 && errno != EAGAIN && errno != EINTR)
-            return NULL;
-        g_mutex_lock(&w->lock);
-        if (w->tty)
+    g_mutex_lock(&w->lock);
+    while (!w->stop) {
+        if (!g_cond_wait_until(&w->wake, &w->lock, g_get_monotonic_time() + G_USEC_PER_SEC) &&
+            w->tty && !w->stop)
             vsShadowDraw(w);
-        g_mutex_unlock(&w->lock);
     }
+    g_mutex_unlock(&w->lock);
+    return NULL;
 }
 
 /* --- the command --- */
@@ -560,17 +532,14 @@ vsCmdShadowRun(vsCli *cli, const vsCliArgs *args, GError **error)
     g_autofree char *lock_dir = NULL;
     g_autofree char *host = vsHostName();
     g_autoptr(vsShadowRunResult) res = NULL;
-    g_autoptr(GCancellable) cancel = g_cancellable_new();
+    g_autoptr(vsCliSignalWatch) signals = NULL;
     g_autofree char *summary = NULL;
-    sigset_t set = vsShadowSignals();
-    sigset_t old;
     vsShadowWatch watch = { 0 };
     vsRunnerProgress progress = { vsShadowPhase, &watch };
     vsHypervisor *hv;
     vsStore *store;
-    pthread_t thread;
+    GThread *ticker = NULL;
     gboolean ok;
-    int rc;
 
     if (!vsShadowRunParse(cli, args, &o, &script, &text, &sha256, &lock_dir, error))
         return FALSE;
@@ -578,36 +547,33 @@ vsCmdShadowRun(vsCli *cli, const vsCliArgs *args, GError **error)
     o.script_text = text;
     o.script_sha256 = sha256;
     o.host = host;
-    o.cancel_reason = &watch.reason;
 
     /* Before any thread exists (libvirt's, the sampler's): only the watch
-     * thread takes these signals, and the run cleans up after them. */
-    pthread_sigmask(SIG_BLOCK, &set, &old);
-    if (!(hv = vsCliGetHypervisor(cli, error)) || !(store = vsCliGetCheckedStore(cli, error))) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+     * thread takes SIGINT and SIGTERM, and the run cleans up after them. */
+    if (!(signals = vsCliSignalWatchStart(error)) ||
+        !(hv = vsCliGetHypervisor(cli, error)) || !(store = vsCliGetCheckedStore(cli, error)))
         return FALSE;
-    }
+    o.cancel_reason = vsCliSignalWatchReasonRef(signals);
     g_mutex_init(&watch.lock);
-    watch.cancel = cancel;
+    g_cond_init(&watch.wake);
     watch.start_us = g_get_monotonic_time();
     watch.n_steps = script->steps->len;
     watch.tty = isatty(STDERR_FILENO) && !vsCliIsQuiet(cli);
-    if ((rc = pthread_create(&thread, NULL, vsShadowWatchMain, &watch)) != 0) {
-        g_mutex_clear(&watch.lock);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        g_set_error(error, VS_ERROR, VS_ERROR_FAILED, "cannot start the signal thread: %s",
-                    g_strerror(rc));
-        return FALSE;
-    }
+    if (watch.tty)
+        ticker = g_thread_new("vs-progress", vsShadowTickerMain, &watch);
 
-    ok = vsShadowRun(hv, store, &o, &progress, cancel, &res, error);
+    ok = vsShadowRun(hv, store, &o, &progress, vsCliSignalWatchCancellable(signals), &res, error);
 
-    pthread_kill(thread, SIGUSR1);
-    pthread_join(thread, NULL);
+    g_mutex_lock(&watch.lock);
+    watch.stop = TRUE;
+    g_cond_signal(&watch.wake);
+    g_mutex_unlock(&watch.lock);
+    if (ticker)
+        g_thread_join(ticker);
     vsShadowUndraw(&watch);
     g_free(watch.name);
+    g_cond_clear(&watch.wake);
     g_mutex_clear(&watch.lock);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!ok)
         return FALSE;
 

@@ -317,29 +317,21 @@ vsRunnerDiskPath(vsRunner *r, const vsDomainDisk *disk, GError **error)
     return vsHypervisorGetVolumePath(r->hv, disk->pool, disk->volume, error);
 }
 
-/* The one writable disk of @def ("disk" device, not read-only). */
+/* The one writable disk of @def (vsDomainXMLWritableDisk). */
 static const vsDomainDisk *
 vsRunnerWritableDisk(const vsDomainXML *def, const char *base, GError **error)
 {
-    const vsDomainDisk *found = NULL;
+    guint n;
+    const vsDomainDisk *found = vsDomainXMLWritableDisk(def, &n);
 
-    for (guint i = 0; i < def->disks->len; i++) {
-        const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
-
-        if (disk->readonly || g_strcmp0(disk->device, "disk") != 0)
-            continue;
-        if (found) {
-            g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                        "base domain '%s' has more than one writable disk; "
-                        "give the one to clone as --base PATH", base);
-            return NULL;
-        }
-        found = disk;
-    }
-    if (!found)
+    if (n > 1)
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "base domain '%s' has more than one writable disk; "
+                    "give the one to clone as --base PATH", base);
+    else if (!found)
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
                     "base domain '%s' has no writable disk to clone", base);
-    return found;
+    return n == 1 ? found : NULL;
 }
 
 /* A volume path as the base: the XML of a domain that has it as its disk
