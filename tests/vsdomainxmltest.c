@@ -155,6 +155,17 @@ START_TEST(test_disks)
     /* a backing file is not a disk of the domain */
     ck_assert_ptr_null(vsDomainXMLFindDisk(def, "/var/lib/libvirt/images/golden.raw"));
     ck_assert_ptr_null(vsDomainXMLFindDisk(def, "/var/lib/libvirt/images"));
+
+    /* three writable disks (the cdrom is not one): the last is named */
+    {
+        guint n = 0;
+
+        ck_assert_ptr_eq(vsDomainXMLWritableDisk(def, &n), g_ptr_array_index(def->disks, 3));
+        ck_assert_uint_eq(n, 3);
+        g_ptr_array_set_size(def->disks, 1);
+        ck_assert_ptr_eq(vsDomainXMLWritableDisk(def, &n), g_ptr_array_index(def->disks, 0));
+        ck_assert_uint_eq(n, 1);
+    }
 }
 END_TEST
 

@@ -36,47 +36,10 @@ static vsTestLibvirtd *vsDaemon;
 static vsTestPg *vsPg;
 static char *vsGuestDir;
 
-static void
-vsRun(const char *const *argv)
-{
-    g_autoptr(GError) error = NULL;
-    g_autofree char *err = NULL;
-    int status = 0;
-
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                      NULL, NULL, NULL, &err, &status, &error))
-        ck_abort_msg("cannot run %s: %s", argv[0], error->message);
-    if (!g_spawn_check_wait_status(status, &error))
-        ck_abort_msg("%s failed: %s: %s", argv[0], error->message, err);
-}
-
 static char *
 vsRenderGuestXML(void)
 {
-    g_autofree char *tmpl_path = g_build_filename(vsTestSrcDir(), "contrib", "guest",
-                                                  "tiny-guest.xml.in", NULL);
-    g_autofree char *tmpl = NULL;
-    g_autoptr(GString) xml = NULL;
-    g_autofree char *kernel = g_build_filename(vsGuestDir, "vmlinux", NULL);
-    g_autofree char *initrd = g_build_filename(vsGuestDir, "initrd.img", NULL);
-    g_autofree char *disk = g_build_filename(vsGuestDir, "overlay.qcow2", NULL);
-    g_autofree char *console = g_build_filename(vsGuestDir, "console.log", NULL);
-    g_autofree char *memory = g_strdup_printf("%d", VS_GUEST_MEMORY_KIB);
-
-    ck_assert(g_file_get_contents(tmpl_path, &tmpl, NULL, NULL));
-    xml = g_string_new(tmpl);
-    g_string_replace(xml, "@NAME@", VS_GUEST_NAME, 0);
-    g_string_replace(xml, "</name>", "</name>\n  <uuid>" VS_GUEST_UUID "</uuid>", 1);
-    g_string_replace(xml, "@KERNEL@", kernel, 0);
-    g_string_replace(xml, "@INITRD@", initrd, 0);
-    g_string_replace(xml, "@DISK@", disk, 0);
-    g_string_replace(xml, "@CONSOLE_LOG@", console, 0);
-    g_string_replace(xml, "@MEMORY_KIB@", memory, 0);
-    g_string_replace(xml, "@CURRENT_MEMORY_KIB@", memory, 0);
-    g_string_replace(xml, "@VCPUS@", "2", 0);
-    g_string_replace(xml, "@CURRENT_VCPUS@", "1", 0);
-    ck_assert_msg(!strchr(xml->str, '@'), "unfilled placeholder in %s", tmpl_path);
-    return g_string_free(g_steal_pointer(&xml), FALSE);
+    return vsTestTinyGuestXML(vsGuestDir, VS_GUEST_NAME, VS_GUEST_UUID, VS_GUEST_MEMORY_KIB, 2, 1);
 }
 
 /* Unchecked fixture: runs once in the parent, so the daemon and the guest
@@ -97,7 +60,7 @@ vsGuestSetup(void)
     vsDaemon = vsTestLibvirtdStart();
     vsGuestDir = g_build_filename(vsTestLibvirtdDir(vsDaemon), "guest", NULL);
     start = g_get_monotonic_time();
-    vsRun((const char *const[]){ builder, vsGuestDir, NULL });
+    vsTestRun((const char *const[]){ builder, vsGuestDir, NULL });
     printf("# tiny guest built in %.1f s\n", (g_get_monotonic_time() - start) / 1e6);
     base = g_build_filename(vsGuestDir, "base.qcow2", NULL);
     /* the base is never written: the guest runs on its own overlay, made

@@ -434,6 +434,25 @@ START_TEST(test_overlay_real)
            (g_get_monotonic_time() - start) / 1e3);
     assertBacking(rawpath, raw, "raw");
 
+    /* a pool directory that does not exist yet: libvirtd makes it, with
+     * our mode; one that exists keeps its own */
+    {
+        g_autofree char *missing = g_build_filename(dir, "not-yet", NULL);
+        g_autofree char *inmissing = NULL;
+        struct stat st;
+
+        ck_assert_msg(vsHypervisorCreateOverlay(hv, base, missing, "vs-shadow-r3-vda.qcow2",
+                                                &inmissing, &error),
+                      "%s", error ? error->message : "");
+        assertBacking(inmissing, base, "qcow2");
+        ck_assert_int_eq(stat(missing, &st), 0);
+        ck_assert_msg((st.st_mode & 07777) == 0711, "mode 0%o", st.st_mode & 07777);
+        ck_assert_int_eq(stat(dir, &st), 0);
+        ck_assert_msg((st.st_mode & 07777) == 0700, "mode 0%o", st.st_mode & 07777);
+        ck_assert_msg(vsHypervisorDeleteVolume(hv, inmissing, &error), "%s",
+                      error ? error->message : "");
+    }
+
     /* writes go to the overlay: read back from it, base untouched */
     g_free(runTool((const char *const[]){ "qemu-io", "-f", "qcow2", "-c", "write -P 0xab 0 1M",
                                           path, NULL }));

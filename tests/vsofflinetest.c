@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -562,6 +563,36 @@ START_TEST(test_compare)
 }
 END_TEST
 
+/* The CLI and the daemon block SIGTERM and SIGINT in every thread (a
+ * signal thread takes them); the exports must still stop on SIGTERM, not
+ * after the 5 s wait for it and a SIGKILL (each image would take that). */
+START_TEST(test_compare_signals_blocked)
+{
+    vsTestImages t = { 0 };
+    g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    g_autoptr(GError) error = NULL;
+    sigset_t set;
+    gint64 start;
+    double secs;
+
+    vsTestMakeImages(&t);
+    vsTestChangeOverlay(&t);
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &set, NULL), 0);
+    start = g_get_monotonic_time();
+    ck_assert_msg(vsOfflineCompare(t.base_qcow2, "qcow2", t.overlay, events, &error), "%s",
+                  error ? error->message : "");
+    secs = (g_get_monotonic_time() - start) / 1e6;
+    printf("# offline comparison with SIGTERM blocked: %.2f s\n", secs);
+    ck_assert_msg(secs < 5.0, "the comparison took %.2f s: an export ignored SIGTERM", secs);
+    vsTestAssertNothingLeft();
+    ck_assert_uint_eq(events->len, 10);
+    vsTestFreeImages(&t);
+}
+END_TEST
+
 static const char *const vsTestFsTypes[] = { "ext4", "ext3", "ext2" };
 
 /* A raw base, through its own format driver, and an overlay that changed
@@ -935,6 +966,7 @@ main(void)
     tcase_add_test(walk, test_walk_one_fs);
     tcase_add_test(walk, test_walk_missing);
     tcase_add_test(images, test_compare);
+    tcase_add_test(images, test_compare_signals_blocked);
     tcase_add_loop_test(images, test_compare_raw_unchanged, 0, G_N_ELEMENTS(vsTestFsTypes));
     tcase_add_test(images, test_compare_partitioned);
     tcase_add_loop_test(images, test_compare_dirty, 0, G_N_ELEMENTS(vsTestDirty));

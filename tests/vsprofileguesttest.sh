@@ -28,7 +28,6 @@ vs_wait_for 60 test -s "$VS_TMP/libvirtd/uri" || die "the private libvirtd start
 uri=$(cat "$VS_TMP/libvirtd/uri")
 vs_wait_for 60 virsh -c "$uri" -q version >/dev/null 2>&1 || die "the private libvirtd answers"
 virsh() { command virsh -c "$uri" "$@"; }
-mkdir -p "$pool"
 printf '[main]\nstate_dir = %s\n[libvirt]\nuri = %s\n[shadow]\npool = %s\n' "$state" "$uri" "$pool" > "$cfg"
 vs() { "$VS" --config "$cfg" "$@"; }
 psql_db() { psql -qAt -v ON_ERROR_STOP=1 -h "$state/pg/run" -U virtshadow -d virtshadow -c "$1"; }

@@ -53,6 +53,33 @@ vs_check "gc --run r1 left r9's overlay" test "$(json_get "$out" 'len(d["volumes
 vs_check "a bad --run exits 2" vs_run 2 vs -c "$uri" shadow gc --run ../x
 vs_check "the bad run id is named" vs_contains "$err" "invalid run id '../x' for --run"
 
+# a run in progress holds its lock (here: flock(1), as another process):
+# gc leaves its domain and overlays alone and says so; once released, they go
+locks=$VS_TMP/state/shadow-runs
+mkdir -p -m 0700 "$locks"
+# the process that holds the lock is the one killed (flock FILE CMD would
+# leave CMD holding it)
+hold='exec 9>"$1" && flock 9 && exec sleep 60'
+sh -c "$hold" hold "$locks/r1.lock" & r1_pid=$!
+sh -c "$hold" hold "$locks/r9.lock" & r9_pid=$!
+vs_wait_for 10 sh -c "! flock -n '$locks/r1.lock' true && ! flock -n '$locks/r9.lock' true" || vs_fail "the locks are held"
+vs_check "gc with runs in progress exits 0" vs_run 0 vs -c "$uri" shadow gc --json
+vs_check "its JSON parses" vs_json "$out"
+vs_check "gc left r1's domain, in progress" test "$(json_get "$out" '[(x["name"], x["in_progress"], x["removed"]) for x in d["domains"] if x["run_id"] == "r1"]')" = "[('vs-shadow-r1', True, False)]"
+vs_check "gc still removed r2's domain" test "$(json_get "$out" '[(x["in_progress"], x["removed"]) for x in d["domains"] if x["run_id"] == "r2"]')" = "[(False, True)]"
+vs_check "gc left r9's overlay, in progress" test "$(json_get "$out" '[(x["in_progress"], x["removed"]) for x in d["volumes"]]')" = "[(True, False)]"
+vs_check "a run in progress is no failure" test "$(json_get "$out" 'd["failed"]')" = 0
+vs_check "gc text with runs in progress exits 0" vs_run 0 vs -c "$uri" shadow gc
+vs_check "gc text says r1's domain is in progress" vs_contains "$out" "Left domain 'vs-shadow-r1': its shadow run is in progress"
+vs_check "gc text says r9's overlay is in progress" vs_contains "$out" "Left overlay '$pool/vs-shadow-r9-vda.qcow2': its shadow run is in progress"
+vs_check "gc text does not remove r1's overlay" vs_lacks "$out" "Removed overlay '$pool/vs-shadow-r1-vda.qcow2'"
+vs_check "the held lock files stay" test -e "$locks/r1.lock" -a -e "$locks/r9.lock"
+kill "$r1_pid" "$r9_pid"; wait "$r1_pid" "$r9_pid" 2>/dev/null
+vs_check "gc after the runs ended exits 0" vs_run 0 vs -c "$uri" shadow gc --json
+vs_check "gc removed r1's domain now" test "$(json_get "$out" '[(x["in_progress"], x["removed"]) for x in d["domains"] if x["run_id"] == "r1"]')" = "[(False, True)]"
+vs_check "gc removed r9's overlay now" test "$(json_get "$out" '[(x["in_progress"], x["removed"]) for x in d["volumes"]]')" = "[(False, True)]"
+vs_check "gc removed the stale lock files" test ! -e "$locks/r1.lock" -a ! -e "$locks/r9.lock"
+
 # what cannot be removed is named and exits 1; the rest still goes
 vs_check "gc with an overlay in use exits 1" vs_run 1 vs -c "$inuse" shadow gc
 vs_check "the overlay in use is named" vs_contains "$err" "overlay '$pool/vs-shadow-r7-vda.qcow2' is in use by running domain 'web1'"

@@ -40,7 +40,6 @@ vs_wait_for 60 virsh -c "$uri" -q version >/dev/null 2>&1 || die "the private li
 vs_ok "a private libvirtd runs"
 virsh() { command virsh -c "$uri" "$@"; }
 
-mkdir -p "$pool"
 cat > "$cfg" <<EOF
 [main]
 state_dir = $state
@@ -137,6 +136,7 @@ vs_check "the overhead is the time beyond the steps" test "$(json_get "$out" 'ab
 vs_check "the overlay was compared offline with the base" test "$(json_get "$out" 'd["offline_comparison"]["compared"]')" = True
 vs_check "the offline comparison agrees with the guest" test "$(json_get "$out" 'd["offline_comparison"]["disagreements"]')" = "[]"
 vs_check "stderr is quiet without a TTY" test -z "$err"
+vs_check "libvirtd made the missing pool directory, mode 0711" test "$(stat -c %a "$pool")" = 711
 run=$(json_get "$out" 'd["run_id"]')
 vs_check "the run is stored as succeeded" test "$(psql_db "SELECT state FROM shadow_runs WHERE id = '$run'")" = succeeded
 q() { psql_db "$1"; }

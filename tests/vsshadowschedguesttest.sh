@@ -60,7 +60,6 @@ EOF
 vs() { "$VS" --config "$cfg" "$@"; }
 psql_db() { psql -qAt -v ON_ERROR_STOP=1 -h "$state/pg/run" -U virtshadow -d virtshadow -c "$1"; }
 vs_check "the embedded database is set up" vs_run 0 vs db migrate
-mkdir -p "$pool"
 
 # --- the base: the tiny guest, shut off -------------------------------------------
 guest=$VS_TMP/guest

@@ -15,7 +15,9 @@
 #include <libvirt/libvirt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "vstestutils.h"
@@ -23,11 +25,12 @@
 #include "vsdrivers.h"
 #include "postgres/vspg.h"
 #include "shadow/vsgc.h"
+#include "shadow/vsrunlock.h"
 #include "store/vsstore.h"
 #include "util/vserror.h"
 
 #define MIN_US (G_GINT64_CONSTANT(60) * G_USEC_PER_SEC)
-#define SHA_A "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"  /* of "test" */
+#define SHA_A "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 static vsTestPg *pg;
 
@@ -124,7 +127,7 @@ startRun(vsStore *store, const char *id, const char *host)
     g_autoptr(GError) error = NULL;
     vsShadowRunRecord run = {
         .id = (char *)id, .app = (char *)"app", .version = (char *)"1.0",
-        .base = (char *)"base-vm", .script_sha256 = (char *)SHA_A, .script = (char *)"test",
+        .base = (char *)"base-vm", .script_sha256 = (char *)SHA_A, .script = (char *)"test", /* SHA_A */
         .limits = (char *)"vcpus=1", .host = (char *)host, .started_us = g_get_real_time(),
     };
 
@@ -208,6 +211,77 @@ START_TEST(test_gc_closes_stale_runs)
     g_clear_pointer(&s, g_free);
     s = runState(db, "r6");
     ck_assert_str_eq(s, "running");
+}
+END_TEST
+
+/* A run whose lock is held (as vsShadowRun holds it) is in progress: gc
+ * leaves its row open and its domain alone; once the lock is dropped, gc
+ * closes it and removes its lock file. */
+START_TEST(test_gc_leaves_runs_in_progress)
+{
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "sw_gc_lock");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
+    g_autofree char *uri = g_strdup_printf("test://%s/tests/vsshadowgcdata/node.xml",
+                                           vsTestSrcDir());
+    g_autofree char *tmp = vsTestMakeTempDir("vs-runlock-XXXXXX");
+    g_autofree char *locks = g_build_filename(tmp, "shadow-runs", NULL);
+    g_autofree char *r5lock = g_build_filename(locks, "r5.lock", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(vsHypervisor) hv = vsHypervisorOpen(uri, NULL, &error);
+    g_autoptr(vsGcResult) held = NULL;
+    g_autoptr(vsGcResult) freed = NULL;
+    vsGcOptions opts = { .pool = "vs-shadow-pool", .host = "h1", .lock_dir = locks };
+    g_autofree char *s = NULL;
+    int r1fd, r5fd;
+    struct stat st;
+
+    ck_assert_msg(hv, "%s", error ? error->message : "");
+    startRun(store, "r1", "h1");    /* its domain is there */
+    startRun(store, "r5", "h1");    /* no domain yet: still cloning */
+    r1fd = vsRunLockAcquire(locks, "r1", &error);
+    ck_assert_msg(r1fd >= 0, "%s", error ? error->message : "");
+    r5fd = vsRunLockAcquire(locks, "r5", &error);
+    ck_assert_msg(r5fd >= 0, "%s", error ? error->message : "");
+    ck_assert_int_eq(stat(locks, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0700);
+    ck_assert_int_eq(stat(r5lock, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
+    ck_assert_int_lt(vsRunLockAcquire(locks, "r5", &error), 0);
+    ck_assert_msg(strstr(error->message, "another process runs it"), "%s", error->message);
+    g_clear_error(&error);
+
+    ck_assert_msg(vsGcCollect(hv, store, &opts, &held, &error), "%s", error ? error->message : "");
+    ck_assert_uint_eq(vsGcResultFailed(held), 0);
+    ck_assert_uint_eq(held->runs->len, 1);
+    ck_assert_str_eq(((vsGcRun *)g_ptr_array_index(held->runs, 0))->id, "r5");
+    ck_assert(((vsGcRun *)g_ptr_array_index(held->runs, 0))->in_progress);
+    for (guint i = 0; i < held->items->len; i++) {
+        vsGcItem *item = g_ptr_array_index(held->items, i);
+
+        if (g_strcmp0(item->run_id, "r1") == 0)
+            ck_assert(item->in_progress);
+    }
+    s = runState(db, "r5");
+    ck_assert_str_eq(s, "running");
+    g_clear_pointer(&s, g_free);
+    s = runState(db, "r1");
+    ck_assert_str_eq(s, "running");
+    g_clear_pointer(&s, g_free);
+    ck_assert(g_file_test(r5lock, G_FILE_TEST_EXISTS));
+
+    /* as when its process is killed: the lock goes, the file stays */
+    close(r1fd);
+    close(r5fd);
+    ck_assert_msg(vsGcCollect(hv, store, &opts, &freed, &error), "%s", error ? error->message : "");
+    ck_assert_uint_eq(vsGcResultFailed(freed), 0);
+    assertRunIds(freed->runs, "r1 r5", TRUE);
+    s = runState(db, "r5");
+    ck_assert_str_eq(s, "killed");
+    g_clear_pointer(&s, g_free);
+    s = runState(db, "r1");
+    ck_assert_str_eq(s, "killed");
+    ck_assert(!g_file_test(r5lock, G_FILE_TEST_EXISTS));
+    vsTestRemoveTree(tmp);
 }
 END_TEST
 
@@ -428,6 +502,7 @@ main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_enqueue_once);
     tcase_add_test(tc, test_gc_closes_stale_runs);
+    tcase_add_test(tc, test_gc_leaves_runs_in_progress);
     tcase_add_test(tc, test_worker_runs_job);
     tcase_add_test(tc, test_cli);
     suite_add_tcase(s, tc);

@@ -69,7 +69,8 @@ START_TEST(test_round_trip)
 {
     g_autofree char *xml = vsStorageOverlayXML("vs-shadow-r1-<vda>.qcow2", 1048576,
                                                "/srv/a&b/base.raw", "raw");
-    g_autofree char *pool_xml = vsStorageDirPoolXML("vs-dir-1", "/srv/a&b");
+    g_autofree char *pool_xml = vsStorageDirPoolXML("vs-dir-1", "/srv/a&b", 0);
+    g_autofree char *built_xml = vsStorageDirPoolXML("vs-dir-2", "/srv/new", 0711);
     g_autoptr(vsStorageVolume) vol = vsStorageVolumeParse(xml, NULL);
     g_autoptr(vsStoragePool) pool = vsStoragePoolParse(pool_xml, NULL);
 
@@ -83,6 +84,8 @@ START_TEST(test_round_trip)
     ck_assert_str_eq(pool->name, "vs-dir-1");
     ck_assert_str_eq(pool->type, "dir");
     ck_assert_str_eq(pool->target_path, "/srv/a&b");
+    ck_assert_ptr_null(strstr(pool_xml, "<permissions>"));
+    ck_assert_ptr_nonnull(strstr(built_xml, "<permissions><mode>0711</mode></permissions>"));
     {
         /* a full copy's target: the format given, no backing store */
         g_autofree char *copy_xml = vsStorageCopyXML("web<7>.img", 2097152, "raw");

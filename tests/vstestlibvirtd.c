@@ -184,3 +184,53 @@ vsTestLibvirtdStop(vsTestLibvirtd *d)
     g_free(d->uri);
     g_free(d);
 }
+
+void
+vsTestRun(const char *const *argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *err = NULL;
+    int status = 0;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                      NULL, NULL, NULL, &err, &status, &error))
+        ck_abort_msg("cannot run %s: %s", argv[0], error->message);
+    if (!g_spawn_check_wait_status(status, &error))
+        ck_abort_msg("%s failed: %s: %s", argv[0], error->message, err);
+}
+
+char *
+vsTestTinyGuestXML(const char *guest_dir, const char *name, const char *uuid,
+                   guint memory_kib, guint vcpus, guint current_vcpus)
+{
+    g_autofree char *tmpl_path = g_build_filename(vsTestSrcDir(), "contrib", "guest",
+                                                  "tiny-guest.xml.in", NULL);
+    g_autofree char *tmpl = NULL;
+    g_autoptr(GString) xml = NULL;
+    g_autofree char *kernel = g_build_filename(guest_dir, "vmlinux", NULL);
+    g_autofree char *initrd = g_build_filename(guest_dir, "initrd.img", NULL);
+    g_autofree char *disk = g_build_filename(guest_dir, "overlay.qcow2", NULL);
+    g_autofree char *console = g_build_filename(guest_dir, "console.log", NULL);
+    g_autofree char *memory = g_strdup_printf("%u", memory_kib);
+    g_autofree char *nvcpus = g_strdup_printf("%u", vcpus);
+    g_autofree char *ncurrent = g_strdup_printf("%u", current_vcpus);
+
+    ck_assert(g_file_get_contents(tmpl_path, &tmpl, NULL, NULL));
+    xml = g_string_new(tmpl);
+    g_string_replace(xml, "@NAME@", name, 0);
+    if (uuid) {
+        g_autofree char *with_uuid = g_strdup_printf("</name>\n  <uuid>%s</uuid>", uuid);
+
+        g_string_replace(xml, "</name>", with_uuid, 1);
+    }
+    g_string_replace(xml, "@KERNEL@", kernel, 0);
+    g_string_replace(xml, "@INITRD@", initrd, 0);
+    g_string_replace(xml, "@DISK@", disk, 0);
+    g_string_replace(xml, "@CONSOLE_LOG@", console, 0);
+    g_string_replace(xml, "@MEMORY_KIB@", memory, 0);
+    g_string_replace(xml, "@CURRENT_MEMORY_KIB@", memory, 0);
+    g_string_replace(xml, "@VCPUS@", nvcpus, 0);
+    g_string_replace(xml, "@CURRENT_VCPUS@", ncurrent, 0);
+    ck_assert_msg(!strchr(xml->str, '@'), "unfilled placeholder in %s", tmpl_path);
+    return g_string_free(g_steal_pointer(&xml), FALSE);
+}

@@ -95,6 +95,16 @@ void vsTestLibvirtdKill(vsTestLibvirtd *d);
 void vsTestLibvirtdRestart(vsTestLibvirtd *d);
 void vsTestLibvirtdStop(vsTestLibvirtd *d);
 
+/* Run @argv (searched in PATH, stdout dropped); aborts the test when it
+ * cannot run or fails, with its stderr. */
+void vsTestRun(const char *const *argv);
+
+/* The tiny guest's domain XML (contrib/guest/tiny-guest.xml.in) for the
+ * files contrib/guest/build-guest made in @guest_dir, its disk being
+ * @guest_dir/overlay.qcow2; @uuid NULL: libvirt picks one. */
+char *vsTestTinyGuestXML(const char *guest_dir, const char *name, const char *uuid,
+                         guint memory_kib, guint vcpus, guint current_vcpus);
+
 /* A copy of @s's stats, for assertions. */
 vsSamplerStats vsTestSamplerStats(vsSampler *s);
 

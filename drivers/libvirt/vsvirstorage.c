@@ -10,6 +10,7 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libvirt/libvirt.h>
@@ -26,6 +27,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsVirVol, virStorageVolFree)
 
 /* Transient pools we start are named after their directory. */
 #define VS_VIR_DIR_POOL_PREFIX "vs-dir-"
+/* A pool directory we have libvirtd make: others (QEMU under its own user)
+ * may reach the overlays in it, but not list them. */
+#define VS_VIR_DIR_POOL_MODE 0711
 
 /* libvirt refuses to refresh a pool while a volume is being built in it
  * (another shadow making its overlay): how long we keep asking. */
@@ -124,8 +128,33 @@ vsVirFindDirPool(virConnectPtr conn, const char *dir, GError **error)
     return found;
 }
 
+/* Whether libvirt's last error is a missing file or directory. */
+static gboolean
+vsVirLastErrorIsMissingFile(void)
+{
+    virErrorPtr err = virGetLastError();
+
+    return err && err->code == VIR_ERR_SYSTEM_ERROR && err->int1 == ENOENT;
+}
+
+/* Pool @name when it is active, as when another process started the same
+ * one meanwhile; NULL otherwise.  Resets libvirt's last error. */
+static virStoragePoolPtr
+vsVirActivePoolByName(virConnectPtr conn, const char *name)
+{
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, name);
+
+    virResetLastError();
+    if (pool && virStoragePoolIsActive(pool) == 1)
+        return pool;
+    if (pool)
+        virStoragePoolFree(pool);
+    virResetLastError();
+    return NULL;
+}
+
 /* The pool covering directory @dir: an existing one, else a transient dir
- * pool started on it. */
+ * pool started on it, on a directory libvirtd makes if it is missing. */
 static virStoragePoolPtr
 vsVirDirPool(virConnectPtr conn, const char *dir, GError **error)
 {
@@ -133,7 +162,9 @@ vsVirDirPool(virConnectPtr conn, const char *dir, GError **error)
     g_autofree char *sum = NULL;
     g_autofree char *name = NULL;
     g_autofree char *xml = NULL;
+    g_autoptr(GError) first = NULL;
     GError *local = NULL;
+    gboolean missing;
     virStoragePoolPtr pool;
 
     if ((pool = vsVirFindDirPool(conn, canon, &local)) || local) {
@@ -143,19 +174,28 @@ vsVirDirPool(virConnectPtr conn, const char *dir, GError **error)
     }
     sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, canon, -1);
     name = g_strdup_printf(VS_VIR_DIR_POOL_PREFIX "%.16s", sum);
-    xml = vsStorageDirPoolXML(name, canon);
+    xml = vsStorageDirPoolXML(name, canon, 0);
     if ((pool = virStoragePoolCreateXML(conn, xml, 0)))
         return pool;
-    /* Another process may have started the same one meanwhile. */
-    if ((pool = virStoragePoolLookupByName(conn, name)) &&
-        virStoragePoolIsActive(pool) == 1) {
-        virResetLastError();
+    missing = vsVirLastErrorIsMissingFile();
+    vsVirSetError(&first, -1, "cannot start a storage pool on directory '%s'", canon);
+    if ((pool = vsVirActivePoolByName(conn, name)))
         return pool;
+    if (!missing) {
+        g_propagate_error(error, g_steal_pointer(&first));
+        return NULL;
     }
-    if (pool)
-        virStoragePoolFree(pool);
-    vsVirSetError(error, -1, "cannot start a storage pool on directory '%s'", canon);
-    return NULL;
+    /* libvirtd (maybe on another host: never mkdir here) makes the
+     * directory.  The mode goes only into this XML: building sets it on an
+     * existing directory too, and one the user made stays as they made it. */
+    g_free(xml);
+    xml = vsStorageDirPoolXML(name, canon, VS_VIR_DIR_POOL_MODE);
+    if ((pool = virStoragePoolCreateXML(conn, xml, VIR_STORAGE_POOL_CREATE_WITH_BUILD)))
+        return pool;
+    vsVirSetError(error, -1, "cannot make directory '%s' for a storage pool", canon);
+    if ((pool = vsVirActivePoolByName(conn, name)))
+        g_clear_error(error);
+    return pool;
 }
 
 /* @spec: a pool name, or an absolute directory. */

@@ -794,6 +794,12 @@ vsCliSignalWatchStart(GError **error)
     return w;
 }
 
+const char *const *
+vsCliSignalWatchReasonRef(vsCliSignalWatch *w)
+{
+    return &w->reason;
+}
+
 GCancellable *
 vsCliSignalWatchCancellable(vsCliSignalWatch *w)
 {

@@ -123,6 +123,9 @@ vsCliSignalWatch *vsCliSignalWatchStart(GError **error);
 GCancellable *vsCliSignalWatchCancellable(vsCliSignalWatch *w);
 /* "interrupted by SIGINT" or "... SIGTERM"; NULL while none came. */
 const char *vsCliSignalWatchReason(vsCliSignalWatch *w);
+/* Where the reason is kept, set before cancelling: for
+ * vsShadowRunOptions.cancel_reason. */
+const char *const *vsCliSignalWatchReasonRef(vsCliSignalWatch *w);
 void vsCliSignalWatchStop(vsCliSignalWatch *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsCliSignalWatch, vsCliSignalWatchStop)
 

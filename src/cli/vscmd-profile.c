@@ -12,14 +12,13 @@
 #include <config.h>
 
 #include <math.h>
-#include <pthread.h>
-#include <signal.h>
 #include <string.h>
 
 #include "vscli.h"
 #include "shadow/vslimits.h"
 #include "shadow/vsmanifest.h"
 #include "shadow/vsprofile.h"
+#include "shadow/vsrunlock.h"
 #include "shadow/vsrunner.h"
 #include "shadow/vsscript.h"
 #include "util/vserror.h"
@@ -985,72 +984,22 @@ vsProfileVerifyOptions(vsCli *cli, const vsCliArgs *args, vsShadowRunOptions *o,
 }
 
 /* SIGINT and SIGTERM cancel the verifying run, so that it cleans up and
- * is closed in the store; a thread of its own takes them (blocked in every
- * other thread), as "shadow run" does.  SIGUSR1 ends the thread. */
-typedef struct {
-    GCancellable *cancel;
-    const char *reason;
-} vsProfileWatch;
-
-static sigset_t
-vsProfileSignals(void)
-{
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    return set;
-}
-
-static void *
-vsProfileWatchMain(void *opaque)
-{
-    vsProfileWatch *w = opaque;
-    sigset_t set = vsProfileSignals();
-    int sig;
-
-    while (sigwait(&set, &sig) == 0 && sig != SIGUSR1) {
-        if (!g_cancellable_is_cancelled(w->cancel)) {
-            w->reason = sig == SIGINT ? "interrupted by SIGINT" : "interrupted by SIGTERM";
-            g_cancellable_cancel(w->cancel);
-        }
-    }
-    return NULL;
-}
-
+ * is closed in the store, as in "shadow run". */
 static gboolean
 vsProfileRunShadow(vsCli *cli, vsShadowRunOptions *o, vsShadowRunResult **ret_result,
                    GError **error)
 {
-    g_autoptr(GCancellable) cancel = g_cancellable_new();
-    vsProfileWatch watch = { cancel, NULL };
-    sigset_t set = vsProfileSignals();
-    sigset_t old;
-    pthread_t thread;
+    g_autoptr(vsCliSignalWatch) watch = NULL;
     vsHypervisor *hv;
     vsStore *store;
     gboolean ok;
-    int rc;
 
-    /* before libvirt starts threads of its own */
-    pthread_sigmask(SIG_BLOCK, &set, &old);
-    if (!(hv = vsCliGetHypervisor(cli, error)) || !(store = vsCliGetCheckedStore(cli, error))) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* before libvirt starts threads of its own: they inherit the mask */
+    if (!(watch = vsCliSignalWatchStart(error)) ||
+        !(hv = vsCliGetHypervisor(cli, error)) || !(store = vsCliGetCheckedStore(cli, error)))
         return FALSE;
-    }
-    if ((rc = pthread_create(&thread, NULL, vsProfileWatchMain, &watch)) != 0) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        g_set_error(error, VS_ERROR, VS_ERROR_FAILED, "cannot start the signal thread: %s",
-                    g_strerror(rc));
-        return FALSE;
-    }
-    o->cancel_reason = &watch.reason;
-    ok = vsShadowRun(hv, store, o, NULL, cancel, ret_result, error);
-    pthread_kill(thread, SIGUSR1);
-    pthread_join(thread, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    o->cancel_reason = vsCliSignalWatchReasonRef(watch);
+    ok = vsShadowRun(hv, store, o, NULL, vsCliSignalWatchCancellable(watch), ret_result, error);
     o->cancel_reason = NULL;
     return ok;
 }
@@ -1208,6 +1157,7 @@ vsCmdProfileOptimize(vsCli *cli, const vsCliArgs *args, GError **error)
     g_auto(vsProfileOptimizeJob) job = { 0 };
     vsShadowRunOptions o = { 0 };
     gboolean verify = vsCliArgsHas(args, "verify");
+    g_autofree char *lock_dir = vsRunLockDir(vsCliGetStateDir(cli));
     vsStore *store;
 
     job.output = vsCliArgsGet(args, "output");
@@ -1217,6 +1167,7 @@ vsCmdProfileOptimize(vsCli *cli, const vsCliArgs *args, GError **error)
     }
     if (verify && !vsProfileVerifyOptions(cli, args, &o, error))
         return FALSE;
+    o.lock_dir = lock_dir;
     if (!verify && (vsCliArgsHas(args, "base") || vsCliArgsHas(args, "limits"))) {
         g_set_error(error, VS_ERROR, VS_ERROR_USAGE, "--base and --limits need --verify");
         return FALSE;

@@ -11,9 +11,6 @@
  */
 #include <config.h>
 
-#include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +19,7 @@
 #include "vscli.h"
 #include "conf/vsmetadata.h"
 #include "shadow/vsgc.h"
+#include "shadow/vsrunlock.h"
 #include "shadow/vsrunner.h"
 #include "util/vserror.h"
 #include "util/vsutil.h"
@@ -62,7 +60,8 @@ vsGcPrintJson(vsGc *gc)
         for (guint j = 0; item->overlays[j]; j++)
             vsJsonWriterString(w, item->overlays[j]);
         vsJsonWriterEndArray(w);
-        vsJsonWriterMemberBool(w, "removed", !gc->dry_run && !item->error);
+        vsJsonWriterMemberBool(w, "in_progress", item->in_progress);
+        vsJsonWriterMemberBool(w, "removed", !gc->dry_run && !item->error && !item->in_progress);
         vsJsonWriterMemberString(w, "error", item->error);
         vsJsonWriterEndObject(w);
     }
@@ -76,7 +75,8 @@ vsGcPrintJson(vsGc *gc)
             continue;
         vsJsonWriterBeginObject(w);
         vsJsonWriterMemberString(w, "path", item->name);
-        vsJsonWriterMemberBool(w, "removed", !gc->dry_run && !item->error);
+        vsJsonWriterMemberBool(w, "in_progress", item->in_progress);
+        vsJsonWriterMemberBool(w, "removed", !gc->dry_run && !item->error && !item->in_progress);
         vsJsonWriterMemberString(w, "error", item->error);
         vsJsonWriterEndObject(w);
     }
@@ -91,7 +91,8 @@ vsGcPrintJson(vsGc *gc)
         vsJsonWriterMemberString(w, "app", run->app);
         vsJsonWriterMemberString(w, "version", run->version);
         vsCliJsonMemberTime(w, "started", run->started_us);
-        vsJsonWriterMemberBool(w, "closed", !gc->dry_run && !run->error);
+        vsJsonWriterMemberBool(w, "in_progress", run->in_progress);
+        vsJsonWriterMemberBool(w, "closed", !gc->dry_run && !run->error && !run->in_progress);
         vsJsonWriterMemberString(w, "error", run->error);
         vsJsonWriterEndObject(w);
     }
@@ -114,6 +115,11 @@ vsGcPrintText(vsGc *gc)
 
         if (item->error)
             continue;
+        if (item->in_progress) {
+            vsCliPrint(gc->cli, "Left %s '%s': its shadow run is in progress\n",
+                       domain ? "domain" : "overlay", item->name);
+            continue;
+        }
         if (domain)
             vsCliPrint(gc->cli, "%s domain '%s' (run '%s'%s)\n",
                        gc->dry_run ? "Would remove" : "Removed", item->name, item->run_id,
@@ -128,7 +134,10 @@ vsGcPrintText(vsGc *gc)
     for (guint i = 0; i < gc->runs->len; i++) {
         vsGcRun *run = g_ptr_array_index(gc->runs, i);
 
-        if (!run->error)
+        if (run->in_progress)
+            vsCliPrint(gc->cli, "Left shadow run '%s' (%s %s) open: it is in progress\n",
+                       run->id, run->app, run->version);
+        else if (!run->error)
             vsCliPrint(gc->cli, "%s shadow run '%s' (%s %s) as killed: its domain is gone\n",
                        gc->dry_run ? "Would close" : "Closed", run->id, run->app, run->version);
     }
@@ -173,6 +182,7 @@ vsCmdShadowGc(vsCli *cli, const vsCliArgs *args, GError **error)
 {
     g_autoptr(vsGcResult) res = NULL;
     g_autofree char *host = vsHostName();
+    g_autofree char *lock_dir = NULL;
     vsGcOptions opts = { 0 };
     vsHypervisor *hv;
     vsGc gc = { 0 };
@@ -190,6 +200,7 @@ vsCmdShadowGc(vsCli *cli, const vsCliArgs *args, GError **error)
     opts.pool = vsCliGetConfig(cli)->shadow_pool;
     opts.dry_run = vsCliArgsHas(args, "dry-run");
     opts.host = host;
+    opts.lock_dir = lock_dir = vsRunLockDir(vsCliGetStateDir(cli));
     if (!(hv = vsCliGetHypervisor(cli, error)) ||
         !vsGcCollect(hv, vsGcStore(cli), &opts, &res, error))
         return FALSE;
@@ -221,7 +232,6 @@ vsCmdShadowGc(vsCli *cli, const vsCliArgs *args, GError **error)
  * and on a TTY it redraws the progress line every second. */
 typedef struct {
     GCancellable *cancel;
-    const char *reason;         /* "interrupted by SIGTERM", set before cancelling */
     gboolean tty;
     GMutex lock;                /* the fields below and stderr */
     gint64 start_us;            /* monotonic */
@@ -230,6 +240,8 @@ typedef struct {
     guint n_steps;
     char *name;
     gboolean drawn;
+    GCond wake;                 /* the ticker: stop */
+    gboolean stop;
 } vsShadowWatch;
 
 static void
@@ -283,46 +295,20 @@ vsShadowUndraw(vsShadowWatch *w)
     g_mutex_unlock(&w->lock);
 }
 
-static sigset_t
-vsShadowSignals(void)
-{
-    sigset_t set;
-
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    /* from the run itself: stop watching */
-    sigaddset(&set, SIGUSR1);
-    return set;
-}
-
-static void *
-vsShadowWatchMain(void *opaque)
+/* Redraws the progress line every second until told to stop. */
+static gpointer
+vsShadowTickerMain(gpointer opaque)
 {
     vsShadowWatch *w = opaque;
-    sigset_t set = vsShadowSignals();
 
-    for (;;) {
-        struct timespec tick = { 1, 0 };
-        int sig = sigtimedwait(&set, NULL, &tick);
-
-        if (sig == SIGUSR1)
-            return NULL;
-        if (sig == SIGINT || sig == SIGTERM) {
-            /* a second signal changes nothing: cleanup is under way */
-            if (!g_cancellable_is_cancelled(w->cancel)) {
-                w->reason = sig == SIGINT ? "interrupted by SIGINT" : "interrupted by SIGTERM";
-                g_cancellable_cancel(w->cancel);
-            }
-            continue;
-        }
-        if (sig < 0 && errno != EAGAIN && errno != EINTR)
-            return NULL;
-        g_mutex_lock(&w->lock);
-        if (w->tty)
+    g_mutex_lock(&w->lock);
+    while (!w->stop) {
+        if (!g_cond_wait_until(&w->wake, &w->lock, g_get_monotonic_time() + G_USEC_PER_SEC) &&
+            w->tty && !w->stop)
             vsShadowDraw(w);
-        g_mutex_unlock(&w->lock);
     }
+    g_mutex_unlock(&w->lock);
+    return NULL;
 }
 
 /* --- the command --- */
@@ -365,7 +351,8 @@ vsShadowLoadScript(const char *path, char **ret_text, char **ret_sha256, GError 
  * is made: a usage error (exit 2) or a bad file (exit 1) costs nothing. */
 static gboolean
 vsShadowRunParse(vsCli *cli, const vsCliArgs *args, vsShadowRunOptions *o,
-                 vsScript **ret_script, char **ret_text, char **ret_sha256, GError **error)
+                 vsScript **ret_script, char **ret_text, char **ret_sha256, char **ret_lock_dir,
+                 GError **error)
 {
     const char *script_path = NULL;
     const char *timeout = vsCliArgsGet(args, "timeout");
@@ -401,6 +388,7 @@ vsShadowRunParse(vsCli *cli, const vsCliArgs *args, vsShadowRunOptions *o,
     }
     o->keep_on_failure = vsCliArgsHas(args, "keep-on-failure");
     o->pool = vsCliGetConfig(cli)->shadow_pool;
+    o->lock_dir = *ret_lock_dir = vsRunLockDir(vsCliGetStateDir(cli));
     if (!(*ret_script = vsShadowLoadScript(script_path, ret_text, ret_sha256, error)))
         return FALSE;
     return TRUE;
@@ -541,56 +529,51 @@ vsCmdShadowRun(vsCli *cli, const vsCliArgs *args, GError **error)
     g_autoptr(vsScript) script = NULL;
     g_autofree char *text = NULL;
     g_autofree char *sha256 = NULL;
+    g_autofree char *lock_dir = NULL;
     g_autofree char *host = vsHostName();
     g_autoptr(vsShadowRunResult) res = NULL;
-    g_autoptr(GCancellable) cancel = g_cancellable_new();
+    g_autoptr(vsCliSignalWatch) signals = NULL;
     g_autofree char *summary = NULL;
-    sigset_t set = vsShadowSignals();
-    sigset_t old;
     vsShadowWatch watch = { 0 };
     vsRunnerProgress progress = { vsShadowPhase, &watch };
     vsHypervisor *hv;
     vsStore *store;
-    pthread_t thread;
+    GThread *ticker = NULL;
     gboolean ok;
-    int rc;
 
-    if (!vsShadowRunParse(cli, args, &o, &script, &text, &sha256, error))
+    if (!vsShadowRunParse(cli, args, &o, &script, &text, &sha256, &lock_dir, error))
         return FALSE;
     o.script = script;
     o.script_text = text;
     o.script_sha256 = sha256;
     o.host = host;
-    o.cancel_reason = &watch.reason;
 
     /* Before any thread exists (libvirt's, the sampler's): only the watch
-     * thread takes these signals, and the run cleans up after them. */
-    pthread_sigmask(SIG_BLOCK, &set, &old);
-    if (!(hv = vsCliGetHypervisor(cli, error)) || !(store = vsCliGetCheckedStore(cli, error))) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+     * thread takes SIGINT and SIGTERM, and the run cleans up after them. */
+    if (!(signals = vsCliSignalWatchStart(error)) ||
+        !(hv = vsCliGetHypervisor(cli, error)) || !(store = vsCliGetCheckedStore(cli, error)))
         return FALSE;
-    }
+    o.cancel_reason = vsCliSignalWatchReasonRef(signals);
     g_mutex_init(&watch.lock);
-    watch.cancel = cancel;
+    g_cond_init(&watch.wake);
     watch.start_us = g_get_monotonic_time();
     watch.n_steps = script->steps->len;
     watch.tty = isatty(STDERR_FILENO) && !vsCliIsQuiet(cli);
-    if ((rc = pthread_create(&thread, NULL, vsShadowWatchMain, &watch)) != 0) {
-        g_mutex_clear(&watch.lock);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        g_set_error(error, VS_ERROR, VS_ERROR_FAILED, "cannot start the signal thread: %s",
-                    g_strerror(rc));
-        return FALSE;
-    }
+    if (watch.tty)
+        ticker = g_thread_new("vs-progress", vsShadowTickerMain, &watch);
 
-    ok = vsShadowRun(hv, store, &o, &progress, cancel, &res, error);
+    ok = vsShadowRun(hv, store, &o, &progress, vsCliSignalWatchCancellable(signals), &res, error);
 
-    pthread_kill(thread, SIGUSR1);
-    pthread_join(thread, NULL);
+    g_mutex_lock(&watch.lock);
+    watch.stop = TRUE;
+    g_cond_signal(&watch.wake);
+    g_mutex_unlock(&watch.lock);
+    if (ticker)
+        g_thread_join(ticker);
     vsShadowUndraw(&watch);
     g_free(watch.name);
+    g_cond_clear(&watch.wake);
     g_mutex_clear(&watch.lock);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!ok)
         return FALSE;
 

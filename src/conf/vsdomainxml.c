@@ -239,6 +239,24 @@ vsDomainXMLHasMemoryHeadroom(const vsDomainXML *def)
 }
 
 const vsDomainDisk *
+vsDomainXMLWritableDisk(const vsDomainXML *def, guint *ret_count)
+{
+    const vsDomainDisk *found = NULL;
+
+    *ret_count = 0;
+    for (guint i = 0; i < def->disks->len; i++) {
+        const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
+
+        if (disk->readonly || g_strcmp0(disk->device, "cdrom") == 0 ||
+            g_strcmp0(disk->device, "floppy") == 0)
+            continue;
+        (*ret_count)++;
+        found = disk;
+    }
+    return found;
+}
+
+const vsDomainDisk *
 vsDomainXMLFindDisk(const vsDomainXML *def, const char *path)
 {
     g_autofree char *want = g_canonicalize_filename(path, "/");

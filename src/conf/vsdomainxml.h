@@ -51,6 +51,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsDomainXML, vsDomainXMLFree)
  * resolved here. */
 const vsDomainDisk *vsDomainXMLFindDisk(const vsDomainXML *def, const char *path);
 
+/* The writable disks of @def (not a cdrom, floppy or <readonly/>): how
+ * many in *ret_count, and the last of them (NULL when none). */
+const vsDomainDisk *vsDomainXMLWritableDisk(const vsDomainXML *def, guint *ret_count);
+
 /* Room to grow live: vCPUs below the maximum, memory below <memory>. */
 gboolean vsDomainXMLHasVcpuHeadroom(const vsDomainXML *def);
 gboolean vsDomainXMLHasMemoryHeadroom(const vsDomainXML *def);

@@ -165,13 +165,16 @@ vsStorageCopyXML(const char *name, guint64 capacity, const char *format)
 }
 
 char *
-vsStorageDirPoolXML(const char *name, const char *dir)
+vsStorageDirPoolXML(const char *name, const char *dir, guint mode)
 {
     g_autofree char *n = g_markup_escape_text(name, -1);
     g_autofree char *d = g_markup_escape_text(dir, -1);
+    g_autofree char *perms = mode ? g_strdup_printf("<permissions><mode>0%o</mode></permissions>",
+                                                    mode & 07777)
+                                  : g_strdup("");
 
     return g_strdup_printf("<pool type='dir'>\n"
                            "  <name>%s</name>\n"
-                           "  <target><path>%s</path></target>\n"
-                           "</pool>\n", n, d);
+                           "  <target><path>%s</path>%s</target>\n"
+                           "</pool>\n", n, d, perms);
 }

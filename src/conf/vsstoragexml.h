@@ -44,7 +44,9 @@ char *vsStorageOverlayXML(const char *name, guint64 capacity,
  * store: the target of a full copy (virStorageVolCreateXMLFrom). */
 char *vsStorageCopyXML(const char *name, guint64 capacity, const char *format);
 
-/* The XML of a transient dir pool @name on directory @dir. */
-char *vsStorageDirPoolXML(const char *name, const char *dir);
+/* The XML of a transient dir pool @name on directory @dir.  @mode, when
+ * not 0, is the permissions libvirt gives the directory when it builds
+ * it (and sets on an existing one: pass it only to make a new one). */
+char *vsStorageDirPoolXML(const char *name, const char *dir, guint mode);
 
 G_END_DECLS

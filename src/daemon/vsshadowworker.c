@@ -12,6 +12,7 @@
 
 #include "vsshadowworker.h"
 #include "shadow/vsgc.h"
+#include "shadow/vsrunlock.h"
 #include "shadow/vsschedule.h"
 #include "util/vserror.h"
 
@@ -157,6 +158,7 @@ vsShadowJobRun(vsShadowJob *job, vsStore *store, vsShadowRunResult **ret_result,
     g_autoptr(vsScript) script = vsScriptParse(rec->script, strlen(rec->script), name, error);
     g_autofree char *sha = vsShadowSha256(rec->script);
     g_autoptr(vsHypervisor) hv = NULL;
+    g_autofree char *lock_dir = job->target.state_dir ? vsRunLockDir(job->target.state_dir) : NULL;
     vsShadowRunOptions opts = { 0 };
 
     if (!script)
@@ -173,6 +175,7 @@ vsShadowJobRun(vsShadowJob *job, vsStore *store, vsShadowRunResult **ret_result,
     opts.script_sha256 = sha;
     opts.pool = job->set.pool;
     opts.host = job->set.host;
+    opts.lock_dir = lock_dir;
     return vsShadowRun(hv, store, &opts, NULL, job->cancel, ret_result, error);
 }
 
@@ -288,7 +291,8 @@ vsShadowGc(vsShadowWorker *w)
 {
     g_autoptr(vsGcResult) res = NULL;
     g_autoptr(GError) error = NULL;
-    vsGcOptions opts = { .pool = w->set.pool, .host = w->set.host };
+    g_autofree char *lock_dir = w->target.state_dir ? vsRunLockDir(w->target.state_dir) : NULL;
+    vsGcOptions opts = { .pool = w->set.pool, .host = w->set.host, .lock_dir = lock_dir };
 
     if (!vsGcCollect(w->hv, w->store, &opts, &res, &error)) {
         g_warning("shadow gc: %s", error->message);
@@ -308,6 +312,8 @@ vsShadowGc(vsShadowWorker *w)
 
         if (item->error)
             g_warning("shadow gc: %s", item->error);
+        else if (item->in_progress)
+            g_info("shadow gc: left %s '%s': its run is in progress", item->kind, item->name);
         else
             g_info("shadow gc: removed %s '%s'", item->kind, item->name);
     }
@@ -316,6 +322,8 @@ vsShadowGc(vsShadowWorker *w)
 
         if (run->error)
             g_warning("shadow gc: %s", run->error);
+        else if (run->in_progress)
+            g_info("shadow gc: left shadow run '%s' open: it is in progress", run->id);
         else
             g_info("shadow gc: closed shadow run '%s' as killed: its domain is gone", run->id);
     }

@@ -578,15 +578,7 @@ vsHypervisorDomainWritableDisk(vsHypervisor *hv, const char *domain, char **ret_
 
     if (!xml || !(def = vsDomainXMLParse(xml, error)))
         return FALSE;
-    for (guint i = 0; i < def->disks->len; i++) {
-        const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
-
-        if (disk->readonly || g_strcmp0(disk->device, "cdrom") == 0 ||
-            g_strcmp0(disk->device, "floppy") == 0)
-            continue;
-        writable++;
-        found = disk;
-    }
+    found = vsDomainXMLWritableDisk(def, &writable);
     if (writable != 1) {
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
                     "domain '%s' has %u writable disks; a clone needs exactly one", domain,

@@ -8,6 +8,7 @@
 
 #include "vsgc.h"
 #include "conf/vsmetadata.h"
+#include "shadow/vsrunlock.h"
 #include "util/vserror.h"
 
 void
@@ -51,6 +52,7 @@ typedef struct {
     const char *run;        /* --run, or NULL for every run */
     const char *pool;
     gboolean dry_run;
+    const char *lock_dir;
     GPtrArray *items;       /* vsGcItem */
     GHashTable *claimed;    /* overlay paths of the shadow domains found */
 } vsGc;
@@ -131,11 +133,38 @@ vsGcDomains(vsGc *gc, GError **error)
         item->active = sd->active;
         item->persistent = sd->persistent;
         item->overlays = g_strdupv(sd->overlays);
-        if (!gc->dry_run)
+        /* checked after the domain was seen: its run locked before making it */
+        item->in_progress = vsRunLockHeld(gc->lock_dir, sd->run_id);
+        if (!gc->dry_run && !item->in_progress)
             vsGcRemoveDomain(gc, item);
         g_ptr_array_add(gc->items, g_steal_pointer(&item));
     }
     return TRUE;
+}
+
+/* The run of @ids (NULL if none) whose overlay @path is. */
+static const char *
+vsGcVolumeRun(GPtrArray *ids, const char *path)
+{
+    g_autofree char *base = g_path_get_basename(path);
+
+    for (guint i = 0; i < ids->len; i++) {
+        g_autofree char *prefix = vsShadowOverlayPrefix(g_ptr_array_index(ids, i));
+
+        if (g_str_has_prefix(base, prefix))
+            return g_ptr_array_index(ids, i);
+    }
+    return NULL;
+}
+
+/* Whether @path is the overlay of a run in progress: the locks are listed
+ * after the volumes, and a run locks before it makes its overlay. */
+static gboolean
+vsGcVolumeInProgress(vsGc *gc, const char *path)
+{
+    g_autoptr(GPtrArray) held = vsRunLockList(gc->lock_dir, TRUE);
+
+    return vsGcVolumeRun(held, path) != NULL;
 }
 
 /* The pool's vs-shadow-* volumes (of --run only, with it). */
@@ -175,6 +204,10 @@ vsGcVolumes(vsGc *gc, GError **error)
         item->kind = g_strdup("volume");
         item->name = g_strdup(path);
         item->overlays = g_new0(char *, 1);
+        if ((item->in_progress = vsGcVolumeInProgress(gc, path))) {
+            g_ptr_array_add(gc->items, g_steal_pointer(&item));
+            continue;
+        }
         /* a domain without our mark (one whose metadata was hand-edited)
          * may still be writing to it */
         if (!vsHypervisorDiskInUse(gc->hv, path, &user, &local)) {
@@ -220,7 +253,7 @@ vsGcVerify(vsGc *gc, GError **error)
 
         if (gc->run && !g_str_equal(gc->run, sd->run_id))
             continue;
-        if (item && !item->error)
+        if (item && !item->error && !item->in_progress)
             item->error = g_strdup_printf("domain '%s' is still there after gc", sd->name);
     }
     if (!(paths = vsGcListVolumes(gc, error)))
@@ -235,14 +268,14 @@ vsGcVerify(vsGc *gc, GError **error)
             if (g_strv_contains((const char *const *)dom->overlays, path))
                 item = dom;
         }
-        if (item && !item->error)
+        if (item && !item->error && !item->in_progress)
             item->error = g_strdup_printf("overlay '%s' is still there after gc", path);
     }
     return TRUE;
 }
 
 /* A run whose domain gc found and could not remove is still alive, as far
- * as anyone can tell; so is one outside --run.  The others have no domain
+ * as anyone can tell; so is one in progress, and one outside --run.  The others have no domain
  * left (or, on a dry run, would have none). */
 static GHashTable *
 vsGcRemainingRuns(vsGc *gc)
@@ -252,7 +285,7 @@ vsGcRemainingRuns(vsGc *gc)
     for (guint i = 0; i < gc->items->len; i++) {
         vsGcItem *item = g_ptr_array_index(gc->items, i);
 
-        if (g_str_equal(item->kind, "domain") && item->error)
+        if (g_str_equal(item->kind, "domain") && (item->error || item->in_progress))
             g_hash_table_add(alive, item->run_id);
     }
     return alive;
@@ -287,6 +320,11 @@ vsGcCloseRuns(vsGc *gc, vsStore *store, const char *host, GPtrArray *out, GError
         run->app = g_strdup(rec->app);
         run->version = g_strdup(rec->version);
         run->started_us = rec->started_us;
+        /* checked after the row was listed: its run locked before adding it */
+        if ((run->in_progress = vsRunLockHeld(gc->lock_dir, rec->id))) {
+            g_ptr_array_add(out, g_steal_pointer(&run));
+            continue;
+        }
         if (!gc->dry_run &&
             !vsStoreFinishShadowRun(store, rec->id, VS_SHADOW_KILLED, g_get_real_time(), FALSE, 0,
                                     "its process was gone: closed by gc", &local))
@@ -295,6 +333,39 @@ vsGcCloseRuns(vsGc *gc, vsStore *store, const char *host, GPtrArray *out, GError
         g_ptr_array_add(out, g_steal_pointer(&run));
     }
     return TRUE;
+}
+
+/* The lock files of the runs gc cleaned (a run whose leftovers were all
+ * removed, or whose row was closed); each only if its lock is free. */
+static void
+vsGcRemoveStaleLocks(vsGc *gc, GPtrArray *runs)
+{
+    g_autoptr(GHashTable) keep = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) cleaned = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GPtrArray) ids = NULL;
+    GHashTableIter iter;
+    gpointer id;
+
+    if (!gc->lock_dir)
+        return;
+    ids = vsRunLockList(gc->lock_dir, FALSE);
+    for (guint i = 0; i < gc->items->len; i++) {
+        vsGcItem *item = g_ptr_array_index(gc->items, i);
+        const char *run = item->run_id ? item->run_id : vsGcVolumeRun(ids, item->name);
+
+        if (run)
+            g_hash_table_add(item->error || item->in_progress ? keep : cleaned, (gpointer)run);
+    }
+    for (guint i = 0; i < runs->len; i++) {
+        vsGcRun *run = g_ptr_array_index(runs, i);
+
+        g_hash_table_add(run->error || run->in_progress ? keep : cleaned, run->id);
+    }
+    g_hash_table_iter_init(&iter, cleaned);
+    while (g_hash_table_iter_next(&iter, &id, NULL)) {
+        if (!g_hash_table_contains(keep, id))
+            vsRunLockRemoveStale(gc->lock_dir, id);
+    }
 }
 
 gboolean
@@ -306,7 +377,7 @@ vsGcCollect(vsHypervisor *hv, vsStore *store, const vsGcOptions *opts, vsGcResul
     g_autoptr(GHashTable) claimed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     vsGc gc = {
         .hv = hv, .run = opts->run, .pool = opts->pool, .dry_run = opts->dry_run,
-        .items = items, .claimed = claimed,
+        .lock_dir = opts->lock_dir, .items = items, .claimed = claimed,
     };
     vsGcResult *res;
 
@@ -316,6 +387,8 @@ vsGcCollect(vsHypervisor *hv, vsStore *store, const vsGcOptions *opts, vsGcResul
         return FALSE;
     if (store && !vsGcCloseRuns(&gc, store, opts->host, runs, error))
         return FALSE;
+    if (!gc.dry_run)
+        vsGcRemoveStaleLocks(&gc, runs);
     res = g_new0(vsGcResult, 1);
     res->items = g_steal_pointer(&items);
     res->runs = g_steal_pointer(&runs);

@@ -10,8 +10,9 @@
  * on this host whose shadow domain no longer exists (their process was
  * killed) are closed as killed.
  *
- * Not to be run while shadow runs are in progress on the same host: their
- * clones carry the mark too.
+ * A run in progress (its lock is held: vsrunlock.h) is left alone: its
+ * domain, overlays and row are reported with in_progress set.  The lock
+ * files of the runs gc cleaned are removed.
  */
 #pragma once
 
@@ -30,6 +31,7 @@ struct _vsGcItem {
     gboolean active;
     gboolean persistent;
     GStrv overlays;     /* domains only; never NULL */
+    gboolean in_progress; /* its run holds its lock: left alone */
     char *error;        /* NULL: removed (or, on a dry run, would be);
                          * else its failures, joined by "; " */
 };
@@ -44,6 +46,7 @@ struct _vsGcRun {
     char *app;
     char *version;
     gint64 started_us;
+    gboolean in_progress; /* its run holds its lock: left open */
     char *error;        /* NULL: closed as killed (or, on a dry run, would be) */
 };
 
@@ -56,6 +59,7 @@ struct _vsGcOptions {
     const char *pool;       /* the shadow pool (config [shadow] pool) */
     const char *host;       /* this host, as its runs are recorded */
     gboolean dry_run;       /* find, remove nothing */
+    const char *lock_dir;   /* the runs' locks (vsRunLockDir); NULL: none */
 };
 
 typedef struct _vsGcResult vsGcResult;

@@ -134,6 +134,19 @@ vsOfflineWalk(const char *root, GError **error)
 
 /* Run @argv; on failure say which @step on which @image failed, with the
  * tool's own words. */
+/* In the child, before exec: the callers block SIGTERM and SIGINT in
+ * every thread (a signal thread takes them), and a blocked mask is
+ * inherited across exec: qemu-storage-daemon would ignore the SIGTERM
+ * that stops it, and be killed after a wait, leaving its FUSE mount. */
+static void
+vsOfflineChildSetup(gpointer opaque G_GNUC_UNUSED)
+{
+    sigset_t none;
+
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static gboolean
 vsOfflineRun(const char *const *argv, const char *image, const char *step, GError **error)
 {
@@ -143,8 +156,8 @@ vsOfflineRun(const char *const *argv, const char *image, const char *step, GErro
     int status = 0;
 
     if (!g_spawn_sync(NULL, (char **)argv, NULL,
-                      G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
-                      &out, &err, &status, &local)) {
+                      G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL, vsOfflineChildSetup,
+                      NULL, &out, &err, &status, &local)) {
         g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot %s '%s': %s", step, image,
                     local->message);
         return FALSE;

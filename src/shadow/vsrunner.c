@@ -18,6 +18,7 @@
 #include "shadow/vsmanifest.h"
 #include "shadow/vsoffline.h"
 #include "shadow/vsprofile.h"
+#include "shadow/vsrunlock.h"
 #include "shadow/vsstage.h"
 #include "util/vserror.h"
 #include "util/vsutil.h"
@@ -219,6 +220,7 @@ typedef struct {
     const vsRunnerProgress *progress;
     GCancellable *cancel;
     vsShadowRunResult *res;
+    int lock_fd;                    /* the run's lock; -1: none taken */
 
     gint64 start_us;            /* monotonic */
     gint64 deadline;            /* monotonic: start + timeout */
@@ -315,29 +317,21 @@ vsRunnerDiskPath(vsRunner *r, const vsDomainDisk *disk, GError **error)
     return vsHypervisorGetVolumePath(r->hv, disk->pool, disk->volume, error);
 }
 
-/* The one writable disk of @def ("disk" device, not read-only). */
+/* The one writable disk of @def (vsDomainXMLWritableDisk). */
 static const vsDomainDisk *
 vsRunnerWritableDisk(const vsDomainXML *def, const char *base, GError **error)
 {
-    const vsDomainDisk *found = NULL;
+    guint n;
+    const vsDomainDisk *found = vsDomainXMLWritableDisk(def, &n);
 
-    for (guint i = 0; i < def->disks->len; i++) {
-        const vsDomainDisk *disk = g_ptr_array_index(def->disks, i);
-
-        if (disk->readonly || g_strcmp0(disk->device, "disk") != 0)
-            continue;
-        if (found) {
-            g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                        "base domain '%s' has more than one writable disk; "
-                        "give the one to clone as --base PATH", base);
-            return NULL;
-        }
-        found = disk;
-    }
-    if (!found)
+    if (n > 1)
+        g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                    "base domain '%s' has more than one writable disk; "
+                    "give the one to clone as --base PATH", base);
+    else if (!found)
         g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
                     "base domain '%s' has no writable disk to clone", base);
-    return found;
+    return n == 1 ? found : NULL;
 }
 
 /* A volume path as the base: the XML of a domain that has it as its disk
@@ -1067,6 +1061,9 @@ vsRunnerSetOutcome(vsRunner *r, GError *why)
 static void
 vsRunnerClear(vsRunner *r)
 {
+    if (r->opts->lock_dir)
+        vsRunLockRelease(r->opts->lock_dir, r->res->run_id, r->lock_fd);
+    r->lock_fd = -1;
     g_free(r->base_path);
     g_free(r->base_format);
     g_free(r->base_xml);
@@ -1107,6 +1104,7 @@ vsShadowRun(vsHypervisor *hv, vsStore *store, const vsShadowRunOptions *opts,
     r.progress = progress;
     r.cancel = cancel;
     r.res = res;
+    r.lock_fd = -1;
     r.start_us = g_get_monotonic_time();
     r.timeout_s = opts->timeout_s ? opts->timeout_s : VS_RUNNER_DEFAULT_TIMEOUT_S;
     r.deadline = r.start_us + (gint64)r.timeout_s * G_USEC_PER_SEC;
@@ -1129,6 +1127,8 @@ vsShadowRun(vsHypervisor *hv, vsStore *store, const vsShadowRunOptions *opts,
     /* Nothing is made before these pass: a refusal leaves nothing behind. */
     if (!(mark = vsMetadataShadowRunXML(res->run_id, error)) ||
         !vsRunnerResolveBase(&r, error) ||
+        (opts->lock_dir &&
+         (r.lock_fd = vsRunLockAcquire(opts->lock_dir, res->run_id, error)) < 0) ||
         !vsRunnerStoreStart(&r, error)) {
         vsRunnerClear(&r);
         return FALSE;

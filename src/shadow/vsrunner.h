@@ -80,6 +80,10 @@ struct _vsShadowRunOptions {
     const char *host;               /* this host's name, for the store */
     const char *optimized_from;     /* run id whose optimized script this is; NULL */
     const char *run_id;             /* NULL: a fresh one */
+    const char *lock_dir;           /* held in it from before the run is
+                                     * recorded until its cleanup is over,
+                                     * so gc leaves it alone (vsrunlock.h);
+                                     * NULL: no lock */
     /* When @cancel fires, *cancel_reason (set before cancelling, e.g.
      * "interrupted by SIGTERM") is the run's error; NULL: "cancelled". */
     const char *const *cancel_reason;
