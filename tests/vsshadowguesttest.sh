@@ -5,7 +5,9 @@
 # a service: an init script and a cron entry, a CPU burn, memory held, a
 # step that changes nothing) must leave the right events at the right
 # steps, the highest CPU on the CPU step and the highest memory on the
-# memory step, and nothing behind: no shadow domain, no overlay.  A run
+# memory step, and nothing behind: no shadow domain, no overlay.  The
+# profile it learnt is optimized (the no-op step dropped) and a domain is
+# deployed from it, sized as the profile says.  A run
 # killed with SIGKILL mid-step leaves its overlay and its 'running' row;
 # "shadow gc" then removes what it left.  Bad input is refused before
 # anything is made; a run whose step fails, and one that times out waiting
@@ -47,6 +49,8 @@ state_dir = $state
 uri = $uri
 [shadow]
 pool = $pool
+[deploy]
+pool = $VS_TMP/deployed
 EOF
 vs() { "$VS" --config "$cfg" "$@"; }
 psql_db() { psql -qAt -v ON_ERROR_STOP=1 -h "$state/pg/run" -U virtshadow -d virtshadow -c "$1"; }
@@ -163,6 +167,32 @@ vs_check "the memory held shows in the counters (>= 64 MiB above the next step)"
 vs_check "the run keeps its script's hash" test "$(q "SELECT script_sha256 FROM shadow_runs WHERE id = '$run'")" = "$(sha256sum < "$VS_TMP/install.sh" | cut -d' ' -f1)"
 vs_check "no shadow domain or overlay remains" no_leftovers
 vs_check "the base image was never written" test "$(sha256sum < "$guest/base.qcow2")" = "$base_sum"
+
+# --- the profile this run learnt: optimize, then deploy sized from it ----------------------
+vs_check "profile optimize exits 0" vs_run 0 vs profile optimize demo --version 1.0 -o "$VS_TMP/optimized.sh"
+vs_check "the optimized script keeps the file and service steps" \
+    test "$(grep -c '^# step: \(files\|service\)$' "$VS_TMP/optimized.sh")" = 2
+vs_check "the optimized script drops the step that changed nothing" \
+    test "$(grep -c '^# step: nothing$' "$VS_TMP/optimized.sh")" = 0
+# what deploy must choose: the highest step peaks x 1.2 (vsProfileSize)
+want=$(q "SELECT max(peak_cpu), max(peak_memory_kib) FROM shadow_steps WHERE run_id = '$run'" |
+    python3 -c 'import math, sys; c, m = sys.stdin.read().strip().split("|"); print(max(1, math.ceil(float(c) * 1.2 - 1e-9)), max(131072, math.ceil(int(m) * 1.2 / 1024 - 1e-9) * 1024))')
+vcpus=${want% *} mem=${want#* }
+vs_check "deploy --dry-run exits 0" vs_run 0 vs deploy demo --version 1.0 --base "$base" --name e2e-app --dry-run --json
+vs_check "the plan sizes from the learnt profile" \
+    test "$(json_get "$out" 'd["sized_by"], d["profile_runs"]') $(json_get "$out" 'd["vcpus"], d["memory_kib"]')" = "('profile', 1) ($vcpus, $mem)"
+vs_check "the dry run made no domain" test "$(virsh list --all --name | grep -c '^e2e-app$')" = 0
+vs_check "deploy with the optimized script exits 0" vs_run 0 vs deploy demo --version 1.0 --base "$base" \
+    --name e2e-app --script "$VS_TMP/optimized.sh" --json
+vs_check "it ran the optimized steps" test "$(json_get "$out" '[(s["name"], s["exit_code"]) for s in d["steps"]]')" = "[('files', 0), ('service', 0)]"
+vs_check "the domain has the profile's vCPUs, twice as many at most" \
+    test "$(virsh -q vcpucount e2e-app --live --active) $(virsh -q vcpucount e2e-app --config --maximum)" = "$vcpus $((vcpus * 2))"
+vs_check "the domain has the profile's memory, twice as much at most" \
+    test "$(virsh -q dommemstat e2e-app 2>/dev/null | awk '$1 == "actual" { print $2 }') $(virsh -q dumpxml e2e-app | sed -n "s|.*<memory unit='KiB'>\([0-9]*\)<.*|\1|p")" = "$mem $((mem * 2))"
+vs_check "the install's files are in the deployed guest" vs_run 0 vs guest exec e2e-app -- /bin/cat /opt/app/etc/app.conf
+vs_check "the deployed guest has the config" vs_contains "$out" "port=8080"
+virsh -q destroy e2e-app >/dev/null 2>&1
+vs_check "the deployed domain is removed with its disk" vs_run 0 virsh -q undefine e2e-app --remove-all-storage
 
 # --- under cron: one summary line; an optimized script's group runs together --------------
 cat > "$VS_TMP/group.sh" <<'EOF'
