@@ -430,6 +430,42 @@ START_TEST(test_rpm_requires)
 }
 END_TEST
 
+static void
+vsTestAddEntry(vsManifest *m, const char *path, vsManifestType type)
+{
+    vsManifestEntry *e = g_new0(vsManifestEntry, 1);
+
+    e->path = g_strdup(path);
+    e->type = type;
+    g_hash_table_replace(m->entries, e->path, e);
+}
+
+/* When the runner queries rpm: it has to be there, and its database or
+ * itself must have changed. */
+START_TEST(test_rpm_find)
+{
+    g_autoptr(vsManifest) m = vsManifestNew();
+
+    ck_assert_ptr_null(vsPackagesRpmFind(m));
+    vsTestAddEntry(m, "/usr/bin/rpm", VS_MANIFEST_DIR);
+    ck_assert_ptr_null(vsPackagesRpmFind(m));
+    vsTestAddEntry(m, "/bin/rpm", VS_MANIFEST_LINK);
+    ck_assert_str_eq(vsPackagesRpmFind(m), "/bin/rpm");
+    vsTestAddEntry(m, "/usr/bin/rpm", VS_MANIFEST_FILE);
+    ck_assert_str_eq(vsPackagesRpmFind(m), "/usr/bin/rpm");
+
+    ck_assert(vsPackagesRpmTouched("/var/lib/rpm"));
+    ck_assert(vsPackagesRpmTouched("/var/lib/rpm/Packages"));
+    ck_assert(vsPackagesRpmTouched("/usr/lib/sysimage/rpm/rpmdb.sqlite-wal"));
+    ck_assert(vsPackagesRpmTouched("/usr/bin/rpm"));
+    ck_assert(vsPackagesRpmTouched("/bin/rpm"));
+    ck_assert(!vsPackagesRpmTouched("/var/lib/rpm-state/x"));
+    ck_assert(!vsPackagesRpmTouched("/var/lib"));
+    ck_assert(!vsPackagesRpmTouched("/usr/bin/rpmbuild"));
+    ck_assert(!vsPackagesRpmTouched("/var/lib/dpkg/status"));
+}
+END_TEST
+
 static char *
 vsTestRunOut(const char *const *argv)
 {
@@ -524,6 +560,7 @@ main(void)
     tcase_add_test(tc, test_dpkg_bad);
     tcase_add_test(tc, test_rpm_list);
     tcase_add_test(tc, test_rpm_requires);
+    tcase_add_test(tc, test_rpm_find);
     tcase_add_test(tc, test_rpm_real);
     tcase_add_test(tc, test_event_types);
     suite_add_tcase(s, tc);

@@ -553,6 +553,37 @@ vsPackagesRpmCommand(const char *rpm, const char *const *options)
     return g_strv_builder_end(argv);
 }
 
+/* Where rpm lives, in the order looked for (with a merged /usr, /bin is a
+ * symlink and only /usr/bin/rpm shows in a manifest). */
+static const char *const vsPackagesRpmPaths[] = { "/usr/bin/rpm", "/bin/rpm", NULL };
+/* rpm's database, in its old and its current place. */
+static const char *const vsPackagesRpmDbDirs[] = { "/var/lib/rpm", "/usr/lib/sysimage/rpm", NULL };
+
+const char *
+vsPackagesRpmFind(const vsManifest *manifest)
+{
+    for (gsize i = 0; vsPackagesRpmPaths[i]; i++) {
+        const vsManifestEntry *e = g_hash_table_lookup(manifest->entries, vsPackagesRpmPaths[i]);
+
+        if (e && (e->type == VS_MANIFEST_FILE || e->type == VS_MANIFEST_LINK))
+            return vsPackagesRpmPaths[i];
+    }
+    return NULL;
+}
+
+gboolean
+vsPackagesRpmTouched(const char *path)
+{
+    for (gsize i = 0; vsPackagesRpmDbDirs[i]; i++) {
+        gsize len = strlen(vsPackagesRpmDbDirs[i]);
+
+        if (strncmp(path, vsPackagesRpmDbDirs[i], len) == 0 &&
+            (path[len] == '\0' || path[len] == '/'))
+            return TRUE;
+    }
+    return g_strv_contains(vsPackagesRpmPaths, path);
+}
+
 /* A plain package-like name: no path, no capability "x(...)", no soname. */
 static gboolean
 vsPackagesRpmIsName(const char *name)

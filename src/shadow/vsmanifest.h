@@ -153,6 +153,15 @@ GHashTable *vsPackagesParseDpkg(const char *text, GError **error);
  * Requires names). */
 extern const char *const vsPackagesRpmQuery[];
 
+/* The guest's rpm as @manifest shows it ("/usr/bin/rpm" or "/bin/rpm", a
+ * file or a symlink), or NULL: a guest without it has no rpm packages. */
+const char *vsPackagesRpmFind(const vsManifest *manifest);
+
+/* Whether a file event on @path may have changed what rpm reports: a
+ * change under its database (/var/lib/rpm, /usr/lib/sysimage/rpm) or to
+ * rpm itself. */
+gboolean vsPackagesRpmTouched(const char *path);
+
 /* The full argv: @rpm (its absolute path), @options (may be NULL), then
  * vsPackagesRpmQuery. */
 GStrv vsPackagesRpmCommand(const char *rpm, const char *const *options);
