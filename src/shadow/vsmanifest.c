@@ -556,8 +556,7 @@ vsPackagesRpmCommand(const char *rpm, const char *const *options)
 /* Where rpm lives, in the order looked for (with a merged /usr, /bin is a
  * symlink and only /usr/bin/rpm shows in a manifest). */
 static const char *const vsPackagesRpmPaths[] = { "/usr/bin/rpm", "/bin/rpm", NULL };
-/* rpm's database, in its old and its current place. */
-static const char *const vsPackagesRpmDbDirs[] = { "/var/lib/rpm", "/usr/lib/sysimage/rpm", NULL };
+const char *const vsPackagesRpmDbDirs[] = { "/var/lib/rpm", "/usr/lib/sysimage/rpm", NULL };
 
 const char *
 vsPackagesRpmFind(const vsManifest *manifest)

@@ -157,6 +157,10 @@ extern const char *const vsPackagesRpmQuery[];
  * file or a symlink), or NULL: a guest without it has no rpm packages. */
 const char *vsPackagesRpmFind(const vsManifest *manifest);
 
+/* rpm's database directories, in its old and its current place
+ * ("/var/lib/rpm", "/usr/lib/sysimage/rpm"), NULL-terminated. */
+extern const char *const vsPackagesRpmDbDirs[];
+
 /* Whether a file event on @path may have changed what rpm reports: a
  * change under its database (/var/lib/rpm, /usr/lib/sysimage/rpm) or to
  * rpm itself. */

@@ -489,10 +489,11 @@ vsRunnerExec(vsRunner *r, const char *const *argv, GError **error)
     }
 }
 
+/* A manifest of @roots (NULL: the whole guest). */
 static vsManifest *
-vsRunnerScan(vsRunner *r, GError **error)
+vsRunnerScanRoots(vsRunner *r, const char *const *roots, GError **error)
 {
-    g_auto(GStrv) argv = vsManifestCommand(NULL);
+    g_auto(GStrv) argv = vsManifestCommand(roots);
     g_autoptr(vsGuestExecResult) res = NULL;
     g_autoptr(GError) local = NULL;
     vsManifest *manifest;
@@ -527,6 +528,12 @@ vsRunnerScan(vsRunner *r, GError **error)
     return manifest;
 }
 
+static vsManifest *
+vsRunnerScan(vsRunner *r, GError **error)
+{
+    return vsRunnerScanRoots(r, NULL, error);
+}
+
 /* dpkg's installed packages, or NULL in *@ret when it has no status file. */
 static gboolean
 vsRunnerReadPackages(vsRunner *r, GHashTable **ret, GError **error)
@@ -552,12 +559,51 @@ vsRunnerReadPackages(vsRunner *r, GHashTable **ret, GError **error)
     return TRUE;
 }
 
+static gboolean
+vsRunnerIsUnder(gpointer key, gpointer value G_GNUC_UNUSED, gpointer dir)
+{
+    gsize len = strlen(dir);
+
+    return strncmp(key, dir, len) == 0 && (((char *)key)[len] == '\0' || ((char *)key)[len] == '/');
+}
+
+/* rpm's query itself touches its database (sqlite's -shm file, even for
+ * a read): scan the database directories again into the base manifest,
+ * so that the next step is not charged with what the query did. */
+static gboolean
+vsRunnerRescanRpmDb(vsRunner *r, GError **error)
+{
+    g_autoptr(GPtrArray) roots = g_ptr_array_new();
+    g_autoptr(vsManifest) part = NULL;
+    GHashTableIter iter;
+    gpointer key;
+    gpointer value;
+
+    for (gsize i = 0; vsPackagesRpmDbDirs[i]; i++)
+        if (g_hash_table_contains(r->manifest->entries, vsPackagesRpmDbDirs[i]))
+            g_ptr_array_add(roots, (gpointer)vsPackagesRpmDbDirs[i]);
+    if (!roots->len)
+        return TRUE;
+    g_ptr_array_add(roots, NULL);
+    if (!(part = vsRunnerScanRoots(r, (const char *const *)roots->pdata, error)))
+        return FALSE;
+    for (guint i = 0; roots->pdata[i]; i++)
+        g_hash_table_foreach_remove(r->manifest->entries, vsRunnerIsUnder, roots->pdata[i]);
+    g_hash_table_iter_init(&iter, part->entries);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        g_hash_table_iter_steal(&iter);
+        g_hash_table_replace(r->manifest->entries, key, value);
+    }
+    return TRUE;
+}
+
 /* rpm's installed packages, through the constant query (vsmanifest.h), or
  * NULL in *@ret when the guest has no rpm. */
 static gboolean
 vsRunnerReadRpm(vsRunner *r, GHashTable **ret, GError **error)
 {
     const char *rpm = vsPackagesRpmFind(r->manifest);
+    g_autoptr(GHashTable) packages = NULL;
     g_auto(GStrv) argv = NULL;
     g_autoptr(vsGuestExecResult) res = NULL;
     g_autofree char *text = NULL;
@@ -588,10 +634,13 @@ vsRunnerReadRpm(vsRunner *r, GHashTable **ret, GError **error)
     }
     text = g_strndup(g_bytes_get_size(res->out) ? g_bytes_get_data(res->out, NULL) : "",
                      g_bytes_get_size(res->out));
-    if (!(*ret = vsPackagesParseList(text, error))) {
+    if (!(packages = vsPackagesParseList(text, error))) {
         g_prefix_error(error, "bad rpm query output from shadow '%s': ", r->res->domain);
         return FALSE;
     }
+    if (!vsRunnerRescanRpmDb(r, error))
+        return FALSE;
+    *ret = g_steal_pointer(&packages);
     return TRUE;
 }
 
@@ -1026,7 +1075,10 @@ vsRunnerCompare(vsRunner *r)
         return;
     }
     r->res->compared = TRUE;
-    lines = vsOfflineDisagreements(offline, r->events, NULL);
+    /* rpm's queries touch its database unseen by the steps (see
+     * vsRunnerRescanRpmDb) */
+    lines = vsOfflineDisagreements(offline, r->events,
+                                   r->rpm_packages ? vsPackagesRpmDbDirs : NULL);
     for (guint i = 0; i < lines->len; i++)
         g_ptr_array_add(r->res->disagreements, g_strdup(g_ptr_array_index(lines, i)));
 }
