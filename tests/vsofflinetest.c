@@ -671,6 +671,33 @@ START_TEST(test_compare_partitions)
 }
 END_TEST
 
+/* A larger ext partition that does not mount (its group descriptors
+ * zeroed) does not hide the root partition. */
+START_TEST(test_compare_partition_damaged)
+{
+    vsTestImages t = { 0 };
+    g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *zeros = g_malloc0(2048);
+    FILE *f;
+
+    vsTestMakeImagesPartitioned(&t, "dos");
+    /* partition 3 at 21 MiB: 1 KiB blocks, descriptors from block 2 */
+    f = fopen(t.base_raw, "r+");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 21 * VS_TEST_MIB + 2048, SEEK_SET), 0);
+    ck_assert_uint_eq(fwrite(zeros, 1, 2048, f), 2048);
+    ck_assert_int_eq(fclose(f), 0);
+    vsTestMakeQcow2(&t);
+    vsTestChangeOverlay(&t);
+    ck_assert_msg(vsOfflineCompare(t.base_qcow2, "qcow2", t.overlay, events, &error), "%s",
+                  error ? error->message : "");
+    vsTestAssertNothingLeft();
+    vsTestAssertChanges(events);
+    vsTestFreeImages(&t);
+}
+END_TEST
+
 /* A dirty root partition is refused like a dirty whole disk, naming it. */
 START_TEST(test_compare_partition_dirty)
 {
@@ -1209,6 +1236,7 @@ main(void)
     tcase_add_test(images, test_compare_partitioned);
     tcase_add_loop_test(images, test_compare_partitions, 0, G_N_ELEMENTS(vsTestLabels));
     tcase_add_test(images, test_compare_partition_dirty);
+    tcase_add_test(images, test_compare_partition_damaged);
     tcase_add_loop_test(images, test_compare_no_root_partition, 0, G_N_ELEMENTS(vsTestNoRoot));
     tcase_add_loop_test(images, test_compare_dirty, 0, G_N_ELEMENTS(vsTestDirty));
     tcase_add_test(images, test_compare_not_ext);

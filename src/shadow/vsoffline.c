@@ -651,13 +651,15 @@ vsOfflineCompareSizeDesc(gconstpointer a, gconstpointer b)
 /* Mount the root file system among the partitions of @img (read from
  * @disk, its first @len bytes, @disk_size in all): the largest ext2/3/4
  * partition holding /etc/fstab or /etc/os-release.  Each candidate is
- * mounted to look; the others are unmounted again. */
+ * mounted to look; the others are unmounted again.  When none is the
+ * root, the first that did not mount is the error, if any. */
 static gboolean
 vsOfflineMountRootPartition(vsOfflineImage *img, int fd, const guchar *disk, gsize len,
                             guint64 disk_size, GError **error)
 {
     g_autoptr(GArray) parts = NULL;
     g_autoptr(GError) local = NULL;
+    g_autoptr(GError) first = NULL;     /* the first partition that did not mount */
     guint ext = 0;
 
     if (!(parts = vsOfflineParsePartitions(disk, len, disk_size, &local))) {
@@ -682,14 +684,17 @@ vsOfflineMountRootPartition(vsOfflineImage *img, int fd, const guchar *disk, gsi
         img->fs_size = p->size;
         g_free(img->where);
         img->where = g_strdup_printf(" (partition %u)", p->index);
-        if (!vsOfflineMount(img, error))
-            return FALSE;
+        /* one that does not mount (a damaged /boot) must not hide the root */
+        if (!vsOfflineMount(img, first ? NULL : &first))
+            continue;
         if (vsOfflineIsRoot(img))
             return vsOfflineCheckClean(img, state, error);
         if (!vsOfflineUnmount(img->mount_dir, img->image, "unmount", error))
             return FALSE;
     }
-    if (!ext)
+    if (first)
+        g_propagate_error(error, g_steal_pointer(&first));
+    else if (!ext)
         g_set_error(error, VS_ERROR, VS_ERROR_UNSUPPORTED,
                     "'%s' holds a partition table with no ext2/3/4 partition: only those are "
                     "compared offline", img->image);
