@@ -449,7 +449,10 @@ START_TEST(test_rpm_find)
     ck_assert_ptr_null(vsPackagesRpmFind(m));
     vsTestAddEntry(m, "/usr/bin/rpm", VS_MANIFEST_DIR);
     ck_assert_ptr_null(vsPackagesRpmFind(m));
+    /* busybox's applet */
     vsTestAddEntry(m, "/bin/rpm", VS_MANIFEST_LINK);
+    ck_assert_ptr_null(vsPackagesRpmFind(m));
+    vsTestAddEntry(m, "/bin/rpm", VS_MANIFEST_FILE);
     ck_assert_str_eq(vsPackagesRpmFind(m), "/bin/rpm");
     vsTestAddEntry(m, "/usr/bin/rpm", VS_MANIFEST_FILE);
     ck_assert_str_eq(vsPackagesRpmFind(m), "/usr/bin/rpm");

@@ -92,16 +92,17 @@ vs_check "the base domain is defined" vs_run 0 virsh -q define "$guest/$base.xml
 cat > "$VS_TMP/install.sh" <<'EOF'
 #!/bin/sh
 # step: install
-rpm -i --nodeps --noplugins "$VS_STAGE/vs-demo-1.2-3.noarch.rpm"
+# /bin/rpm is busybox's applet (a symlink the runner does not take for rpm)
+/usr/bin/rpm -i --nodeps --noplugins "$VS_STAGE/vs-demo-1.2-3.noarch.rpm"
 # step: nothing
 sleep 1
 EOF
 vs_check "a shadow run installing an rpm succeeds" vs_run 0 vs shadow run --app rpmdemo --version 1.0 \
     --base "$base" --script "$VS_TMP/install.sh" --stage "$stage" --limits vcpus=1,memory=256M \
     --timeout 10m --json
-[ "$rc" = 0 ] || echo "# $err"
 run=$(json_get "$out" 'd["run_id"]')
 q() { psql_db "$1"; }
+[ "$rc" = 0 ] || echo "# steps: $(q "SELECT string_agg(idx || ' ' || coalesce(exit_code::text, '-') || ' ' || coalesce(stdout, '') || ' ' || coalesce(stderr, ''), ' | ' ORDER BY idx) FROM shadow_steps WHERE run_id = '$run'")"
 vs_check "step 1 installed vs-demo, its version with the epoch" \
     test "$(q "SELECT step_idx || ' ' || detail FROM shadow_events WHERE run_id = '$run' AND type = 'package-installed' AND path = 'vs-demo'")" = "1 2:1.2-3"
 vs_check "only that package" test "$(q "SELECT count(*) FROM shadow_events WHERE run_id = '$run' AND type LIKE 'package-%'")" = 1

@@ -564,7 +564,8 @@ vsPackagesRpmFind(const vsManifest *manifest)
     for (gsize i = 0; vsPackagesRpmPaths[i]; i++) {
         const vsManifestEntry *e = g_hash_table_lookup(manifest->entries, vsPackagesRpmPaths[i]);
 
-        if (e && (e->type == VS_MANIFEST_FILE || e->type == VS_MANIFEST_LINK))
+        /* a symlink is no rpm: busybox's applet is one (/bin/rpm -> busybox) */
+        if (e && e->type == VS_MANIFEST_FILE)
             return vsPackagesRpmPaths[i];
     }
     return NULL;

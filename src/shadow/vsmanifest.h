@@ -154,7 +154,9 @@ GHashTable *vsPackagesParseDpkg(const char *text, GError **error);
 extern const char *const vsPackagesRpmQuery[];
 
 /* The guest's rpm as @manifest shows it ("/usr/bin/rpm" or "/bin/rpm", a
- * file or a symlink), or NULL: a guest without it has no rpm packages. */
+ * regular file), or NULL: a guest without it has no rpm packages.  A
+ * symlink is not taken: busybox's rpm applet is one, and cannot run the
+ * query. */
 const char *vsPackagesRpmFind(const vsManifest *manifest);
 
 /* rpm's database directories, in its old and its current place

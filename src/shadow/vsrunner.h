@@ -40,9 +40,10 @@
  * events are recorded with the group's first step.  Packages come from
  * dpkg's status file when the guest has one (read again only when a scan
  * shows it changed), and from rpm when the scan shows /usr/bin/rpm or
- * /bin/rpm: the constant query vsPackagesRpmQuery run through the agent
- * (again only when a scan shows a change under /var/lib/rpm or
- * /usr/lib/sysimage/rpm, or to rpm itself).  A guest with both gets the
+ * /bin/rpm as a regular file (not busybox's applet link): the constant
+ * query vsPackagesRpmQuery run through the agent (again only when a scan
+ * shows a change under /var/lib/rpm or /usr/lib/sysimage/rpm, or to rpm
+ * itself).  A guest with both gets the
  * events of both.
  *
  * A bare volume as the base (no domain has it as its writable disk) gets
