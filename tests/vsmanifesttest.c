@@ -376,7 +376,158 @@ START_TEST(test_rpm_list)
     vsTestAssertEvent(events, 0, VS_EVENT_PACKAGE_UPGRADED, "bash", "5.1.8-6.el9 -> 5.1.8-9.el9");
     vsTestAssertEvent(events, 1, VS_EVENT_PACKAGE_INSTALLED, "httpd", "2.4.57-5.el9");
     ck_assert_ptr_null(vsPackagesParseList("bash\n", &bad));
-    ck_assert_str_eq(bad->message, "package list line 1 'bash': expected NAME<TAB>VERSION");
+    ck_assert_str_eq(bad->message,
+                     "package list line 1 'bash': expected NAME<TAB>VERSION[<TAB>REQUIRES]");
+    g_clear_error(&bad);
+    ck_assert_ptr_null(vsPackagesParseList("bash\t1\ta,\textra\n", &bad));
+    ck_assert_str_eq(bad->message, "package list line 1 'bash\t1\ta,\textra': expected "
+                                   "NAME<TAB>VERSION[<TAB>REQUIRES]");
+}
+END_TEST
+
+static void
+vsTestAssertDepends(GHashTable *packages, const char *name, const char *version,
+                    const char *depends)
+{
+    const vsPackage *p = g_hash_table_lookup(packages, name);
+    g_autofree char *joined = NULL;
+
+    ck_assert_msg(p, "package %s missing", name);
+    ck_assert_str_eq(p->version, version);
+    ck_assert_ptr_nonnull(p->depends);
+    joined = g_strjoinv(" ", p->depends);
+    ck_assert_str_eq(joined, depends);
+}
+
+/* The Requires of the rpm query: package names kept (once, in order),
+ * files, rpmlib(), sonames and capabilities dropped, plain rich "or"
+ * dependencies as alternatives; keys skipped, same-name packages merged. */
+START_TEST(test_rpm_requires)
+{
+    static const char text[] =
+        "httpd\t2.4.57-5.el9\t/bin/sh,httpd-core,httpd-core,system-logos-httpd,"
+        "rpmlib(CompressedFileNames),libc.so.6(GLIBC_2.34)(64bit),libapr-1.so.0()(64bit),"
+        "libfoo.so.1,libfoo.so,config(httpd),perl(Foo::Bar),(mod_http2 or mod_lua >= 2.4),"
+        "(a if b),(c and d),(e or f(x)),(g),(),libsomething,\n"
+        "filesystem\t3.16-2.el9\t\n"
+        "gpg-pubkey\tfd431d51-4ae0493b\t\n"
+        "gpg-pubkey\t5a6340b3-6229229e\t\n"
+        "kernel-core\t5.14.0-362.el9\tcoreutils,\n"
+        "kernel-core\t5.14.0-284.el9\tcoreutils,dracut,\n"
+        "nodeps\t1:0.1-1\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GHashTable) packages = vsPackagesParseList(text, &error);
+
+    ck_assert_msg(packages, "%s", error ? error->message : "");
+    ck_assert_uint_eq(g_hash_table_size(packages), 4);
+    vsTestAssertDepends(packages, "httpd", "2.4.57-5.el9",
+                        "httpd-core system-logos-httpd mod_http2|mod_lua g libsomething");
+    vsTestAssertDepends(packages, "filesystem", "3.16-2.el9", "");
+    vsTestAssertDepends(packages, "kernel-core", "5.14.0-284.el9, 5.14.0-362.el9",
+                        "coreutils dracut");
+    vsTestAssertDepends(packages, "nodeps", "1:0.1-1", "");
+    ck_assert(!g_hash_table_contains(packages, "gpg-pubkey"));
+}
+END_TEST
+
+static void
+vsTestAddEntry(vsManifest *m, const char *path, vsManifestType type)
+{
+    vsManifestEntry *e = g_new0(vsManifestEntry, 1);
+
+    e->path = g_strdup(path);
+    e->type = type;
+    g_hash_table_replace(m->entries, e->path, e);
+}
+
+/* When the runner queries rpm: it has to be there, and its database or
+ * itself must have changed. */
+START_TEST(test_rpm_find)
+{
+    g_autoptr(vsManifest) m = vsManifestNew();
+
+    ck_assert_ptr_null(vsPackagesRpmFind(m));
+    vsTestAddEntry(m, "/usr/bin/rpm", VS_MANIFEST_DIR);
+    ck_assert_ptr_null(vsPackagesRpmFind(m));
+    /* busybox's applet */
+    vsTestAddEntry(m, "/bin/rpm", VS_MANIFEST_LINK);
+    ck_assert_ptr_null(vsPackagesRpmFind(m));
+    vsTestAddEntry(m, "/bin/rpm", VS_MANIFEST_FILE);
+    ck_assert_str_eq(vsPackagesRpmFind(m), "/bin/rpm");
+    vsTestAddEntry(m, "/usr/bin/rpm", VS_MANIFEST_FILE);
+    ck_assert_str_eq(vsPackagesRpmFind(m), "/usr/bin/rpm");
+
+    ck_assert(vsPackagesRpmTouched("/var/lib/rpm"));
+    ck_assert(vsPackagesRpmTouched("/var/lib/rpm/Packages"));
+    ck_assert(vsPackagesRpmTouched("/usr/lib/sysimage/rpm/rpmdb.sqlite-wal"));
+    ck_assert(vsPackagesRpmTouched("/usr/bin/rpm"));
+    ck_assert(vsPackagesRpmTouched("/bin/rpm"));
+    ck_assert(!vsPackagesRpmTouched("/var/lib/rpm-state/x"));
+    ck_assert(!vsPackagesRpmTouched("/var/lib"));
+    ck_assert(!vsPackagesRpmTouched("/usr/bin/rpmbuild"));
+    ck_assert(!vsPackagesRpmTouched("/var/lib/dpkg/status"));
+}
+END_TEST
+
+static char *
+vsTestRunOut(const char *const *argv)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    g_autoptr(GError) error = NULL;
+    int status = 0;
+
+    ck_assert_msg(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
+                               &out, &err, &status, &error),
+                  "cannot run %s: %s", argv[0], error ? error->message : "");
+    ck_assert_msg(g_spawn_check_wait_status(status, NULL), "%s failed: %s", argv[0], err);
+    return g_steal_pointer(&out);
+}
+
+/* The exact query the runner sends, against a real rpm database: a
+ * package built with rpmbuild, with an epoch and every kind of Requires,
+ * registered (--justdb) in a database of the test's own.  Needs rpm and
+ * rpmbuild (contrib/install-deps): fails without them. */
+START_TEST(test_rpm_real)
+{
+    static const char spec[] =
+        "Name: vs-demo\nVersion: 1.2\nRelease: 3\nEpoch: 2\nSummary: demo\nLicense: MIT\n"
+        "BuildArch: noarch\n"
+        "Requires: /bin/sh, vs-base >= 1.0, libc.so.6(GLIBC_2.2.5)(64bit), perl(Foo::Bar)\n"
+        "Requires: (vs-a or vs-b), vs-c\n"
+        "%description\ndemo\n%files\n";
+    g_autofree char *rpm = g_find_program_in_path("rpm");
+    g_autofree char *rpmbuild = g_find_program_in_path("rpmbuild");
+    g_autofree char *dir = vsTestMakeTempDir("vs-rpm-XXXXXX");
+    g_autofree char *spec_path = g_build_filename(dir, "demo.spec", NULL);
+    g_autofree char *top = g_strdup_printf("_topdir %s/top", dir);
+    g_autofree char *rpmdir = g_strdup_printf("_rpmdir %s/out", dir);
+    g_autofree char *db = g_build_filename(dir, "db", NULL);
+    g_autofree char *package = g_build_filename(dir, "out", "noarch", "vs-demo-1.2-3.noarch.rpm",
+                                                NULL);
+    g_autofree char *out = NULL;
+    g_auto(GStrv) argv = NULL;
+    g_autoptr(GHashTable) packages = NULL;
+    g_autoptr(GError) error = NULL;
+
+    ck_assert_msg(rpm && rpmbuild, "rpm and rpmbuild are needed (contrib/install-deps)");
+    ck_assert(g_file_set_contents(spec_path, spec, -1, NULL));
+    g_free(vsTestRunOut((const char *const[]){ rpmbuild, "-bb", "--quiet", "--define", top,
+                                               "--define", rpmdir, spec_path, NULL }));
+    g_free(vsTestRunOut((const char *const[]){ rpm, "--dbpath", db, "--initdb", NULL }));
+    g_free(vsTestRunOut((const char *const[]){ rpm, "--dbpath", db, "-i", "--nodeps", "--justdb",
+                                               package, NULL }));
+
+    argv = vsPackagesRpmCommand(rpm, (const char *const[]){ "--dbpath", db, NULL });
+    ck_assert_str_eq(argv[0], rpm);
+    ck_assert_str_eq(argv[3], vsPackagesRpmQuery[0]);
+    out = vsTestRunOut((const char *const *)argv);
+    packages = vsPackagesParseList(out, &error);
+    ck_assert_msg(packages, "%s: %s", error ? error->message : "", out);
+    ck_assert_uint_eq(g_hash_table_size(packages), 1);
+    /* rpm sorts the Requires names */
+    vsTestAssertDepends(packages, "vs-demo", "2:1.2-3", "vs-a|vs-b vs-base vs-c");
+    vsTestRemoveTree(dir);
 }
 END_TEST
 
@@ -411,6 +562,9 @@ main(void)
     tcase_add_test(tc, test_dpkg);
     tcase_add_test(tc, test_dpkg_bad);
     tcase_add_test(tc, test_rpm_list);
+    tcase_add_test(tc, test_rpm_requires);
+    tcase_add_test(tc, test_rpm_find);
+    tcase_add_test(tc, test_rpm_real);
     tcase_add_test(tc, test_event_types);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);

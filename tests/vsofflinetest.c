@@ -415,17 +415,17 @@ typedef struct {
     char *base_raw;
     char *base_qcow2;
     char *overlay;
+    char *rw_options;   /* the writable mount's options; NULL: "loop" */
 } vsTestImages;
 
-/* A small ext4 base (raw, and qcow2 from it) of a tree with the places
- * services live, and an empty overlay on the qcow2. */
+/* A tree with the places services live, at t->tree. */
 static void
-vsTestMakeImagesFs(vsTestImages *t, const char *fs_type)
+vsTestMakeTree(vsTestImages *t, const char *prefix)
 {
     g_autofree char *motd = NULL;
     struct timeval old[2] = { { 1500000000, 0 }, { 1500000000, 0 } };
 
-    t->dir = vsTestMakeTempDir("vs-images-XXXXXX");
+    t->dir = vsTestMakeTempDir(prefix);
     t->tree = g_build_filename(t->dir, "tree", NULL);
     t->base_raw = g_build_filename(t->dir, "base.raw", NULL);
     t->base_qcow2 = g_build_filename(t->dir, "base.qcow2", NULL);
@@ -442,10 +442,84 @@ vsTestMakeImagesFs(vsTestImages *t, const char *fs_type)
     vsTestMkdir(t->tree, "tmp", 01777);
     vsTestWrite(t->tree, "usr/bin/x", "#!/bin/sh\n", -1, 0755);
     vsTestWrite(t->tree, "var/touched", "same\n", -1, 0644);
-    VS_TEST_RUN("mke2fs", "-q", "-F", "-t", fs_type, "-d", t->tree, t->base_raw, "24M");
+}
+
+/* base.qcow2 from base.raw, and an empty overlay on it. */
+static void
+vsTestMakeQcow2(vsTestImages *t)
+{
     VS_TEST_RUN("qemu-img", "convert", "-O", "qcow2", t->base_raw, t->base_qcow2);
     VS_TEST_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", t->base_qcow2, "-F", "qcow2",
                 t->overlay);
+}
+
+/* A small ext4 base (raw, and qcow2 from it) of the tree, and an empty
+ * overlay on the qcow2. */
+static void
+vsTestMakeImagesFs(vsTestImages *t, const char *fs_type)
+{
+    vsTestMakeTree(t, "vs-images-XXXXXX");
+    VS_TEST_RUN("mke2fs", "-q", "-F", "-t", fs_type, "-d", t->tree, t->base_raw, "24M");
+    vsTestMakeQcow2(t);
+}
+
+/* Write a partition table (sfdisk's script @table, which sfdisk reads
+ * from its stdin) on @disk. */
+static void
+vsTestPartition(const char *disk, const char *dir, const char *table)
+{
+    g_autofree char *script = g_build_filename(dir, "table.sfdisk", NULL);
+
+    ck_assert(g_file_set_contents(script, table, -1, NULL));
+    VS_TEST_RUN("/bin/sh", "-c", "exec sfdisk -q --no-reread --no-tell-kernel \"$1\" < \"$2\"",
+                "sh", disk, script);
+}
+
+/* Partitions of the test disks, in MiB: 1 a 4 MiB ext4 /boot (no /etc),
+ * 2 the 16 MiB ext4 root, 3 a larger 20 MiB ext2 data partition (no
+ * /etc: only the root marks pick the root, not the size alone), 4 an
+ * unformatted EFI one. */
+#define VS_TEST_MIB (1024 * 1024)
+#define VS_TEST_ROOT_OFFSET (5 * VS_TEST_MIB)
+#define VS_TEST_ROOT_SIZE (16 * VS_TEST_MIB)
+
+static const char *const vsTestLabels[] = { "dos", "gpt" };
+
+static void
+vsTestMakeFsAt(const char *disk, const char *fs_type, guint64 offset, const char *size,
+               const char *tree)
+{
+    g_autofree char *ext = g_strdup_printf("offset=%" G_GUINT64_FORMAT, offset);
+
+    if (tree)
+        VS_TEST_RUN("mke2fs", "-q", "-F", "-t", fs_type, "-E", ext, "-d", tree, disk, size);
+    else
+        VS_TEST_RUN("mke2fs", "-q", "-F", "-t", fs_type, "-E", ext, disk, size);
+}
+
+static void
+vsTestMakeImagesPartitioned(vsTestImages *t, const char *label)
+{
+    g_autofree char *table = g_strdup_printf("label: %s\n"
+                                             "start=2048, size=8192, type=L\n"
+                                             "start=10240, size=32768, type=L\n"
+                                             "start=43008, size=40960, type=L\n"
+                                             "start=83968, size=4096, type=U\n",
+                                             label);
+    g_autofree char *boot = NULL;
+
+    vsTestMakeTree(t, "vs-parts-XXXXXX");
+    vsTestWrite(t->tree, "etc/fstab", "/dev/vda2 / ext4 defaults 0 1\n", -1, 0644);
+    boot = g_build_filename(t->dir, "boot", NULL);
+    vsTestWrite(boot, "grub/grub.cfg", "set default=0\n", -1, 0644);
+    VS_TEST_RUN("truncate", "-s", "48M", t->base_raw);
+    vsTestPartition(t->base_raw, t->dir, table);
+    vsTestMakeFsAt(t->base_raw, "ext4", 1 * VS_TEST_MIB, "4M", boot);
+    vsTestMakeFsAt(t->base_raw, "ext4", VS_TEST_ROOT_OFFSET, "16M", t->tree);
+    vsTestMakeFsAt(t->base_raw, "ext2", 21 * VS_TEST_MIB, "20M", NULL);
+    vsTestMakeQcow2(t);
+    t->rw_options = g_strdup_printf("loop,offset=%d,sizelimit=%d", VS_TEST_ROOT_OFFSET,
+                                    VS_TEST_ROOT_SIZE);
 }
 
 static void
@@ -463,6 +537,7 @@ vsTestFreeImages(vsTestImages *t)
     g_free(t->base_raw);
     g_free(t->base_qcow2);
     g_free(t->overlay);
+    g_free(t->rw_options);
 }
 
 /* Serve @t's overlay read-write at @export, as a running shadow holds it. */
@@ -494,7 +569,7 @@ vsTestChangeOverlay(const vsTestImages *t)
 
     ck_assert_int_eq(g_mkdir(mnt, 0700), 0);
     vsTestExportRw(t, export, pid);
-    VS_TEST_RUN("mount", "-t", "ext4", "-o", "loop", export, mnt);
+    VS_TEST_RUN("mount", "-t", "ext4", "-o", t->rw_options ? t->rw_options : "loop", export, mnt);
     vsTestMkdir(mnt, "opt/app", 0755);
     vsTestWrite(mnt, "opt/app/tool", "tool\n", -1, 0755);
     vsTestWrite(mnt, "etc/motd", "hello again\n", -1, 0644);
@@ -524,6 +599,8 @@ vsTestAssertEvent(GPtrArray *events, guint i, vsEventType type, const char *path
                   vsEventTypeToString(type), path, detail);
 }
 
+static void vsTestAssertChanges(GPtrArray *events);
+
 START_TEST(test_compare)
 {
     vsTestImages t = { 0 };
@@ -541,6 +618,22 @@ START_TEST(test_compare)
     ck_assert_msg(vsOfflineCompare(t.base_qcow2, "qcow2", t.overlay, events, &error), "%s",
                   error ? error->message : "");
     vsTestAssertNothingLeft();
+    vsTestAssertChanges(events);
+
+    /* the base is only read */
+    sum = vsTestSha256File(t.base_qcow2);
+    ck_assert_str_eq(sum, sum_qcow2);
+    g_free(sum);
+    sum = vsTestSha256File(t.base_raw);
+    ck_assert_str_eq(sum, sum_raw);
+    vsTestFreeImages(&t);
+}
+END_TEST
+
+/* Exactly what vsTestChangeOverlay() did. */
+static void
+vsTestAssertChanges(GPtrArray *events)
+{
     vsTestAssertEvent(events, 0, VS_EVENT_FILE_CREATED, "/etc/cron.d/x", "f 0644 20");
     vsTestAssertEvent(events, 1, VS_EVENT_SERVICE_CREATED, "/etc/cron.d/x", "cron entry");
     vsTestAssertEvent(events, 2, VS_EVENT_FILE_CREATED, "/etc/init.d/x", "f 0755 10");
@@ -552,14 +645,123 @@ START_TEST(test_compare)
     vsTestAssertEvent(events, 8, VS_EVENT_FILE_MODIFIED, "/usr/bin/x", "mode 0755 -> 0700");
     vsTestAssertEvent(events, 9, VS_EVENT_FILE_MODIFIED, "/var/touched", "mtime");
     ck_assert_uint_eq(events->len, 10);
+}
 
-    /* the base is only read */
+/* A partitioned base (MBR, GPT) has its root partition compared: the
+ * same events as a whole-disk one, the /boot and data partitions left
+ * alone, the base only read. */
+START_TEST(test_compare_partitions)
+{
+    vsTestImages t = { 0 };
+    g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *sum_qcow2 = NULL;
+    g_autofree char *sum = NULL;
+
+    vsTestMakeImagesPartitioned(&t, vsTestLabels[_i]);
+    vsTestChangeOverlay(&t);
+    sum_qcow2 = vsTestSha256File(t.base_qcow2);
+    ck_assert_msg(vsOfflineCompare(t.base_qcow2, "qcow2", t.overlay, events, &error), "%s: %s",
+                  vsTestLabels[_i], error ? error->message : "");
+    vsTestAssertNothingLeft();
+    vsTestAssertChanges(events);
     sum = vsTestSha256File(t.base_qcow2);
     ck_assert_str_eq(sum, sum_qcow2);
-    g_free(sum);
-    sum = vsTestSha256File(t.base_raw);
-    ck_assert_str_eq(sum, sum_raw);
     vsTestFreeImages(&t);
+}
+END_TEST
+
+/* A larger ext partition that does not mount (its group descriptors
+ * zeroed) does not hide the root partition. */
+START_TEST(test_compare_partition_damaged)
+{
+    vsTestImages t = { 0 };
+    g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *zeros = g_malloc0(2048);
+    FILE *f;
+
+    vsTestMakeImagesPartitioned(&t, "dos");
+    /* partition 3 at 21 MiB: 1 KiB blocks, descriptors from block 2 */
+    f = fopen(t.base_raw, "r+");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 21 * VS_TEST_MIB + 2048, SEEK_SET), 0);
+    ck_assert_uint_eq(fwrite(zeros, 1, 2048, f), 2048);
+    ck_assert_int_eq(fclose(f), 0);
+    vsTestMakeQcow2(&t);
+    vsTestChangeOverlay(&t);
+    ck_assert_msg(vsOfflineCompare(t.base_qcow2, "qcow2", t.overlay, events, &error), "%s",
+                  error ? error->message : "");
+    vsTestAssertNothingLeft();
+    vsTestAssertChanges(events);
+    vsTestFreeImages(&t);
+}
+END_TEST
+
+/* A dirty root partition is refused like a dirty whole disk, naming it. */
+START_TEST(test_compare_partition_dirty)
+{
+    vsTestImages t = { 0 };
+    g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dirty = NULL;
+    g_autofree char *dirty_at = NULL;
+    g_autofree char *overlay = NULL;
+    g_autofree char *expect = NULL;
+
+    vsTestMakeImagesPartitioned(&t, "gpt");
+    dirty = g_build_filename(t.dir, "dirty.raw", NULL);
+    dirty_at = g_strdup_printf("%s?offset=%d", dirty, VS_TEST_ROOT_OFFSET);
+    overlay = g_build_filename(t.dir, "dirty-overlay.qcow2", NULL);
+    VS_TEST_RUN("cp", t.base_raw, dirty);
+    VS_TEST_RUN("debugfs", "-w", "-R", "feature needs_recovery", dirty_at);
+    VS_TEST_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", dirty, "-F", "raw", overlay);
+    ck_assert(!vsOfflineCompare(t.base_raw, "raw", overlay, events, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_UNSUPPORTED));
+    expect = g_strdup_printf("the file system in '%s' (partition 2) was not cleanly unmounted "
+                             "(its journal needs recovery): its last changes cannot be read "
+                             "offline", overlay);
+    ck_assert_str_eq(error->message, expect);
+    ck_assert_uint_eq(events->len, 0);
+    vsTestAssertNothingLeft();
+    vsTestFreeImages(&t);
+}
+END_TEST
+
+/* Partitions, but none holding a root file system: said, naming the disk. */
+static const struct {
+    const char *table;
+    gboolean ext_boot;      /* partition 1 gets an ext4 file system without /etc */
+    const char *expect;     /* after "'DISK' " */
+} vsTestNoRoot[] = {
+    { "label: gpt\nstart=2048, size=8192, type=U\nstart=10240, size=8192, type=S\n", FALSE,
+      "holds a partition table with no ext2/3/4 partition: only those are compared offline" },
+    { "label: dos\nstart=2048, size=8192, type=L\nstart=10240, size=8192, type=c\n", TRUE,
+      "holds no ext2/3/4 partition with /etc/fstab or /etc/os-release: no root file system "
+      "to compare offline" },
+};
+
+START_TEST(test_compare_no_root_partition)
+{
+    g_autofree char *dir = vsTestMakeTempDir("vs-noroot-XXXXXX");
+    g_autofree char *base = g_build_filename(dir, "disk.raw", NULL);
+    g_autofree char *overlay = g_build_filename(dir, "overlay.qcow2", NULL);
+    g_autofree char *expect = NULL;
+    g_autoptr(GPtrArray) events = g_ptr_array_new_with_free_func((GDestroyNotify)vsEventFree);
+    g_autoptr(GError) error = NULL;
+
+    VS_TEST_RUN("truncate", "-s", "16M", base);
+    vsTestPartition(base, dir, vsTestNoRoot[_i].table);
+    if (vsTestNoRoot[_i].ext_boot)
+        vsTestMakeFsAt(base, "ext4", VS_TEST_MIB, "4M", NULL);
+    VS_TEST_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", overlay);
+    ck_assert(!vsOfflineCompare(base, "raw", overlay, events, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_UNSUPPORTED));
+    expect = g_strdup_printf("'%s' %s", base, vsTestNoRoot[_i].expect);
+    ck_assert_str_eq(error->message, expect);
+    ck_assert_uint_eq(events->len, 0);
+    vsTestAssertNothingLeft();
+    vsTestRemoveTree(dir);
 }
 END_TEST
 
@@ -652,7 +854,7 @@ START_TEST(test_compare_dirty)
 }
 END_TEST
 
-/* A disk with an MBR: not mounted, and said why. */
+/* A disk with an empty MBR: nothing mounted, and said why. */
 START_TEST(test_compare_partitioned)
 {
     g_autofree char *dir = vsTestMakeTempDir("vs-mbr-XXXXXX");
@@ -669,8 +871,8 @@ START_TEST(test_compare_partitioned)
     VS_TEST_RUN("qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", overlay);
     ck_assert(!vsOfflineCompare(base, "raw", overlay, events, &error));
     ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_UNSUPPORTED));
-    expect = g_strdup_printf("'%s' holds a partition table: only a whole-disk ext2/3/4 file "
-                             "system is compared offline", base);
+    expect = g_strdup_printf("'%s' holds a partition table with no ext2/3/4 partition: only "
+                             "those are compared offline", base);
     ck_assert_str_eq(error->message, expect);
     vsTestAssertNothingLeft();
     vsTestRemoveTree(dir);
@@ -946,6 +1148,69 @@ START_TEST(test_disagreements)
 }
 END_TEST
 
+static void
+vsTestMbrEntry(guchar *disk, guint slot, guchar type, guint32 first, guint32 count)
+{
+    guchar *e = disk + 446 + slot * 16;
+
+    e[4] = type;
+    for (guint b = 0; b < 4; b++) {
+        e[8 + b] = (guchar)(first >> (8 * b));
+        e[12 + b] = (guchar)(count >> (8 * b));
+    }
+}
+
+/* The table parser on hand-made tables: what it skips and what it refuses. */
+START_TEST(test_parse_partitions)
+{
+    g_autofree guchar *disk = g_malloc0(64 * 1024);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) parts = NULL;
+    const vsOfflinePartition *p;
+
+    ck_assert_ptr_null(vsOfflineParsePartitions(disk, 64 * 1024, 1 << 20, &error));
+    ck_assert_str_eq(error->message, "no MBR signature");
+    g_clear_error(&error);
+
+    disk[510] = 0x55;
+    disk[511] = 0xaa;
+    vsTestMbrEntry(disk, 0, 0x83, 2048, 100);
+    vsTestMbrEntry(disk, 1, 0x05, 4096, 100);   /* extended: skipped */
+    vsTestMbrEntry(disk, 3, 0x83, 8192, 8);
+    parts = vsOfflineParsePartitions(disk, 64 * 1024, 8200 * 512, &error);
+    ck_assert_msg(parts, "%s", error ? error->message : "");
+    ck_assert_uint_eq(parts->len, 2);
+    p = &g_array_index(parts, vsOfflinePartition, 0);
+    ck_assert_uint_eq(p->index, 1);
+    ck_assert_uint_eq(p->offset, 2048 * 512);
+    ck_assert_uint_eq(p->size, 100 * 512);
+    p = &g_array_index(parts, vsOfflinePartition, 1);
+    ck_assert_uint_eq(p->index, 4);
+    ck_assert_uint_eq(p->offset, 8192 * 512);
+    g_clear_pointer(&parts, g_array_unref);
+
+    /* one sector past the end of the disk */
+    ck_assert_ptr_null(vsOfflineParsePartitions(disk, 64 * 1024, 8199 * 512, &error));
+    ck_assert_str_eq(error->message,
+                     "partition 4 (sectors 8192-8199) is not on the 4197888-byte disk");
+    g_clear_error(&error);
+
+    vsTestMbrEntry(disk, 2, 0xee, 1, 8000);
+    ck_assert_ptr_null(vsOfflineParsePartitions(disk, 64 * 1024, 8200 * 512, &error));
+    ck_assert_str_eq(error->message, "a protective MBR but no GPT header");
+    g_clear_error(&error);
+
+    /* a GPT whose partition array lies beyond what was read */
+    memcpy(disk + 512, "EFI PART", 8);
+    disk[512 + 72] = 200;                       /* array at sector 200 */
+    disk[512 + 80] = 128;                       /* 128 entries */
+    disk[512 + 84] = 128;                       /* of 128 bytes */
+    ck_assert_ptr_null(vsOfflineParsePartitions(disk, 64 * 1024, 8200 * 512, &error));
+    ck_assert_str_eq(error->message, "a GPT header with an unreadable partition array "
+                                     "(128 entries of 128 bytes at sector 200)");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -969,6 +1234,10 @@ main(void)
     tcase_add_test(images, test_compare_signals_blocked);
     tcase_add_loop_test(images, test_compare_raw_unchanged, 0, G_N_ELEMENTS(vsTestFsTypes));
     tcase_add_test(images, test_compare_partitioned);
+    tcase_add_loop_test(images, test_compare_partitions, 0, G_N_ELEMENTS(vsTestLabels));
+    tcase_add_test(images, test_compare_partition_dirty);
+    tcase_add_test(images, test_compare_partition_damaged);
+    tcase_add_loop_test(images, test_compare_no_root_partition, 0, G_N_ELEMENTS(vsTestNoRoot));
     tcase_add_loop_test(images, test_compare_dirty, 0, G_N_ELEMENTS(vsTestDirty));
     tcase_add_test(images, test_compare_not_ext);
     tcase_add_test(images, test_compare_missing);
@@ -977,6 +1246,7 @@ main(void)
     tcase_add_test(images, test_compare_tiny_guest);
     tcase_add_test(images, test_clean_stale);
     tcase_add_test(pure, test_disagreements);
+    tcase_add_test(pure, test_parse_partitions);
     suite_add_tcase(s, walk);
     suite_add_tcase(s, images);
     suite_add_tcase(s, pure);

@@ -536,6 +536,147 @@ vsPackagesParseDpkg(const char *text, GError **error)
     return g_steal_pointer(&packages);
 }
 
+const char *const vsPackagesRpmQuery[] = {
+    "-qa", "--qf", "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\t[%{REQUIRENAME},]\n",
+    NULL,
+};
+
+GStrv
+vsPackagesRpmCommand(const char *rpm, const char *const *options)
+{
+    g_autoptr(GStrvBuilder) argv = g_strv_builder_new();
+
+    g_strv_builder_add(argv, rpm);
+    if (options)
+        g_strv_builder_addv(argv, (const char **)options);
+    g_strv_builder_addv(argv, (const char **)vsPackagesRpmQuery);
+    return g_strv_builder_end(argv);
+}
+
+/* Where rpm lives, in the order looked for (with a merged /usr, /bin is a
+ * symlink and only /usr/bin/rpm shows in a manifest). */
+static const char *const vsPackagesRpmPaths[] = { "/usr/bin/rpm", "/bin/rpm", NULL };
+const char *const vsPackagesRpmDbDirs[] = { "/var/lib/rpm", "/usr/lib/sysimage/rpm", NULL };
+
+const char *
+vsPackagesRpmFind(const vsManifest *manifest)
+{
+    for (gsize i = 0; vsPackagesRpmPaths[i]; i++) {
+        const vsManifestEntry *e = g_hash_table_lookup(manifest->entries, vsPackagesRpmPaths[i]);
+
+        /* a symlink is no rpm: busybox's applet is one (/bin/rpm -> busybox) */
+        if (e && e->type == VS_MANIFEST_FILE)
+            return vsPackagesRpmPaths[i];
+    }
+    return NULL;
+}
+
+gboolean
+vsPackagesRpmTouched(const char *path)
+{
+    for (gsize i = 0; vsPackagesRpmDbDirs[i]; i++) {
+        gsize len = strlen(vsPackagesRpmDbDirs[i]);
+
+        if (strncmp(path, vsPackagesRpmDbDirs[i], len) == 0 &&
+            (path[len] == '\0' || path[len] == '/'))
+            return TRUE;
+    }
+    return g_strv_contains(vsPackagesRpmPaths, path);
+}
+
+/* A plain package-like name: no path, no capability "x(...)", no soname. */
+static gboolean
+vsPackagesRpmIsName(const char *name)
+{
+    const char *so;
+
+    if (!*name || name[0] == '/' || strpbrk(name, "() \t"))
+        return FALSE;
+    /* "libfoo.so", "libfoo.so.1" */
+    for (so = strstr(name, ".so"); so; so = strstr(so + 1, ".so"))
+        if (so[3] == '\0' || so[3] == '.')
+            return FALSE;
+    return TRUE;
+}
+
+/* One Requires name as a dependency, or NULL when it names no package:
+ * "bash" stays, "(a >= 1 or b)" becomes "a|b", and files ("/bin/sh"),
+ * rpmlib(...), sonames and other capabilities ("libc.so.6(GLIBC_2.34)",
+ * "perl(Foo)", "config(x)") and other rich dependencies are dropped. */
+static char *
+vsPackagesRpmDepend(const char *require)
+{
+    g_autofree char *inner = NULL;
+    g_auto(GStrv) alts = NULL;
+    g_autoptr(GString) dep = g_string_new(NULL);
+    gsize len = strlen(require);
+
+    if (vsPackagesRpmIsName(require))
+        return g_strdup(require);
+    if (len < 2 || require[0] != '(' || require[len - 1] != ')')
+        return NULL;
+    inner = g_strndup(require + 1, len - 2);
+    alts = g_strsplit(inner, " or ", -1);
+    for (gsize i = 0; alts[i]; i++) {
+        g_auto(GStrv) words = g_strsplit(g_strstrip(alts[i]), " ", -1);
+
+        /* "a", or "a OP VERSION"; anything else is no plain alternative */
+        if (!words[0] || !vsPackagesRpmIsName(words[0]) ||
+            (words[1] && (!words[2] || words[3] || !strchr("<>=", words[1][0]))))
+            return NULL;
+        if (dep->len)
+            g_string_append_c(dep, '|');
+        g_string_append(dep, words[0]);
+    }
+    return dep->len ? g_string_free(g_steal_pointer(&dep), FALSE) : NULL;
+}
+
+/* "a,b,/bin/sh,a," -> "a", "b" (in order, once each). */
+static char **
+vsPackagesRpmDepends(const char *field)
+{
+    g_autoptr(GStrvBuilder) out = g_strv_builder_new();
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_auto(GStrv) items = g_strsplit(field ? field : "", ",", -1);
+
+    for (gsize i = 0; items[i]; i++) {
+        char *dep = vsPackagesRpmDepend(g_strstrip(items[i]));
+
+        if (!dep)
+            continue;
+        if (g_hash_table_add(seen, dep))
+            g_strv_builder_add(out, dep);
+    }
+    return g_strv_builder_end(out);
+}
+
+/* Several installed packages of one name (kernels, multilib): one entry,
+ * its versions sorted and joined, its dependencies merged. */
+static void
+vsPackagesMerge(vsPackage *into, vsPackage *other)
+{
+    g_auto(GStrv) versions = g_strsplit(into->version, ", ", -1);
+    g_autoptr(GStrvBuilder) all = g_strv_builder_new();
+    g_autoptr(GStrvBuilder) depends = g_strv_builder_new();
+    g_auto(GStrv) joined = NULL;
+    g_autofree char *deps_joined = NULL;
+
+    if (!g_strv_contains((const char *const *)versions, other->version)) {
+        g_strv_builder_addv(all, (const char **)versions);
+        g_strv_builder_add(all, other->version);
+        joined = g_strv_builder_end(all);
+        qsort(joined, g_strv_length(joined), sizeof(char *), vsManifestComparePaths);
+        g_free(into->version);
+        into->version = g_strjoinv(", ", joined);
+    }
+    g_strv_builder_addv(depends, (const char **)into->depends);
+    for (gsize i = 0; other->depends && other->depends[i]; i++)
+        if (!g_strv_contains((const char *const *)into->depends, other->depends[i]))
+            g_strv_builder_add(depends, other->depends[i]);
+    g_strfreev(into->depends);
+    into->depends = g_strv_builder_end(depends);
+}
+
 GHashTable *
 vsPackagesParseList(const char *text, GError **error)
 {
@@ -544,22 +685,36 @@ vsPackagesParseList(const char *text, GError **error)
 
     for (guint i = 0; lines[i]; i++) {
         g_auto(GStrv) fields = NULL;
-        vsPackage *package;
+        g_autoptr(vsPackage) package = NULL;
+        vsPackage *old;
+        guint n;
 
         if (!*g_strstrip(lines[i]))
             continue;
         fields = g_strsplit(lines[i], "\t", -1);
-        if (g_strv_length(fields) != 2 || !*fields[0] || !*fields[1]) {
+        n = g_strv_length(fields);
+        if ((n != 2 && n != 3) || !*fields[0] || !*fields[1]) {
             g_autofree char *shown = g_utf8_make_valid(lines[i], MIN(strlen(lines[i]), 80));
 
             g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                        "package list line %u '%s': expected NAME<TAB>VERSION", i + 1, shown);
+                        "package list line %u '%s': expected NAME<TAB>VERSION[<TAB>REQUIRES]",
+                        i + 1, shown);
             return NULL;
         }
+        /* rpm's imported signing keys, not software */
+        if (strcmp(fields[0], "gpg-pubkey") == 0)
+            continue;
         package = g_new0(vsPackage, 1);
         package->name = g_strdup(fields[0]);
         package->version = g_strdup(fields[1]);
-        g_hash_table_replace(packages, package->name, package);
+        package->depends = vsPackagesRpmDepends(n == 3 ? fields[2] : NULL);
+        if ((old = g_hash_table_lookup(packages, package->name))) {
+            vsPackagesMerge(old, package);
+        } else {
+            vsPackage *added = g_steal_pointer(&package);
+
+            g_hash_table_replace(packages, added->name, added);
+        }
     }
     return g_steal_pointer(&packages);
 }

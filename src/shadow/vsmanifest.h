@@ -147,8 +147,40 @@ GHashTable *vsPackagesNew(void);
  * line of a stanza without a Package field or a line that is no field. */
 GHashTable *vsPackagesParseDpkg(const char *text, GError **error);
 
-/* "NAME<TAB>VERSION" lines, as printed by
- * rpm -qa --qf '%{NAME}\t%{VERSION}-%{RELEASE}\n' (no dependencies). */
+/* The rpm query after the program (and any options such as --dbpath),
+ * NULL-terminated: -qa --qf FORMAT, which prints one line per installed
+ * package: "NAME<TAB>[EPOCH:]VERSION-RELEASE<TAB>REQ1,REQ2,...," (the
+ * Requires names). */
+extern const char *const vsPackagesRpmQuery[];
+
+/* The guest's rpm as @manifest shows it ("/usr/bin/rpm" or "/bin/rpm", a
+ * regular file), or NULL: a guest without it has no rpm packages.  A
+ * symlink is not taken: busybox's rpm applet is one, and cannot run the
+ * query. */
+const char *vsPackagesRpmFind(const vsManifest *manifest);
+
+/* rpm's database directories, in its old and its current place
+ * ("/var/lib/rpm", "/usr/lib/sysimage/rpm"), NULL-terminated. */
+extern const char *const vsPackagesRpmDbDirs[];
+
+/* Whether a file event on @path may have changed what rpm reports: a
+ * change under its database (/var/lib/rpm, /usr/lib/sysimage/rpm) or to
+ * rpm itself. */
+gboolean vsPackagesRpmTouched(const char *path);
+
+/* The full argv: @rpm (its absolute path), @options (may be NULL), then
+ * vsPackagesRpmQuery. */
+GStrv vsPackagesRpmCommand(const char *rpm, const char *const *options);
+
+/* The packages in "NAME<TAB>VERSION[<TAB>REQUIRES]" lines, as the rpm
+ * query prints them.  Dependencies are the Requires that name a package:
+ * "bash" stays, a rich "(a >= 1 or b)" becomes "a|b"; files ("/bin/sh"),
+ * rpmlib(...), sonames and other capabilities ("libc.so.6(GLIBC_2.34)",
+ * "perl(Foo)", "config(x)") are dropped, as no package name can be told
+ * from them without asking rpm which package provides each.  Each is kept
+ * once, in order.  rpm's gpg-pubkey entries are skipped; several packages
+ * of one name (kernels, multilib) become one, versions sorted and joined
+ * with ", ", dependencies merged.  VS_ERROR_INVALID names a bad line. */
 GHashTable *vsPackagesParseList(const char *text, GError **error);
 
 /* Package events from @before to @after, sorted by name. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -247,6 +248,11 @@ struct _vsOfflineImage {
     char *mount_dir;
     char *pid_file;
     pid_t pid;          /* qemu-storage-daemon, 0 when not running */
+    /* the file system mounted: the whole disk, or partition @partition */
+    guint partition;    /* 1-based; 0: the whole disk */
+    guint64 fs_offset;  /* bytes */
+    guint64 fs_size;    /* bytes; 0: the whole disk */
+    char *where;        /* "" or " (partition N)", for messages */
 };
 
 /* Gone, or a zombie waiting for init (the daemon is not our child). */
@@ -335,6 +341,7 @@ vsOfflineImageFree(vsOfflineImage *img)
     g_free(img->export_path);
     g_free(img->mount_dir);
     g_free(img->pid_file);
+    g_free(img->where);
     g_free(img);
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsOfflineImage, vsOfflineImageFree)
@@ -392,6 +399,10 @@ vsOfflineExport(vsOfflineImage *img, const char *format, GError **error)
 #define VS_OFFLINE_EXT_COMPAT (VS_OFFLINE_EXT_SB + 0x5c)         /* le32, 4: journal */
 #define VS_OFFLINE_EXT_INCOMPAT (VS_OFFLINE_EXT_SB + 0x60)       /* le32, 4: recover */
 #define VS_OFFLINE_EXT_HEAD (VS_OFFLINE_EXT_SB + 0x64)
+/* The start of a disk read for its partition table: a GPT's entries
+ * follow its header, normally at sector 2; 1 MiB is where the first
+ * partition usually starts. */
+#define VS_OFFLINE_TABLE_MAX (1024 * 1024)
 
 static guint32
 vsOfflineLe(const guchar *p, gsize bytes)
@@ -403,18 +414,310 @@ vsOfflineLe(const guchar *p, gsize bytes)
     return value;
 }
 
-/* Only a whole-disk ext2/3/4 file system is mounted: say what else it is.
- * One not cleanly unmounted (the shadow destroyed, not shut down) is
- * refused too: "noload" skips its journal, so changes would be missed. */
-static gboolean
-vsOfflineCheckExt(vsOfflineImage *img, GError **error)
+/* --- partition tables ----------------------------------------------------- */
+
+#define VS_OFFLINE_SECTOR 512
+#define VS_OFFLINE_MBR_ENTRIES 446
+#define VS_OFFLINE_MBR_PROTECTIVE 0xee
+#define VS_OFFLINE_GPT_MAX_ENTRIES 1024
+
+static guint64
+vsOfflineLe64(const guchar *p)
 {
-    guchar head[VS_OFFLINE_EXT_HEAD] = { 0 };
-    ssize_t got;
+    return ((guint64)vsOfflineLe(p + 4, 4) << 32) | vsOfflineLe(p, 4);
+}
+
+static gboolean
+vsOfflineBadTable(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static gboolean
+vsOfflineBadTable(GError **error, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(error, VS_ERROR, VS_ERROR_INVALID, msg);
+    return FALSE;
+}
+
+/* Add partition @index at sectors [@first, @last] if it lies on the disk. */
+static gboolean
+vsOfflineAddPartition(GArray *parts, guint index, guint64 first, guint64 last,
+                      guint64 disk_size, GError **error)
+{
+    vsOfflinePartition p = { index, 0, 0 };
+
+    if (last < first || last >= G_MAXUINT64 / VS_OFFLINE_SECTOR ||
+        (last + 1) * VS_OFFLINE_SECTOR > disk_size)
+        return vsOfflineBadTable(error, "partition %u (sectors %" G_GUINT64_FORMAT "-%"
+                                 G_GUINT64_FORMAT ") is not on the %" G_GUINT64_FORMAT
+                                 "-byte disk", index, first, last, disk_size);
+    p.offset = first * VS_OFFLINE_SECTOR;
+    p.size = (last - first + 1) * VS_OFFLINE_SECTOR;
+    g_array_append_val(parts, p);
+    return TRUE;
+}
+
+static gboolean
+vsOfflineParseGpt(const guchar *disk, gsize len, guint64 disk_size, GArray *parts,
+                  GError **error)
+{
+    const guchar *hdr = disk + VS_OFFLINE_SECTOR;
+    guint64 array_lba;
+    guint32 count;
+    guint32 entry_size;
+
+    if (len < 2 * VS_OFFLINE_SECTOR || memcmp(hdr, "EFI PART", 8) != 0)
+        return vsOfflineBadTable(error, "a protective MBR but no GPT header");
+    array_lba = vsOfflineLe64(hdr + 72);
+    count = vsOfflineLe(hdr + 80, 4);
+    entry_size = vsOfflineLe(hdr + 84, 4);
+    if (entry_size < 128 || entry_size > 4096 || count > VS_OFFLINE_GPT_MAX_ENTRIES ||
+        array_lba < 2 || array_lba > len / VS_OFFLINE_SECTOR ||
+        array_lba * VS_OFFLINE_SECTOR + (guint64)count * entry_size > len)
+        return vsOfflineBadTable(error, "a GPT header with an unreadable partition array "
+                                 "(%u entries of %u bytes at sector %" G_GUINT64_FORMAT ")",
+                                 count, entry_size, array_lba);
+    for (guint32 i = 0; i < count; i++) {
+        const guchar *e = disk + array_lba * VS_OFFLINE_SECTOR + (gsize)i * entry_size;
+        static const guchar unused[16] = { 0 };
+
+        if (memcmp(e, unused, sizeof(unused)) == 0)
+            continue;
+        if (!vsOfflineAddPartition(parts, i + 1, vsOfflineLe64(e + 32), vsOfflineLe64(e + 40),
+                                   disk_size, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+GArray *
+vsOfflineParsePartitions(const guchar *disk, gsize len, guint64 disk_size, GError **error)
+{
+    g_autoptr(GArray) parts = g_array_new(FALSE, FALSE, sizeof(vsOfflinePartition));
+
+    if (len < VS_OFFLINE_SECTOR || disk[510] != 0x55 || disk[511] != 0xaa) {
+        vsOfflineBadTable(error, "no MBR signature");
+        return NULL;
+    }
+    for (guint i = 0; i < 4; i++) {
+        const guchar *e = disk + VS_OFFLINE_MBR_ENTRIES + i * 16;
+
+        if (e[4] == VS_OFFLINE_MBR_PROTECTIVE) {
+            g_array_set_size(parts, 0);
+            if (!vsOfflineParseGpt(disk, len, disk_size, parts, error))
+                return NULL;
+            return g_steal_pointer(&parts);
+        }
+    }
+    for (guint i = 0; i < 4; i++) {
+        const guchar *e = disk + VS_OFFLINE_MBR_ENTRIES + i * 16;
+        guint64 first = vsOfflineLe(e + 8, 4);
+        guint64 count = vsOfflineLe(e + 12, 4);
+
+        /* empty, or an extended partition: its logical ones are not read */
+        if (e[4] == 0 || count == 0 || e[4] == 0x05 || e[4] == 0x0f || e[4] == 0x85)
+            continue;
+        if (!vsOfflineAddPartition(parts, i + 1, first, first + count - 1, disk_size, error))
+            return NULL;
+    }
+    return g_steal_pointer(&parts);
+}
+
+/* What an ext superblock at some offset says. */
+typedef enum {
+    VS_OFFLINE_FS_NONE,         /* no ext2/3/4 file system */
+    VS_OFFLINE_FS_CLEAN,
+    VS_OFFLINE_FS_RECOVER,      /* its journal needs recovery */
+    VS_OFFLINE_FS_DIRTY,        /* no journal, not marked clean */
+} vsOfflineFsState;
+
+static vsOfflineFsState
+vsOfflineExtState(const guchar *head, gsize len)
+{
+    gboolean journal;
+
+    if (len < VS_OFFLINE_EXT_HEAD || vsOfflineLe(head + VS_OFFLINE_EXT_MAGIC, 2) != 0xef53)
+        return VS_OFFLINE_FS_NONE;
+    journal = vsOfflineLe(head + VS_OFFLINE_EXT_COMPAT, 4) & 0x4;
+    if (vsOfflineLe(head + VS_OFFLINE_EXT_INCOMPAT, 4) & 0x4)
+        return VS_OFFLINE_FS_RECOVER;
+    if (!journal && !(vsOfflineLe(head + VS_OFFLINE_EXT_STATE, 2) & 0x1))
+        return VS_OFFLINE_FS_DIRTY;
+    return VS_OFFLINE_FS_CLEAN;
+}
+
+/* One not cleanly unmounted (the shadow destroyed, not shut down) is
+ * refused: "noload" skips its journal, so changes would be missed. */
+static gboolean
+vsOfflineCheckClean(vsOfflineImage *img, vsOfflineFsState state, GError **error)
+{
+    if (state != VS_OFFLINE_FS_RECOVER && state != VS_OFFLINE_FS_DIRTY)
+        return TRUE;
+    g_set_error(error, VS_ERROR, VS_ERROR_UNSUPPORTED,
+                "the file system in '%s'%s was not cleanly unmounted (%s): its last "
+                "changes cannot be read offline", img->image, img->where,
+                state == VS_OFFLINE_FS_RECOVER ? "its journal needs recovery"
+                                               : "it is marked dirty");
+    return FALSE;
+}
+
+/* Read up to @len bytes at @offset of @img's export into @buf. */
+static gboolean
+vsOfflineReadAt(vsOfflineImage *img, int fd, guint64 offset, guchar *buf, gsize len,
+                gsize *ret_got, GError **error)
+{
+    gsize got = 0;
+
+    while (got < len) {
+        ssize_t n = pread(fd, buf + got, len - got, (off_t)(offset + got));
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot read the export of '%s': %s",
+                        img->image, g_strerror(errno));
+            return FALSE;
+        }
+        if (n == 0)
+            break;
+        got += (gsize)n;
+    }
+    *ret_got = got;
+    return TRUE;
+}
+
+/* Mount the file system at img->fs_offset (img->fs_size bytes; 0: the
+ * whole disk) read-only, its journal not replayed. */
+static gboolean
+vsOfflineMount(vsOfflineImage *img, GError **error)
+{
+    g_autofree char *options = NULL;
+    g_autofree char *step = NULL;
+
+    if (img->fs_size)
+        options = g_strdup_printf("ro,loop,noload,offset=%" G_GUINT64_FORMAT
+                                  ",sizelimit=%" G_GUINT64_FORMAT, img->fs_offset, img->fs_size);
+    else
+        options = g_strdup("ro,loop,noload");
+    {
+        const char *argv[] = {
+            "mount", "-t", "ext4", "-o", options, img->export_path, img->mount_dir, NULL,
+        };
+
+        if (g_mkdir(img->mount_dir, 0700) < 0 && errno != EEXIST) {
+            g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot create '%s': %s", img->mount_dir,
+                        g_strerror(errno));
+            return FALSE;
+        }
+        /* "cannot mount partition 1 of 'IMAGE': ..." */
+        step = img->partition ? g_strdup_printf("mount partition %u of", img->partition)
+                              : g_strdup("mount");
+        return vsOfflineRun(argv, img->image, step, error);
+    }
+}
+
+/* Whether the mounted file system looks like a root one. */
+static gboolean
+vsOfflineIsRoot(vsOfflineImage *img)
+{
+    static const char *const marks[] = { "etc/fstab", "etc/os-release" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS(marks); i++) {
+        g_autofree char *path = g_build_filename(img->mount_dir, marks[i], NULL);
+        GStatBuf st;
+
+        /* os-release is often a symlink into /usr: its presence is enough */
+        if (g_lstat(path, &st) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static int
+vsOfflineCompareSizeDesc(gconstpointer a, gconstpointer b)
+{
+    const vsOfflinePartition *pa = a;
+    const vsOfflinePartition *pb = b;
+
+    if (pa->size != pb->size)
+        return pa->size > pb->size ? -1 : 1;
+    return pa->index < pb->index ? -1 : pa->index > pb->index;
+}
+
+/* Mount the root file system among the partitions of @img (read from
+ * @disk, its first @len bytes, @disk_size in all): the largest ext2/3/4
+ * partition holding /etc/fstab or /etc/os-release.  Each candidate is
+ * mounted to look; the others are unmounted again.  When none is the
+ * root, the first that did not mount is the error, if any. */
+static gboolean
+vsOfflineMountRootPartition(vsOfflineImage *img, int fd, const guchar *disk, gsize len,
+                            guint64 disk_size, GError **error)
+{
+    g_autoptr(GArray) parts = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GError) first = NULL;     /* the first partition that did not mount */
+    guint ext = 0;
+
+    if (!(parts = vsOfflineParsePartitions(disk, len, disk_size, &local))) {
+        g_set_error(error, VS_ERROR, VS_ERROR_UNSUPPORTED, "cannot read the partitions of '%s': %s",
+                    img->image, local->message);
+        return FALSE;
+    }
+    g_array_sort(parts, vsOfflineCompareSizeDesc);
+    for (guint i = 0; i < parts->len; i++) {
+        const vsOfflinePartition *p = &g_array_index(parts, vsOfflinePartition, i);
+        guchar head[VS_OFFLINE_EXT_HEAD];
+        vsOfflineFsState state;
+        gsize got = 0;
+
+        if (!vsOfflineReadAt(img, fd, p->offset, head, sizeof(head), &got, error))
+            return FALSE;
+        if ((state = vsOfflineExtState(head, got)) == VS_OFFLINE_FS_NONE)
+            continue;
+        ext++;
+        img->partition = p->index;
+        img->fs_offset = p->offset;
+        img->fs_size = p->size;
+        g_free(img->where);
+        img->where = g_strdup_printf(" (partition %u)", p->index);
+        /* one that does not mount (a damaged /boot) must not hide the root */
+        if (!vsOfflineMount(img, first ? NULL : &first))
+            continue;
+        if (vsOfflineIsRoot(img))
+            return vsOfflineCheckClean(img, state, error);
+        if (!vsOfflineUnmount(img->mount_dir, img->image, "unmount", error))
+            return FALSE;
+    }
+    if (first)
+        g_propagate_error(error, g_steal_pointer(&first));
+    else if (!ext)
+        g_set_error(error, VS_ERROR, VS_ERROR_UNSUPPORTED,
+                    "'%s' holds a partition table with no ext2/3/4 partition: only those are "
+                    "compared offline", img->image);
+    else
+        g_set_error(error, VS_ERROR, VS_ERROR_UNSUPPORTED,
+                    "'%s' holds no ext2/3/4 partition with /etc/fstab or /etc/os-release: "
+                    "no root file system to compare offline", img->image);
+    return FALSE;
+}
+
+/* Mount @img's root file system: the whole disk when it is ext2/3/4, else
+ * the root partition of its MBR or GPT; say why when there is none. */
+static gboolean
+vsOfflineMountRoot(vsOfflineImage *img, GError **error)
+{
+    g_autofree guchar *disk = g_malloc0(VS_OFFLINE_TABLE_MAX);
+    vsOfflineFsState state;
+    GStatBuf st;
+    gsize got = 0;
+    gboolean ok;
     int fd;
 
-    if ((fd = open(img->export_path, O_RDONLY | O_CLOEXEC)) < 0 ||
-        (got = pread(fd, head, sizeof(head), 0)) < 0) {
+    if ((fd = open(img->export_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
         int saved = errno;
 
         if (fd >= 0)
@@ -423,46 +726,24 @@ vsOfflineCheckExt(vsOfflineImage *img, GError **error)
                     img->image, g_strerror(saved));
         return FALSE;
     }
-    close(fd);
-    if ((gsize)got == sizeof(head) && vsOfflineLe(head + VS_OFFLINE_EXT_MAGIC, 2) == 0xef53) {
-        gboolean journal = vsOfflineLe(head + VS_OFFLINE_EXT_COMPAT, 4) & 0x4;
-        gboolean recover = vsOfflineLe(head + VS_OFFLINE_EXT_INCOMPAT, 4) & 0x4;
-        gboolean clean = vsOfflineLe(head + VS_OFFLINE_EXT_STATE, 2) & 0x1;
-
-        if (recover || (!journal && !clean)) {
-            g_set_error(error, VS_ERROR, VS_ERROR_UNSUPPORTED,
-                        "the file system in '%s' was not cleanly unmounted (%s): its last "
-                        "changes cannot be read offline", img->image,
-                        recover ? "its journal needs recovery" : "it is marked dirty");
-            return FALSE;
-        }
-        return TRUE;
+    if (!vsOfflineReadAt(img, fd, 0, disk, VS_OFFLINE_TABLE_MAX, &got, error)) {
+        close(fd);
+        return FALSE;
     }
-    if (got >= 512 && head[510] == 0x55 && head[511] == 0xaa) {
+    if ((state = vsOfflineExtState(disk, got)) != VS_OFFLINE_FS_NONE) {
+        close(fd);
+        return vsOfflineCheckClean(img, state, error) && vsOfflineMount(img, error);
+    }
+    if (got < 512 || disk[510] != 0x55 || disk[511] != 0xaa) {
+        close(fd);
         g_set_error(error, VS_ERROR, VS_ERROR_UNSUPPORTED,
-                    "'%s' holds a partition table: only a whole-disk ext2/3/4 file system "
-                    "is compared offline", img->image);
+                    "'%s' holds no ext2/3/4 file system: only those are compared offline",
+                    img->image);
         return FALSE;
     }
-    g_set_error(error, VS_ERROR, VS_ERROR_UNSUPPORTED,
-                "'%s' holds no ext2/3/4 file system: only those are compared offline",
-                img->image);
-    return FALSE;
-}
-
-static gboolean
-vsOfflineMount(vsOfflineImage *img, GError **error)
-{
-    const char *argv[] = {
-        "mount", "-t", "ext4", "-o", "ro,loop,noload", img->export_path, img->mount_dir, NULL,
-    };
-
-    if (g_mkdir(img->mount_dir, 0700) < 0) {
-        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot create '%s': %s", img->mount_dir,
-                    g_strerror(errno));
-        return FALSE;
-    }
-    return vsOfflineRun(argv, img->image, "mount", error);
+    ok = vsOfflineMountRootPartition(img, fd, disk, got, (guint64)st.st_size, error);
+    close(fd);
+    return ok;
 }
 
 /* The manifest of @image's file system, everything undone after. */
@@ -476,6 +757,7 @@ vsOfflineImageNew(const char *tmpdir, const char *name, const char *image)
     g_autofree char *pid_name = g_strconcat(name, ".pid", NULL);
 
     img->image = g_strdup(image);
+    img->where = g_strdup("");
     img->export_path = g_build_filename(tmpdir, export_name, NULL);
     img->mount_dir = g_build_filename(tmpdir, mount_name, NULL);
     img->pid_file = g_build_filename(tmpdir, pid_name, NULL);
@@ -489,9 +771,7 @@ vsOfflineImageManifest(const char *tmpdir, const char *name, const char *image,
     g_autoptr(vsOfflineImage) img = vsOfflineImageNew(tmpdir, name, image);
     g_autoptr(vsManifest) manifest = NULL;
 
-    if (!vsOfflineExport(img, format, error) || !vsOfflineCheckExt(img, error))
-        return NULL;
-    if (!vsOfflineMount(img, error))
+    if (!vsOfflineExport(img, format, error) || !vsOfflineMountRoot(img, error))
         return NULL;
     if (!(manifest = vsOfflineWalk(img->mount_dir, error))) {
         g_prefix_error(error, "cannot walk the file system of '%s': ", image);

@@ -10,6 +10,11 @@
  * walked on the host into the same manifest form the guest prints, and
  * diffed with vsManifestDiff().  Everything is done through argv arrays.
  *
+ * A partitioned disk (MBR or GPT) has its root file system compared: the
+ * largest ext2/3/4 partition holding /etc/fstab or /etc/os-release (a
+ * separate /boot or /var is not compared), mounted with the loop offset
+ * and size limit of its partition.
+ *
  * This needs root, /dev/fuse, loop devices, qemu-storage-daemon and a
  * file system the host kernel mounts; without them the comparison is
  * skipped with the reason (VS_ERROR_UNSUPPORTED), never silently.  So is
@@ -46,6 +51,24 @@ gboolean vsOfflineCompare(const char *base_path, const char *base_format,
  * PID is gone.  For "shadow gc" and the daemon's start; @ret_cleaned (may
  * be NULL) gets how many directories were cleaned. */
 gboolean vsOfflineCleanStale(guint *ret_cleaned, GError **error);
+
+/* A partition of a disk image, in bytes. */
+typedef struct _vsOfflinePartition vsOfflinePartition;
+struct _vsOfflinePartition {
+    guint index;        /* 1-based, as Linux numbers it (sda1, vda15) */
+    guint64 offset;
+    guint64 size;
+};
+
+/* The partitions (vsOfflinePartition) of the MBR or GPT at the start of a
+ * disk: @disk holds its first @len bytes (the GPT partition array must lie
+ * within them), @disk_size is its whole size.  512-byte sectors; an MBR's
+ * extended partition and the logical ones in it are left out; the GPT's
+ * CRCs are not checked (the image is only read).  VS_ERROR_INVALID says
+ * what is wrong: no 0x55AA signature, a protective MBR without a GPT
+ * header, an unreadable partition array, a partition off the disk. */
+GArray *vsOfflineParsePartitions(const guchar *disk, gsize len, guint64 disk_size,
+                                 GError **error);
 
 /* Where @offline (the ground truth) and @guest (the guest-side events of
  * every step, vsEvent) disagree: for each path, the last event type of

@@ -241,6 +241,7 @@ typedef struct {
     GPtrArray *events;          /* vsEvent: the guest's, every step */
     vsManifest *manifest;       /* the guest now, as last scanned */
     GHashTable *packages;       /* dpkg's installed packages, or NULL */
+    GHashTable *rpm_packages;   /* rpm's installed packages, or NULL */
 } vsRunner;
 
 static void
@@ -488,10 +489,11 @@ vsRunnerExec(vsRunner *r, const char *const *argv, GError **error)
     }
 }
 
+/* A manifest of @roots (NULL: the whole guest). */
 static vsManifest *
-vsRunnerScan(vsRunner *r, GError **error)
+vsRunnerScanRoots(vsRunner *r, const char *const *roots, GError **error)
 {
-    g_auto(GStrv) argv = vsManifestCommand(NULL);
+    g_auto(GStrv) argv = vsManifestCommand(roots);
     g_autoptr(vsGuestExecResult) res = NULL;
     g_autoptr(GError) local = NULL;
     vsManifest *manifest;
@@ -526,6 +528,12 @@ vsRunnerScan(vsRunner *r, GError **error)
     return manifest;
 }
 
+static vsManifest *
+vsRunnerScan(vsRunner *r, GError **error)
+{
+    return vsRunnerScanRoots(r, NULL, error);
+}
+
 /* dpkg's installed packages, or NULL in *@ret when it has no status file. */
 static gboolean
 vsRunnerReadPackages(vsRunner *r, GHashTable **ret, GError **error)
@@ -551,13 +559,113 @@ vsRunnerReadPackages(vsRunner *r, GHashTable **ret, GError **error)
     return TRUE;
 }
 
+static gboolean
+vsRunnerIsUnder(gpointer key, gpointer value G_GNUC_UNUSED, gpointer dir)
+{
+    gsize len = strlen(dir);
+
+    return strncmp(key, dir, len) == 0 && (((char *)key)[len] == '\0' || ((char *)key)[len] == '/');
+}
+
+/* rpm's query itself touches its database (sqlite's -shm file, even for
+ * a read): scan the database directories again into the base manifest,
+ * so that the next step is not charged with what the query did. */
+static gboolean
+vsRunnerRescanRpmDb(vsRunner *r, GError **error)
+{
+    g_autoptr(GPtrArray) roots = g_ptr_array_new();
+    g_autoptr(vsManifest) part = NULL;
+    GHashTableIter iter;
+    gpointer key;
+    gpointer value;
+
+    for (gsize i = 0; vsPackagesRpmDbDirs[i]; i++)
+        if (g_hash_table_contains(r->manifest->entries, vsPackagesRpmDbDirs[i]))
+            g_ptr_array_add(roots, (gpointer)vsPackagesRpmDbDirs[i]);
+    if (!roots->len)
+        return TRUE;
+    g_ptr_array_add(roots, NULL);
+    if (!(part = vsRunnerScanRoots(r, (const char *const *)roots->pdata, error)))
+        return FALSE;
+    for (guint i = 0; roots->pdata[i]; i++)
+        g_hash_table_foreach_remove(r->manifest->entries, vsRunnerIsUnder, roots->pdata[i]);
+    g_hash_table_iter_init(&iter, part->entries);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        g_hash_table_iter_steal(&iter);
+        g_hash_table_replace(r->manifest->entries, key, value);
+    }
+    return TRUE;
+}
+
+/* rpm's installed packages, through the constant query (vsmanifest.h), or
+ * NULL in *@ret when the guest has no rpm. */
+static gboolean
+vsRunnerReadRpm(vsRunner *r, GHashTable **ret, GError **error)
+{
+    const char *rpm = vsPackagesRpmFind(r->manifest);
+    g_autoptr(GHashTable) packages = NULL;
+    g_auto(GStrv) argv = NULL;
+    g_autoptr(vsGuestExecResult) res = NULL;
+    g_autofree char *text = NULL;
+    gint64 start = g_get_monotonic_time();
+
+    *ret = NULL;
+    if (!rpm)
+        return TRUE;
+    argv = vsPackagesRpmCommand(rpm, NULL);
+    r->phase_what = "a query of the guest's rpm packages";
+    if (!(res = vsRunnerExec(r, (const char *const *)argv, error)))
+        return FALSE;
+    r->res->manifest_us += g_get_monotonic_time() - start;
+    if (res->exit_code != 0) {
+        gsize len = MIN(g_bytes_get_size(res->err), 512);
+        g_autofree char *err = len ? g_strndup(g_bytes_get_data(res->err, NULL), len)
+                                   : g_strdup("");
+
+        g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
+                    "the rpm query in shadow '%s' exited with %d: %s", r->res->domain,
+                    res->exit_code, g_strstrip(err));
+        return FALSE;
+    }
+    if (res->out_truncated) {
+        g_set_error(error, VS_ERROR, VS_ERROR_FAILED,
+                    "the rpm query of shadow '%s' was cut by the guest agent", r->res->domain);
+        return FALSE;
+    }
+    text = g_strndup(g_bytes_get_size(res->out) ? g_bytes_get_data(res->out, NULL) : "",
+                     g_bytes_get_size(res->out));
+    if (!(packages = vsPackagesParseList(text, error))) {
+        g_prefix_error(error, "bad rpm query output from shadow '%s': ", r->res->domain);
+        return FALSE;
+    }
+    if (!vsRunnerRescanRpmDb(r, error))
+        return FALSE;
+    *ret = g_steal_pointer(&packages);
+    return TRUE;
+}
+
+/* Append to @events the package events from *@packages (NULL: none) to
+ * @now (NULL: none; taken), which then replaces *@packages. */
+static void
+vsRunnerDiffPackages(GHashTable **packages, GHashTable *now, GPtrArray *events)
+{
+    g_autoptr(GHashTable) none = vsPackagesNew();
+    g_autoptr(GHashTable) after = now ? now : vsPackagesNew();
+
+    vsPackagesDiff(*packages ? *packages : none, after, events);
+    g_clear_pointer(packages, g_hash_table_unref);
+    *packages = g_steal_pointer(&after);
+}
+
 /* Scan after a step (or group): its events against the previous scan,
- * packages when dpkg's status changed; the new scan becomes the base. */
+ * packages when dpkg's status or rpm's database changed; the new scan
+ * becomes the base. */
 static gboolean
 vsRunnerDiffStep(vsRunner *r, GPtrArray *events, GError **error)
 {
     g_autoptr(vsManifest) after = NULL;
     gboolean dpkg_changed = FALSE;
+    gboolean rpm_changed = FALSE;
 
     if (!(after = vsRunnerScan(r, error)))
         return FALSE;
@@ -567,22 +675,24 @@ vsRunnerDiffStep(vsRunner *r, GPtrArray *events, GError **error)
 
         if (g_str_equal(ev->path, VS_RUNNER_DPKG_STATUS))
             dpkg_changed = TRUE;
+        if (vsPackagesRpmTouched(ev->path))
+            rpm_changed = TRUE;
     }
     g_clear_pointer(&r->manifest, vsManifestFree);
     r->manifest = g_steal_pointer(&after);
     if (dpkg_changed) {
-        g_autoptr(GHashTable) now = NULL;
-        g_autoptr(GHashTable) none = NULL;
+        GHashTable *now = NULL;
 
         if (!vsRunnerReadPackages(r, &now, error))
             return FALSE;
-        if (!now)
-            now = vsPackagesNew();
-        if (!r->packages)
-            none = vsPackagesNew();
-        vsPackagesDiff(r->packages ? r->packages : none, now, events);
-        g_clear_pointer(&r->packages, g_hash_table_unref);
-        r->packages = g_steal_pointer(&now);
+        vsRunnerDiffPackages(&r->packages, now, events);
+    }
+    if (rpm_changed) {
+        GHashTable *now = NULL;
+
+        if (!vsRunnerReadRpm(r, &now, error))
+            return FALSE;
+        vsRunnerDiffPackages(&r->rpm_packages, now, events);
     }
     return TRUE;
 }
@@ -714,7 +824,8 @@ vsRunnerStage(vsRunner *r, GError **error)
     r->res->stage_us = g_get_monotonic_time() - start;
     /* the first "before": the guest as the steps find it */
     if (!(r->manifest = vsRunnerScan(r, error)) ||
-        !vsRunnerReadPackages(r, &r->packages, error))
+        !vsRunnerReadPackages(r, &r->packages, error) ||
+        !vsRunnerReadRpm(r, &r->rpm_packages, error))
         return FALSE;
     return TRUE;
 }
@@ -964,7 +1075,10 @@ vsRunnerCompare(vsRunner *r)
         return;
     }
     r->res->compared = TRUE;
-    lines = vsOfflineDisagreements(offline, r->events, NULL);
+    /* rpm's queries touch its database unseen by the steps (see
+     * vsRunnerRescanRpmDb) */
+    lines = vsOfflineDisagreements(offline, r->events,
+                                   r->rpm_packages ? vsPackagesRpmDbDirs : NULL);
     for (guint i = 0; i < lines->len; i++)
         g_ptr_array_add(r->res->disagreements, g_strdup(g_ptr_array_index(lines, i)));
 }
@@ -1074,6 +1188,7 @@ vsRunnerClear(vsRunner *r)
     g_clear_pointer(&r->events, g_ptr_array_unref);
     g_clear_pointer(&r->manifest, vsManifestFree);
     g_clear_pointer(&r->packages, g_hash_table_unref);
+    g_clear_pointer(&r->rpm_packages, g_hash_table_unref);
 }
 
 static char *

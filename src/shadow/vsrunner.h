@@ -13,7 +13,7 @@
  *   4. wait for the agent, stage the script (vsstage.h);
  *   5. for each step (each group's steps together, for an optimized
  *      script): manifest before (the previous step's after), run, manifest
- *      after, diff into events (vsmanifest.h), dpkg status diff; the step
+ *      after, diff into events (vsmanifest.h), dpkg and rpm diff; the step
  *      and its events are written to the store as they end;
  *   6. a sampler thread reads the shadow's counters every
  *      opts->sample_interval_ms (<= 1 s) for the whole run; the samples
@@ -39,7 +39,12 @@
  * Steps of one group run concurrently and are scanned together: their
  * events are recorded with the group's first step.  Packages come from
  * dpkg's status file when the guest has one (read again only when a scan
- * shows it changed); rpm is not read.
+ * shows it changed), and from rpm when the scan shows /usr/bin/rpm or
+ * /bin/rpm as a regular file (not busybox's applet link): the constant
+ * query vsPackagesRpmQuery run through the agent (again only when a scan
+ * shows a change under /var/lib/rpm or /usr/lib/sysimage/rpm, or to rpm
+ * itself).  A guest with both gets the
+ * events of both.
  *
  * A bare volume as the base (no domain has it as its writable disk) gets
  * a minimal domain: TCG, BIOS boot from the disk, the agent channel, a
