@@ -595,29 +595,24 @@ vsOfflineReadAt(vsOfflineImage *img, int fd, guint64 offset, guchar *buf, gsize 
 static gboolean
 vsOfflineMount(vsOfflineImage *img, GError **error)
 {
-    g_autofree char *options = NULL;
-    g_autofree char *step = NULL;
+    g_autofree char *options = img->fs_size
+        ? g_strdup_printf("ro,loop,noload,offset=%" G_GUINT64_FORMAT ",sizelimit=%" G_GUINT64_FORMAT,
+                          img->fs_offset, img->fs_size)
+        : g_strdup("ro,loop,noload");
+    /* "cannot mount partition 1 of 'IMAGE': ..." */
+    g_autofree char *step = img->partition
+        ? g_strdup_printf("mount partition %u of", img->partition)
+        : g_strdup("mount");
+    const char *argv[] = {
+        "mount", "-t", "ext4", "-o", options, img->export_path, img->mount_dir, NULL,
+    };
 
-    if (img->fs_size)
-        options = g_strdup_printf("ro,loop,noload,offset=%" G_GUINT64_FORMAT
-                                  ",sizelimit=%" G_GUINT64_FORMAT, img->fs_offset, img->fs_size);
-    else
-        options = g_strdup("ro,loop,noload");
-    {
-        const char *argv[] = {
-            "mount", "-t", "ext4", "-o", options, img->export_path, img->mount_dir, NULL,
-        };
-
-        if (g_mkdir(img->mount_dir, 0700) < 0 && errno != EEXIST) {
-            g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot create '%s': %s", img->mount_dir,
-                        g_strerror(errno));
-            return FALSE;
-        }
-        /* "cannot mount partition 1 of 'IMAGE': ..." */
-        step = img->partition ? g_strdup_printf("mount partition %u of", img->partition)
-                              : g_strdup("mount");
-        return vsOfflineRun(argv, img->image, step, error);
+    if (g_mkdir(img->mount_dir, 0700) < 0 && errno != EEXIST) {
+        g_set_error(error, VS_ERROR, VS_ERROR_IO, "cannot create '%s': %s", img->mount_dir,
+                    g_strerror(errno));
+        return FALSE;
     }
+    return vsOfflineRun(argv, img->image, step, error);
 }
 
 /* Whether the mounted file system looks like a root one. */
