@@ -221,6 +221,12 @@ START_TEST(test_domain)
     ASSERT_XPATH(xml, "/domain/devices/interface[@type='network']/source/@network", "default");
     ASSERT_XPATH(xml, "count(/domain/devices/channel/source)", "0");
     ASSERT_XPATH(xml, "/domain/devices/channel/target/@name", "org.qemu.guest_agent.0");
+    /* its own console logs: named after it, or prefixed with its name */
+    ASSERT_XPATH(xml, "/domain/devices/serial/@type", "file");
+    ASSERT_XPATH(xml, "/domain/devices/serial/source/@path", "/var/log/vs/web7.console.log");
+    ASSERT_XPATH(xml, "/domain/devices/console/@type", "pty");
+    ASSERT_XPATH(xml, "/domain/devices/console/log/@file", "/var/log/vs/web7-console.log");
+    ASSERT_XPATH(xml, "/domain/devices/console/log/@append", "on");
     ASSERT_XPATH(xml, "/domain/devices/memballoon/stats/@period", "2");
     /* our element: the starting policy only, no shadow mark, no old policy */
     ASSERT_XPATH(xml, "count(/domain/metadata/vs:domain)", "1");

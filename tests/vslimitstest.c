@@ -241,6 +241,10 @@ START_TEST(test_shadow_domain_tiny_guest)
     /* 1 GiB + max(512 MiB, 512 MiB) */
     ASSERT_XPATH(xml, "/domain/memtune/hard_limit", "1572864");
     ASSERT_XPATH(xml, "/domain/devices/disk/source/@file", spec.overlay_path);
+    /* the base's console log is not the throwaway shadow's to truncate */
+    ASSERT_XPATH(xml, "/domain/devices/serial/@type", "pty");
+    ASSERT_XPATH(xml, "count(/domain/devices/serial/source)", "0");
+    ck_assert_ptr_null(strstr(xml, "@CONSOLE_LOG@"));
     ck_assert_ptr_null(strstr(xml, "@DISK@"));
     ck_assert_ptr_null(strstr(xml, "@VCPUS@"));
     ck_assert_ptr_null(strstr(xml, "@CURRENT_VCPUS@"));

@@ -184,6 +184,64 @@ vsDomainEditDropChannelPaths(xmlNodePtr devices)
     }
 }
 
+static const char *const vsDomainEditChardevs[] = {
+    "serial", "console", "parallel", "channel", NULL,
+};
+
+static char *
+vsDomainEditChardevPath(const char *path, const char *base_name, const char *new_name)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *file = g_path_get_basename(path);
+    g_autofree char *ours = *base_name && g_str_has_prefix(file, base_name)
+        ? g_strconcat(new_name, file + strlen(base_name), NULL)
+        : g_strconcat(new_name, "-", file, NULL);
+
+    return g_build_filename(dir, ours, NULL);
+}
+
+/* @node's @attr, a host path, moved to the new domain's; FALSE when
+ * there is none to move. */
+static gboolean
+vsDomainEditMovePath(xmlNodePtr node, const char *attr, const char *base_name,
+                     const char *new_name)
+{
+    xmlChar *path = node ? xmlGetProp(node, BAD_CAST attr) : NULL;
+    g_autofree char *moved = NULL;
+
+    if (!path)
+        return FALSE;
+    if (new_name) {
+        moved = vsDomainEditChardevPath((const char *)path, base_name, new_name);
+        xmlSetProp(node, BAD_CAST attr, BAD_CAST moved);
+    }
+    xmlFree(path);
+    return TRUE;
+}
+
+void
+vsDomainEditMoveChardevFiles(xmlNodePtr devices, const char *base_name, const char *new_name)
+{
+    for (xmlNodePtr n = devices->children; n; n = n->next) {
+        xmlChar *type;
+
+        if (n->type != XML_ELEMENT_NODE || n->ns ||
+            !g_strv_contains(vsDomainEditChardevs, (const char *)n->name))
+            continue;
+        type = xmlGetProp(n, BAD_CAST "type");
+        if (type && xmlStrEqual(type, BAD_CAST "file") &&
+            vsDomainEditMovePath(vsDomainEditChild(n, "source"), "path", base_name, new_name) &&
+            !new_name) {
+            xmlSetProp(n, BAD_CAST "type", BAD_CAST "pty");
+            vsDomainEditRemoveAll(n, "source");
+        }
+        xmlFree(type);
+        if (vsDomainEditMovePath(vsDomainEditChild(n, "log"), "file", base_name, new_name) &&
+            !new_name)
+            vsDomainEditRemoveAll(n, "log");
+    }
+}
+
 void
 vsDomainEditDropSizing(xmlNodePtr root)
 {

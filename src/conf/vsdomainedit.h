@@ -58,6 +58,16 @@ xmlNodePtr vsDomainEditReplaceDisk(xmlNodePtr devices, const char *path, const c
  * clash with the base's own; libvirt picks fresh ones. */
 void vsDomainEditDropChannelPaths(xmlNodePtr devices);
 
+/* Give the new domain its own host files for its character devices (a
+ * serial, console, parallel or channel of type 'file', and any <log
+ * file=...>): two domains appending to one console log garble it, and
+ * QEMU truncates a file source when it starts.  With @new_name, a file
+ * "DIR/BASE_NAMErest" becomes "DIR/NEW_NAMErest" and any other
+ * "DIR/file" becomes "DIR/NEW_NAME-file"; without (a throwaway shadow),
+ * a file source becomes a pty and a <log> is dropped. */
+void vsDomainEditMoveChardevFiles(xmlNodePtr devices, const char *base_name,
+                                  const char *new_name);
+
 /* Drop what must agree with the base's sizes and is set anew by the
  * caller: <maxMemory>, <vcpus>, <cputune> (pins name the old vCPUs),
  * <memtune>, <cpu><topology> and <cpu><numa>. */

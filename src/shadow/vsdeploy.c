@@ -104,6 +104,7 @@ vsDeployDomainXML(const char *base_xml, const vsDeployDomainSpec *spec, GError *
 {
     g_autoptr(vsDomainEditDoc) doc = NULL;
     g_autofree char *ours = NULL;
+    xmlChar *base_name;
     xmlNodePtr root;
     xmlNodePtr devices;
 
@@ -112,6 +113,9 @@ vsDeployDomainXML(const char *base_xml, const vsDeployDomainSpec *spec, GError *
     root = xmlDocGetRootElement(doc);
     if (!vsDomainEditReplaceDisk(devices, spec->disk_path, spec->disk_format, "a deploy", error))
         return NULL;
+    base_name = xmlNodeGetContent(vsDomainEditChild(root, "name"));
+    vsDomainEditMoveChardevFiles(devices, base_name ? (const char *)base_name : "", spec->name);
+    xmlFree(base_name);
     vsDomainEditSetIdentity(root, spec->name, spec->uuid);
     vsDeployApplySizes(root, spec->sizing);
     vsDeployApplyInterfaces(devices);

@@ -63,7 +63,9 @@ struct _vsDeployDomainSpec {
  *   - the one writable disk's source replaced by the clone (see
  *     vsDomainEditReplaceDisk(); read-only disks kept);
  *   - NICs kept, their <mac> and <target> dropped so that libvirt makes
- *     fresh ones; unix channel source paths dropped;
+ *     fresh ones; unix channel source paths dropped; the base's console
+ *     log and other chardev files moved to the new name's
+ *     (vsDomainEditMoveChardevFiles());
  *   - <vcpu placement='static' current=VCPUS>MAX</vcpu>, <memory>MAX and
  *     <currentMemory>MEMORY: headroom for live resizing up to the starting
  *     policy's maxima; <maxMemory>, <vcpus>, <cputune>, <memtune>,

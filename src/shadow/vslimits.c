@@ -196,6 +196,7 @@ vsLimitsApplyDevices(xmlNodePtr devices, const vsShadowDomainSpec *spec)
         xmlSetProp(model, BAD_CAST "type", BAD_CAST "virtio");
     }
     vsDomainEditDropChannelPaths(devices);
+    vsDomainEditMoveChardevFiles(devices, NULL, NULL);
 }
 
 /* Our element, as conf/vsmetadata makes it (the one definition of the mark
