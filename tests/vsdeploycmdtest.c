@@ -217,6 +217,12 @@ START_TEST(test_dry_run_profile)
     ck_assert_str_eq(vsJsonStr(json, "policy.mode"), "auto");
     ck_assert_int_eq(vsJsonInt(json, "policy.min_vcpus"), 2);
     ck_assert_int_eq(vsJsonInt(json, "policy.max_memory_kib"), 720 * 1024);
+    /* node.xml: 4 CPUs x the default 4x overcommit, 8 GiB; web1 runs with
+     * 2 vCPUs and 1 GiB */
+    ck_assert_int_eq(vsJsonInt(json, "host_room.vcpus"), 16);
+    ck_assert_int_eq(vsJsonInt(json, "host_room.used_vcpus"), 2);
+    ck_assert_int_eq(vsJsonInt(json, "host_room.memory_kib"), 8 * 1024 * 1024);
+    ck_assert_int_eq(vsJsonInt(json, "host_room.used_memory_kib"), 1024 * 1024);
     ck_assert_str_eq(vsJsonStr(json, "clone"), "linked");
     ck_assert_str_eq(vsJsonStr(json, "volume"), "web7.qcow2");
     ck_assert_str_eq(vsJsonStr(json, "base_disk"), "/deploy-pool/app-base.qcow2");
@@ -293,7 +299,7 @@ END_TEST
 START_TEST(test_errors)
 {
     g_autofree char *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL, *e5 = NULL, *e6 = NULL;
-    g_autofree char *e7 = NULL, *e8 = NULL;
+    g_autofree char *e7 = NULL, *e8 = NULL, *e9 = NULL;
 
     ck_assert_int_eq(vsRun(NULL, &e1, "deploy", "demo", "--version", "1.0", "--base", "nosuch",
                            "--name", "web7", NULL), 1);
@@ -321,6 +327,11 @@ START_TEST(test_errors)
     ck_assert_int_eq(vsRun(NULL, &e8, "deploy", "demo", "--version", "1.0", "--base",
                            "app-base", "--name", "../web7", NULL), 2);
     ASSERT_IN(e8, "invalid domain name '../web7' for --name");
+    /* 300 MiB x 30 is more than the 7 GiB web1 leaves; the plan fails too */
+    ck_assert_int_eq(vsRun(NULL, &e9, "deploy", "demo", "--version", "1.0", "--base",
+                           "app-base", "--name", "web7", "--margin", "30", "--dry-run", NULL), 1);
+    ASSERT_IN(e9, "no room on this host for domain 'web7': it needs 45 vCPUs and 8.8 GiB; 14 of "
+                  "16 vCPUs and 7 GiB of 8 GiB are free");
 }
 END_TEST
 

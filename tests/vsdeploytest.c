@@ -144,6 +144,40 @@ START_TEST(test_size_defaults)
 }
 END_TEST
 
+/* --- the host's room ------------------------------------------------------ */
+
+/* 2 vCPUs and 360 MiB fit exactly; one more of either does not. */
+START_TEST(test_room)
+{
+    g_autoptr(GError) error = NULL;
+    vsDeploySizing s;
+    vsDeployRoom room = { .vcpus = 8, .memory_kib = 1024 * MIB, .used_vcpus = 6,
+                          .used_memory_kib = 664 * MIB };
+    static const double cpu[] = { 1.5 };
+    static const guint64 mem[] = { 300 * MIB };
+    g_autoptr(GPtrArray) aggs = vsTestAggregates(cpu, mem, 1);
+
+    vsDeploySize(aggs, 1, 1.2, 1, 1024 * MIB, &s);
+    ck_assert(vsDeployCheckRoom(&room, &s, "web7", NULL));
+    room.used_vcpus = 6.5;
+    ck_assert(!vsDeployCheckRoom(&room, &s, "web7", &error));
+    ck_assert_int_eq(error->code, VS_ERROR_INVALID);
+    ck_assert_str_eq(error->message, "no room on this host for domain 'web7': it needs 2 vCPUs "
+                     "and 360 MiB; 1.5 of 8 vCPUs and 360 MiB of 1 GiB are free (capacity x "
+                     "[allocator] overcommit, less what the running domains hold)");
+    g_clear_error(&error);
+    room.used_vcpus = 0;
+    room.used_memory_kib = 665 * MIB;
+    ck_assert(!vsDeployCheckRoom(&room, &s, "web7", &error));
+    /* more in use than there is: nothing is free, never a negative */
+    g_clear_error(&error);
+    room.used_memory_kib = 2048 * MIB;
+    ck_assert(!vsDeployCheckRoom(&room, &s, "web7", &error));
+    ck_assert_msg(strstr(error->message, "8 of 8 vCPUs and 0 KiB of 1 GiB are free"), "%s",
+                  error->message);
+}
+END_TEST
+
 /* --- the domain ---------------------------------------------------------- */
 
 static void
@@ -357,6 +391,7 @@ main(void)
     tcase_add_test(tc, test_size_margin);
     tcase_add_test(tc, test_size_floors);
     tcase_add_test(tc, test_size_defaults);
+    tcase_add_test(tc, test_room);
     tcase_add_test(tc, test_domain);
     tcase_add_test(tc, test_domain_full_copy);
     tcase_add_test(tc, test_domain_bad);

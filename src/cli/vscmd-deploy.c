@@ -80,6 +80,7 @@ typedef struct {
 
     char *base_disk;            /* the base's writable disk */
     vsDeploySizing sizing;
+    vsDeployRoom room;          /* the host's, before the domain is made */
     vsScript *script;           /* NULL: none known (dry run only) */
     char *script_source;        /* where it came from, in words */
     gboolean script_optimized;
@@ -208,6 +209,47 @@ vsDeployCheckDomains(vsDeploy *d, GError **error)
                     "disk '%s' of base domain '%s' is in use by running domain '%s': "
                     "shut it down first", d->base_disk, d->base, writer);
         return FALSE;
+    }
+    return TRUE;
+}
+
+/* The host's capacity (the [allocator] host_cpus and host_memory when
+ * set, as the allocator takes them) and what its running domains hold. */
+static gboolean
+vsDeployReadRoom(vsDeploy *d, GError **error)
+{
+    const vsConfig *cfg = vsCliGetConfig(d->cli);
+    double cpus = cfg->host_cpus;
+    double memory_kib = cfg->host_memory_bytes / 1024.0;
+    double host_cpus, host_kib;
+    g_autoptr(GPtrArray) domains = NULL;
+
+    if (!(cpus > 0 && memory_kib > 0)) {
+        if (!vsHypervisorGetHostSize(d->hv, &host_cpus, &host_kib, error))
+            return FALSE;
+        cpus = cpus > 0 ? cpus : host_cpus;
+        memory_kib = memory_kib > 0 ? memory_kib : host_kib;
+    }
+    d->room.vcpus = cpus * cfg->cpu_overcommit;
+    d->room.memory_kib = memory_kib * cfg->memory_overcommit;
+    if (!(domains = vsHypervisorListDomains(d->hv, error)))
+        return FALSE;
+    for (guint i = 0; i < domains->len; i++) {
+        const vsDomainInfo *info = g_ptr_array_index(domains, i);
+        vsDomainResources res = { 0 };
+        g_autoptr(GError) local = NULL;
+
+        if (info->id < 0)
+            continue;
+        if (!vsHypervisorGetResources(d->hv, info->name, &res, &local)) {
+            /* one that stopped meanwhile holds nothing */
+            if (g_error_matches(local, VS_ERROR, VS_ERROR_NOT_FOUND))
+                continue;
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        d->room.used_vcpus += res.vcpus;
+        d->room.used_memory_kib += res.memory_kib;
     }
     return TRUE;
 }
@@ -526,6 +568,10 @@ vsDeployPrintSizing(vsDeploy *d)
     g_autofree char *why_cpu = vsDeployExplainVcpus(&d->sizing);
     g_autofree char *why_mem = vsDeployExplainMemory(&d->sizing);
     g_autofree char *max_mem = vsFormatKiB(d->sizing.max_memory_kib);
+    double free_vcpus = MAX(d->room.vcpus - d->room.used_vcpus, 0);
+    g_autofree char *free_mem =
+        vsFormatKiB((guint64)MAX(d->room.memory_kib - d->room.used_memory_kib, 0));
+    g_autofree char *all_mem = vsFormatKiB((guint64)d->room.memory_kib);
 
     if (d->sizing.sized_by == VS_DEPLOY_SIZED_BY_PROFILE)
         vsCliPrint(d->cli, "  sized by: the profile of %u shadow run%s of app '%s' version '%s'\n",
@@ -535,6 +581,8 @@ vsDeployPrintSizing(vsDeploy *d)
                    "'%s' exists\n", d->app, d->version);
     vsCliPrint(d->cli, "  vCPUs:    %s; up to %u live\n", why_cpu, d->sizing.max_vcpus);
     vsCliPrint(d->cli, "  memory:   %s; up to %s live\n", why_mem, max_mem);
+    vsCliPrint(d->cli, "  host:     %g of %g vCPUs and %s of %s were free\n", free_vcpus,
+               d->room.vcpus, free_mem, all_mem);
 }
 
 static void
@@ -642,6 +690,13 @@ vsDeployPrintJson(vsDeploy *d)
     vsJsonWriterMemberInt(w, "max_memory_kib", (gint64)d->sizing.max_memory_kib);
     vsJsonWriterMemberString(w, "why_vcpus", why_cpu);
     vsJsonWriterMemberString(w, "why_memory", why_mem);
+    vsJsonWriterKey(w, "host_room");
+    vsJsonWriterBeginObject(w);
+    vsJsonWriterMemberDouble(w, "vcpus", d->room.vcpus);
+    vsJsonWriterMemberDouble(w, "used_vcpus", d->room.used_vcpus);
+    vsJsonWriterMemberInt(w, "memory_kib", (gint64)d->room.memory_kib);
+    vsJsonWriterMemberInt(w, "used_memory_kib", (gint64)d->room.used_memory_kib);
+    vsJsonWriterEndObject(w);
     vsJsonWriterMemberString(w, "clone", d->clone);
     vsJsonWriterMemberString(w, "pool", d->pool);
     vsJsonWriterMemberString(w, "volume", volume);
@@ -736,6 +791,9 @@ vsCmdDeployRun(vsCli *cli, const vsCliArgs *args, GError **error)
     if (!(store = vsCliGetCheckedStore(cli, error)) || !vsDeployReadProfile(&d, store, error) ||
         !vsDeployReadScript(&d, store, vsCliArgsGet(args, "script"), error))
         goto cleanup;
+    if (!vsDeployReadRoom(&d, error) ||
+        !vsDeployCheckRoom(&d.room, &d.sizing, d.name, error))
+        goto cleanup;
     if (d.dry_run) {
         g_autofree char *probe = NULL;
 
@@ -793,7 +851,8 @@ const vsCliCommand vsCmdDeploy[] = {
     { "deploy", "APP", "make a domain sized and installed from an app's shadow profile",
       "Sizes a new domain from the latest profile of APP's version V (the\n"
       "highest per-step peaks of its shadow runs times the margin), or from\n"
-      "the [deploy] defaults when no profile exists, and says so.  Clones the\n"
+      "the [deploy] defaults when no profile exists, and says so; refuses\n"
+      "sizes the host has no room for (as the allocator counts it).  Clones the\n"
       "base's one writable disk (linked or full) into the [deploy] pool,\n"
       "defines and starts domain NEWVM with room to grow live up to its\n"
       "starting policy's maxima (twice the sizes), waits for the guest agent,\n"

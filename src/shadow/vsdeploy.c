@@ -69,6 +69,32 @@ vsDeployExplainMemory(const vsDeploySizing *sizing)
                            sizing->margin, want_mib);
 }
 
+/* --- the host's room ------------------------------------------------------ */
+
+gboolean
+vsDeployCheckRoom(const vsDeployRoom *room, const vsDeploySizing *sizing, const char *name,
+                  GError **error)
+{
+    double free_vcpus = MAX(room->vcpus - room->used_vcpus, 0);
+    double free_kib = MAX(room->memory_kib - room->used_memory_kib, 0);
+    g_autofree char *need_mem = NULL;
+    g_autofree char *free_mem = NULL;
+    g_autofree char *all_mem = NULL;
+
+    if (sizing->size.vcpus <= free_vcpus && sizing->size.memory_kib <= free_kib)
+        return TRUE;
+    need_mem = vsFormatKiB(sizing->size.memory_kib);
+    free_mem = vsFormatKiB((guint64)free_kib);
+    all_mem = vsFormatKiB((guint64)room->memory_kib);
+    g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                "no room on this host for domain '%s': it needs %u vCPU%s and %s; %g of %g "
+                "vCPUs and %s of %s are free (capacity x [allocator] overcommit, less what the "
+                "running domains hold)", name, sizing->size.vcpus,
+                sizing->size.vcpus == 1 ? "" : "s", need_mem, free_vcpus, room->vcpus, free_mem,
+                all_mem);
+    return FALSE;
+}
+
 /* --- the domain ---------------------------------------------------------- */
 
 /* Keep the NICs, on the same networks, but let libvirt give each a fresh

@@ -48,6 +48,24 @@ void vsDeploySize(GPtrArray *aggregates, guint runs, double margin, guint defaul
 char *vsDeployExplainVcpus(const vsDeploySizing *sizing);
 char *vsDeployExplainMemory(const vsDeploySizing *sizing);
 
+/* The host's room for the new domain, counted as the allocator's ledger
+ * counts it: capacity x [allocator] overcommit, less what the running
+ * domains hold now (their plugged vCPUs and balloon sizes). */
+typedef struct _vsDeployRoom vsDeployRoom;
+struct _vsDeployRoom {
+    double vcpus;               /* capacity x overcommit */
+    double memory_kib;
+    double used_vcpus;
+    double used_memory_kib;
+};
+
+/* Whether @sizing's starting vCPUs and memory fit in @room; else
+ * VS_ERROR_INVALID says, for domain @name, what it needs and what is
+ * free.  The headroom up to the maxima is not counted: the allocator
+ * grants it later only where the host has room. */
+gboolean vsDeployCheckRoom(const vsDeployRoom *room, const vsDeploySizing *sizing,
+                           const char *name, GError **error);
+
 /* What makes a deployed domain out of its base's. */
 typedef struct _vsDeployDomainSpec vsDeployDomainSpec;
 struct _vsDeployDomainSpec {
