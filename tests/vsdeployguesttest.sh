@@ -99,6 +99,8 @@ vs_check "it has the profile's vCPUs: 2 of 4" test "$(virsh -q vcpucount web7 --
 xml=$(virsh dumpxml --inactive web7)
 vs_check "its memory: 180 MiB, up to 360 MiB" test "$(printf '%s' "$xml" | python3 -c 'import sys, xml.etree.ElementTree as E; r = E.fromstring(sys.stdin.read()); print(r.find("currentMemory").text, r.find("memory").text)')" = "184320 368640"
 vs_check "it is persistent" vs_contains "$(virsh -q dominfo web7)" "Persistent:     yes"
+vs_check "its console log is its own" test "$(printf '%s' "$xml" | python3 -c 'import sys, xml.etree.ElementTree as E; print(E.fromstring(sys.stdin.read()).find("devices/serial/source").get("path"))')" = "$guest/web7-console.log"
+vs_check "QEMU writes it" test -e "$guest/web7-console.log"
 vs_check "its disk is an overlay on the base" vs_contains "$(qemu-img info -U "$guest/web7.qcow2")" "backing file: $guest/base.qcow2"
 vs_check "the policy is set" vs_run 0 vs policy show web7 --json
 vs_check "the policy is the starting one" test "$(json_get "$out" 'd["mode"], d["min_vcpus"], d["max_vcpus"]')" = "('auto', 2, 4)"
