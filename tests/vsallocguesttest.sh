@@ -31,38 +31,18 @@ MAX_LEARN=12        # bursts within which the forecast must take over; memory is
 CHECK=3             # bursts checked once it has, every one of them
 name=vs-alloc-e2e
 
-chmod 0711 "$VS_TMP"    # the embedded server runs as 'postgres' when we are root
-state=$VS_TMP/state
-cfg=$VS_TMP/vs.conf
 log=$VS_TMP/vsd.log
-libvirtd_pid= daemon_pid=
-stop_all() {
+daemon_pid=
+stop_daemon() {
     [ -z "$daemon_pid" ] || kill -9 "$daemon_pid" 2>/dev/null
-    [ -z "$libvirtd_pid" ] || { kill -TERM "$libvirtd_pid" 2>/dev/null; wait "$libvirtd_pid" 2>/dev/null; }
-    "$VS" --config "$cfg" db stop >/dev/null 2>&1
     if [ "$vs_failed" -gt 0 ]; then
         echo "# --- virt-shadowd's warnings and decisions (last 60) ---"
         grep -E "warning|domain '" "$log" 2>/dev/null | tail -n 60 | sed 's/^/# /'
     fi
 }
-vs_cleanup_hook=stop_all
-die() { vs_fail "$1" "${2:-}"; vs_done; exit 1; }
+vs_e2e_stop_hook=stop_daemon
 
-# --- services: a private libvirtd, the embedded database --------------------------
-"$VS_SRCDIR/tests/private-libvirtd" "$VS_TMP/libvirtd" >"$VS_TMP/libvirtd.out" 2>&1 &
-libvirtd_pid=$!
-vs_wait_for 60 test -s "$VS_TMP/libvirtd/uri" || die "the private libvirtd starts" "$(cat "$VS_TMP/libvirtd.out")"
-uri=$(cat "$VS_TMP/libvirtd/uri")
-vs_wait_for 60 virsh -c "$uri" -q version >/dev/null 2>&1 || die "the private libvirtd answers"
-vs_ok "a private libvirtd runs"
-virsh() { command virsh -c "$uri" "$@"; }
-
-cat > "$cfg" <<EOF
-[main]
-state_dir = $state
-[libvirt]
-uri = $uri
-[telemetry]
+vs_e2e_start "[telemetry]
 min_interval = 1s
 max_interval = 1s
 [forecast]
@@ -72,22 +52,12 @@ season = ${PERIOD}s
 interval = ${INTERVAL}s
 shrink_window = 5s
 [metrics]
-listen =
-EOF
-vs() { "$VS" --config "$cfg" "$@"; }
-vs_check "the embedded database is set up" vs_run 0 vs db migrate
+listen ="
 
 # --- the guest: 1 of 2 vCPUs, 256 of 512 MiB, sized between 1 and 2, 176 and 448 MiB --------------------------------------
-guest=$VS_TMP/guest
-"$VS_SRCDIR/contrib/guest/build-guest" "$guest" >"$VS_TMP/build.out" 2>&1 ||
-    die "the tiny guest builds" "$(tail -5 "$VS_TMP/build.out")"
+vs_tiny_guest
 qemu-img create -q -f qcow2 -b "$guest/base.qcow2" -F qcow2 "$guest/overlay.qcow2"
-sed -e "s|@NAME@|$name|" -e "s|@KERNEL@|$guest/vmlinux|" -e "s|@INITRD@|$guest/initrd.img|" \
-    -e "s|@DISK@|$guest/overlay.qcow2|" -e "s|@CONSOLE_LOG@|$guest/console.log|" \
-    -e "s|@MEMORY_KIB@|524288|" -e "s|@CURRENT_MEMORY_KIB@|262144|" \
-    -e "s|@VCPUS@|2|" -e "s|@CURRENT_VCPUS@|1|" \
-    "$VS_SRCDIR/contrib/guest/tiny-guest.xml.in" > "$guest/$name.xml"
-vs_check "the guest is defined" vs_run 0 virsh -q define "$guest/$name.xml"
+vs_tiny_define "$name" "$guest/overlay.qcow2" 524288 262144 2 1
 vs_check "the guest starts" vs_run 0 virsh -q start "$name"
 vs_check "its agent answers" vs_run 0 vs guest ping --wait --timeout 120s "$name"
 

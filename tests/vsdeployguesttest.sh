@@ -12,49 +12,10 @@ set -u
 . "${VS_TEST_SRCDIR:-.}/tests/vstestlib.sh"
 vs_setup
 
-chmod 0711 "$VS_TMP"    # the embedded server runs as 'postgres' when we are root
-state=$VS_TMP/state
-cfg=$VS_TMP/vs.conf
-guest=$VS_TMP/guest
-libvirtd_pid=
-stop_all() {
-    [ -z "$libvirtd_pid" ] || { kill -TERM "$libvirtd_pid" 2>/dev/null; wait "$libvirtd_pid" 2>/dev/null; }
-    "$VS" --config "$cfg" db stop >/dev/null 2>&1
-}
-vs_cleanup_hook=stop_all
-die() { vs_fail "$1" "${2:-}"; vs_done; exit 1; }
-json_get() { printf '%s' "$1" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"; }
-
-# --- services -----------------------------------------------------------------------
-"$VS_SRCDIR/tests/private-libvirtd" "$VS_TMP/libvirtd" >"$VS_TMP/libvirtd.out" 2>&1 &
-libvirtd_pid=$!
-vs_wait_for 60 test -s "$VS_TMP/libvirtd/uri" || die "the private libvirtd starts" "$(cat "$VS_TMP/libvirtd.out")"
-uri=$(cat "$VS_TMP/libvirtd/uri")
-vs_wait_for 60 virsh -c "$uri" -q version >/dev/null 2>&1 || die "the private libvirtd answers"
-vs_ok "a private libvirtd runs"
-virsh() { command virsh -c "$uri" "$@"; }
-
-"$VS_SRCDIR/contrib/guest/build-guest" "$guest" >"$VS_TMP/build.out" 2>&1 ||
-    die "the tiny guest builds" "$(tail -5 "$VS_TMP/build.out")"
-cat > "$cfg" <<EOF
-[main]
-state_dir = $state
-[libvirt]
-uri = $uri
-[deploy]
-pool = $guest
-EOF
-vs() { "$VS" --config "$cfg" "$@"; }
-vs_check "the embedded database is set up" vs_run 0 vs db migrate
-psql_db() { psql -qAt -v ON_ERROR_STOP=1 -h "$state/pg/run" -U virtshadow -d virtshadow "$@"; }
-
-# --- the base: the tiny guest's image, defined and shut off ---------------------------
-sed -e "s|@NAME@|deploy-base|" -e "s|@KERNEL@|$guest/vmlinux|" -e "s|@INITRD@|$guest/initrd.img|" \
-    -e "s|@DISK@|$guest/base.qcow2|" -e "s|@CONSOLE_LOG@|$guest/console.log|" \
-    -e "s|@MEMORY_KIB@|262144|" -e "s|@CURRENT_MEMORY_KIB@|262144|" \
-    -e "s|@VCPUS@|1|" -e "s|@CURRENT_VCPUS@|1|" \
-    "$VS_SRCDIR/contrib/guest/tiny-guest.xml.in" > "$guest/deploy-base.xml"
-vs_check "the base is defined" vs_run 0 virsh -q define "$guest/deploy-base.xml"
+vs_e2e_start "[deploy]
+pool = $VS_TMP/guest"
+vs_tiny_guest
+vs_tiny_define deploy-base "$guest/base.qcow2"
 
 # --- the profile: two succeeded runs of demo 1.0 ------------------------------------------
 script='#!/bin/sh
@@ -64,7 +25,7 @@ mkdir -p /opt/app && echo 1.0 > /opt/app/version
 echo port=80 > /opt/app/app.conf
 '
 profile_sql() {
-    psql_db -v script="$script" <<'EOF'
+    vs_psql -v script="$script" <<'EOF'
 INSERT INTO apps (name) VALUES ('demo');
 INSERT INTO app_versions (app_id, version) SELECT id, '1.0' FROM apps WHERE name = 'demo';
 INSERT INTO shadow_runs (id, app_version_id, base, script_sha256, script, limits, host, state,
@@ -85,15 +46,15 @@ vs_check "the profile is stored" profile_sql
 
 # --- the plan -------------------------------------------------------------------------
 vs_check "deploy --dry-run exits 0" vs_run 0 vs deploy demo --version 1.0 --base deploy-base --name web7 --dry-run --json
-vs_check "the plan sizes from the profile" test "$(json_get "$out" 'd["sized_by"], d["profile_runs"], d["vcpus"], d["memory_kib"]')" = "('profile', 2, 2, 184320)"
+vs_check "the plan sizes from the profile" test "$(vs_json_get "$out" 'd["sized_by"], d["profile_runs"], d["vcpus"], d["memory_kib"]')" = "('profile', 2, 2, 184320)"
 vs_check "the dry run made no domain" vs_run 1 virsh -q domstate web7
 vs_check "the dry run made no volume" test ! -e "$guest/web7.qcow2"
 
 # --- a linked-clone deploy -----------------------------------------------------------------
 vs_check "deploy exits 0" vs_run 0 vs deploy demo --version 1.0 --base deploy-base --name web7 --json
 vs_check "its report parses" vs_json "$out"
-vs_check "it ran both steps with exit 0" test "$(json_get "$out" '[(s["name"], s["exit_code"]) for s in d["steps"]]')" = "[('files', 0), ('config', 0)]"
-vs_check "it ran the stored script" test "$(json_get "$out" 'd["script"]')" = "stored script of shadow run 'r2'"
+vs_check "it ran both steps with exit 0" test "$(vs_json_get "$out" '[(s["name"], s["exit_code"]) for s in d["steps"]]')" = "[('files', 0), ('config', 0)]"
+vs_check "it ran the stored script" test "$(vs_json_get "$out" 'd["script"]')" = "stored script of shadow run 'r2'"
 vs_check "the domain runs" test "$(virsh -q domstate web7)" = running
 vs_check "it has the profile's vCPUs: 2 of 4" test "$(virsh -q vcpucount web7 --live --active) $(virsh -q vcpucount web7 --config --maximum)" = "2 4"
 xml=$(virsh dumpxml --inactive web7)
@@ -103,7 +64,7 @@ vs_check "its console log is its own" test "$(printf '%s' "$xml" | python3 -c 'i
 vs_check "QEMU writes it" test -e "$guest/web7-console.log"
 vs_check "its disk is an overlay on the base" vs_contains "$(qemu-img info -U "$guest/web7.qcow2")" "backing file: $guest/base.qcow2"
 vs_check "the policy is set" vs_run 0 vs policy show web7 --json
-vs_check "the policy is the starting one" test "$(json_get "$out" 'd["mode"], d["min_vcpus"], d["max_vcpus"]')" = "('auto', 2, 4)"
+vs_check "the policy is the starting one" test "$(vs_json_get "$out" 'd["mode"], d["min_vcpus"], d["max_vcpus"]')" = "('auto', 2, 4)"
 vs_check "the steps ran in the guest" vs_run 0 vs guest exec web7 -- /bin/cat /opt/app/version /opt/app/app.conf
 vs_check "the guest has the files" test "$out" = "1.0
 port=80"

@@ -9,40 +9,11 @@ set -u
 vs_setup
 
 name=vs-profile-base
-chmod 0711 "$VS_TMP"    # the embedded server runs as 'postgres' when we are root
-state=$VS_TMP/state
-cfg=$VS_TMP/vs.conf
 pool=$VS_TMP/pool
-libvirtd_pid=
-stop_all() {
-    [ -z "$libvirtd_pid" ] || { kill -TERM "$libvirtd_pid" 2>/dev/null; wait "$libvirtd_pid" 2>/dev/null; }
-    "$VS" --config "$cfg" db stop >/dev/null 2>&1
-}
-vs_cleanup_hook=stop_all
-die() { vs_fail "$1" "${2:-}"; vs_done; exit 1; }
-json_get() { printf '%s' "$1" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"; }
-
-"$VS_SRCDIR/tests/private-libvirtd" "$VS_TMP/libvirtd" >"$VS_TMP/libvirtd.out" 2>&1 &
-libvirtd_pid=$!
-vs_wait_for 60 test -s "$VS_TMP/libvirtd/uri" || die "the private libvirtd starts" "$(cat "$VS_TMP/libvirtd.out")"
-uri=$(cat "$VS_TMP/libvirtd/uri")
-vs_wait_for 60 virsh -c "$uri" -q version >/dev/null 2>&1 || die "the private libvirtd answers"
-virsh() { command virsh -c "$uri" "$@"; }
-printf '[main]\nstate_dir = %s\n[libvirt]\nuri = %s\n[shadow]\npool = %s\n' "$state" "$uri" "$pool" > "$cfg"
-vs() { "$VS" --config "$cfg" "$@"; }
-psql_db() { psql -qAt -v ON_ERROR_STOP=1 -h "$state/pg/run" -U virtshadow -d virtshadow -c "$1"; }
-vs_check "the embedded database is set up" vs_run 0 vs db migrate
-
-# the base: the tiny guest, defined and shut off
-guest=$VS_TMP/guest
-"$VS_SRCDIR/contrib/guest/build-guest" "$guest" >"$VS_TMP/build.out" 2>&1 ||
-    die "the tiny guest builds" "$(tail -5 "$VS_TMP/build.out")"
-sed -e "s|@NAME@|$name|" -e "s|@KERNEL@|$guest/vmlinux|" -e "s|@INITRD@|$guest/initrd.img|" \
-    -e "s|@DISK@|$guest/base.qcow2|" -e "s|@CONSOLE_LOG@|$guest/console.log|" \
-    -e "s|@MEMORY_KIB@|262144|" -e "s|@CURRENT_MEMORY_KIB@|262144|" \
-    -e "s|@VCPUS@|1|" -e "s|@CURRENT_VCPUS@|1|" \
-    "$VS_SRCDIR/contrib/guest/tiny-guest.xml.in" > "$guest/$name.xml"
-vs_check "the base is defined" vs_run 0 virsh -q define "$guest/$name.xml"
+vs_e2e_start "[shadow]
+pool = $pool"
+vs_tiny_guest
+vs_tiny_define "$name" "$guest/base.qcow2"
 
 script=$VS_TMP/install.sh
 cat > "$script" <<'EOF'
@@ -65,17 +36,17 @@ vs_check "optimize --verify exits 0" vs_run 0 vs profile optimize web --version 
     --verify --base "$name" --limits vcpus=1,memory=256M --json
 vs_check "its output parses" vs_json "$out"
 j=$out
-vs_check "the no-op step is dropped" test "$(json_get "$j" '[s["name"] for s in d["dropped"]]')" = "['noop']"
-vs_check "the verifying run succeeded" test "$(json_get "$j" 'd["verify"]["state"]')" = succeeded
-vs_check "files end the same" test "$(json_get "$j" 'd["verify"]["same_files"]')" = True
-vs_check "services end the same" test "$(json_get "$j" 'd["verify"]["same_services"]')" = True
-vs_check "no differences" test "$(json_get "$j" 'd["verify"]["differences"]')" = "[]"
-vs_check "both times are measured" test "$(json_get "$j" 'd["verify"]["original_s"] > 0 and d["verify"]["optimized_s"] > 0')" = True
+vs_check "the no-op step is dropped" test "$(vs_json_get "$j" '[s["name"] for s in d["dropped"]]')" = "['noop']"
+vs_check "the verifying run succeeded" test "$(vs_json_get "$j" 'd["verify"]["state"]')" = succeeded
+vs_check "files end the same" test "$(vs_json_get "$j" 'd["verify"]["same_files"]')" = True
+vs_check "services end the same" test "$(vs_json_get "$j" 'd["verify"]["same_services"]')" = True
+vs_check "no differences" test "$(vs_json_get "$j" 'd["verify"]["differences"]')" = "[]"
+vs_check "both times are measured" test "$(vs_json_get "$j" 'd["verify"]["original_s"] > 0 and d["verify"]["optimized_s"] > 0')" = True
 vs_check "the script has no no-op step" vs_lacks "$(cat "$opt")" "# step: noop"
 vs_check "the result is stored" test "$(psql_db "SELECT original_run_id || ' ' || same_files || ' ' || same_services || ' ' || array_to_string(dropped_steps, ',') FROM shadow_optimizations")" = "$run true true noop"
 vs_check "the check is optimized from the run" test "$(psql_db "SELECT count(*) FROM shadow_runs WHERE optimized_from = '$run' AND state = 'succeeded'")" = 1
 vs_check "the check is no part of the profile" vs_run 0 vs profile show web --json
-vs_check "one run in the profile" test "$(json_get "$out" 'd["runs"]')" = "['$run']"
+vs_check "one run in the profile" test "$(vs_json_get "$out" 'd["runs"]')" = "['$run']"
 
 vs_check "optimize --verify again, in words" vs_run 0 vs profile optimize web --version 1.0 -o "$opt" \
     --verify --base "$name" --limits vcpus=1,memory=256M

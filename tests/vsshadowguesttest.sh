@@ -19,53 +19,19 @@ set -u
 vs_setup
 
 base=e2e-base
-chmod 0711 "$VS_TMP"    # the embedded server runs as 'postgres' when we are root
-state=$VS_TMP/state
-cfg=$VS_TMP/vs.conf
 pool=$VS_TMP/pool
-libvirtd_pid= run_pid=
-stop_all() {
-    [ -z "$run_pid" ] || kill -9 "$run_pid" 2>/dev/null
-    [ -z "$libvirtd_pid" ] || { kill -TERM "$libvirtd_pid" 2>/dev/null; wait "$libvirtd_pid" 2>/dev/null; }
-    "$VS" --config "$cfg" db stop >/dev/null 2>&1
-}
-vs_cleanup_hook=stop_all
-die() { vs_fail "$1" "${2:-}"; vs_done; exit 1; }
-json_get() { printf '%s' "$1" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"; }
+run_pid=
+stop_run() { [ -z "$run_pid" ] || kill -9 "$run_pid" 2>/dev/null; }
+vs_e2e_stop_hook=stop_run
 
-# --- services: a private libvirtd, the embedded database ----------------------------
-"$VS_SRCDIR/tests/private-libvirtd" "$VS_TMP/libvirtd" >"$VS_TMP/libvirtd.out" 2>&1 &
-libvirtd_pid=$!
-vs_wait_for 60 test -s "$VS_TMP/libvirtd/uri" || die "the private libvirtd starts" "$(cat "$VS_TMP/libvirtd.out")"
-uri=$(cat "$VS_TMP/libvirtd/uri")
-vs_wait_for 60 virsh -c "$uri" -q version >/dev/null 2>&1 || die "the private libvirtd answers"
-vs_ok "a private libvirtd runs"
-virsh() { command virsh -c "$uri" "$@"; }
-
-cat > "$cfg" <<EOF
-[main]
-state_dir = $state
-[libvirt]
-uri = $uri
-[shadow]
+vs_e2e_start "[shadow]
 pool = $pool
 [deploy]
-pool = $VS_TMP/deployed
-EOF
-vs() { "$VS" --config "$cfg" "$@"; }
-psql_db() { psql -qAt -v ON_ERROR_STOP=1 -h "$state/pg/run" -U virtshadow -d virtshadow -c "$1"; }
-vs_check "the embedded database is set up" vs_run 0 vs db migrate
+pool = $VS_TMP/deployed"
 
 # --- the base: the tiny guest, defined and shut off ------------------------------------
-guest=$VS_TMP/guest
-"$VS_SRCDIR/contrib/guest/build-guest" "$guest" >"$VS_TMP/build.out" 2>&1 ||
-    die "the tiny guest builds" "$(tail -5 "$VS_TMP/build.out")"
-sed -e "s|@NAME@|$base|" -e "s|@KERNEL@|$guest/vmlinux|" -e "s|@INITRD@|$guest/initrd.img|" \
-    -e "s|@DISK@|$guest/base.qcow2|" -e "s|@CONSOLE_LOG@|$guest/console.log|" \
-    -e "s|@MEMORY_KIB@|262144|" -e "s|@CURRENT_MEMORY_KIB@|262144|" \
-    -e "s|@VCPUS@|1|" -e "s|@CURRENT_VCPUS@|1|" \
-    "$VS_SRCDIR/contrib/guest/tiny-guest.xml.in" > "$guest/$base.xml"
-vs_check "the base domain is defined" vs_run 0 virsh -q define "$guest/$base.xml"
+vs_tiny_guest
+vs_tiny_define "$base" "$guest/base.qcow2"
 base_sum=$(sha256sum < "$guest/base.qcow2")
 
 # Nothing of a shadow is left: no marked domain, no vs-shadow-* file in the pool.
@@ -131,17 +97,17 @@ EOF
 start=$SECONDS
 vs_check "a shadow run succeeds" vs_run 0 vs shadow run --app demo --version 1.0 --base "$base" \
     --script "$VS_TMP/install.sh" --limits vcpus=1,memory=256M --timeout 15m --json
-echo "# shadow run took $((SECONDS - start)) s; seconds: $(json_get "$out" 'd["seconds"]' 2>/dev/null)"
+echo "# shadow run took $((SECONDS - start)) s; seconds: $(vs_json_get "$out" 'd["seconds"]' 2>/dev/null)"
 vs_check "its JSON parses" vs_json "$out"
-vs_check "its JSON says succeeded" test "$(json_get "$out" 'd["state"]')" = succeeded
-vs_check "its JSON counts 5 steps and their events" test "$(json_get "$out" '(d["steps_run"], len(d["steps"]), d["events"] > 0)')" = "(5, 5, True)"
-vs_check "its JSON has the time of each phase" test "$(json_get "$out" 'all(d["seconds"][k] > 0 for k in ("total", "clone", "boot", "stage", "steps", "manifest", "compare", "cleanup"))')" = True
-vs_check "the overhead is the time beyond the steps" test "$(json_get "$out" 'abs(d["seconds"]["overhead"] - (d["seconds"]["total"] - d["seconds"]["steps"])) < 0.001')" = True
-vs_check "the overlay was compared offline with the base" test "$(json_get "$out" 'd["offline_comparison"]["compared"]')" = True
-vs_check "the offline comparison agrees with the guest" test "$(json_get "$out" 'd["offline_comparison"]["disagreements"]')" = "[]"
+vs_check "its JSON says succeeded" test "$(vs_json_get "$out" 'd["state"]')" = succeeded
+vs_check "its JSON counts 5 steps and their events" test "$(vs_json_get "$out" '(d["steps_run"], len(d["steps"]), d["events"] > 0)')" = "(5, 5, True)"
+vs_check "its JSON has the time of each phase" test "$(vs_json_get "$out" 'all(d["seconds"][k] > 0 for k in ("total", "clone", "boot", "stage", "steps", "manifest", "compare", "cleanup"))')" = True
+vs_check "the overhead is the time beyond the steps" test "$(vs_json_get "$out" 'abs(d["seconds"]["overhead"] - (d["seconds"]["total"] - d["seconds"]["steps"])) < 0.001')" = True
+vs_check "the overlay was compared offline with the base" test "$(vs_json_get "$out" 'd["offline_comparison"]["compared"]')" = True
+vs_check "the offline comparison agrees with the guest" test "$(vs_json_get "$out" 'd["offline_comparison"]["disagreements"]')" = "[]"
 vs_check "stderr is quiet without a TTY" test -z "$err"
 vs_check "libvirtd made the missing pool directory, mode 0711" test "$(stat -c %a "$pool")" = 711
-run=$(json_get "$out" 'd["run_id"]')
+run=$(vs_json_get "$out" 'd["run_id"]')
 vs_check "the run is stored as succeeded" test "$(psql_db "SELECT state FROM shadow_runs WHERE id = '$run'")" = succeeded
 q() { psql_db "$1"; }
 vs_check "five steps, all exited 0" test "$(q "SELECT count(*) FROM shadow_steps WHERE run_id = '$run' AND exit_code = 0 AND ended_at IS NOT NULL")" = 5
@@ -180,11 +146,11 @@ want=$(q "SELECT max(peak_cpu), max(peak_memory_kib) FROM shadow_steps WHERE run
 vcpus=${want% *} mem=${want#* }
 vs_check "deploy --dry-run exits 0" vs_run 0 vs deploy demo --version 1.0 --base "$base" --name e2e-app --dry-run --json
 vs_check "the plan sizes from the learnt profile" \
-    test "$(json_get "$out" 'd["sized_by"], d["profile_runs"]') $(json_get "$out" 'd["vcpus"], d["memory_kib"]')" = "('profile', 1) ($vcpus, $mem)"
+    test "$(vs_json_get "$out" 'd["sized_by"], d["profile_runs"]') $(vs_json_get "$out" 'd["vcpus"], d["memory_kib"]')" = "('profile', 1) ($vcpus, $mem)"
 vs_check "the dry run made no domain" test "$(virsh list --all --name | grep -c '^e2e-app$')" = 0
 vs_check "deploy with the optimized script exits 0" vs_run 0 vs deploy demo --version 1.0 --base "$base" \
     --name e2e-app --script "$VS_TMP/optimized.sh" --json
-vs_check "it ran the optimized steps" test "$(json_get "$out" '[(s["name"], s["exit_code"]) for s in d["steps"]]')" = "[('files', 0), ('service', 0)]"
+vs_check "it ran the optimized steps" test "$(vs_json_get "$out" '[(s["name"], s["exit_code"]) for s in d["steps"]]')" = "[('files', 0), ('service', 0)]"
 vs_check "the domain has the profile's vCPUs, twice as many at most" \
     test "$(virsh -q vcpucount e2e-app --live --active) $(virsh -q vcpucount e2e-app --config --maximum)" = "$vcpus $((vcpus * 2))"
 vs_check "the domain has the profile's memory, twice as much at most" \
@@ -231,20 +197,20 @@ EOF
 vs_check "a run whose step fails exits 1" vs_run 1 vs shadow run --app demo --version 1.1 --base "$base" \
     --script "$VS_TMP/fail.sh" --json --keep-on-failure
 vs_check "its JSON parses" vs_json "$out"
-vs_check "its JSON says failed" test "$(json_get "$out" 'd["state"]')" = failed
-vs_check "its JSON names the step" test "$(json_get "$out" 'd["failed_step"]')" = break
-vs_check "its JSON gives the exit code" test "$(json_get "$out" 'd["exit_code"]')" = 1
-vs_check "its JSON counts the steps run" test "$(json_get "$out" 'd["steps_run"]')" = 2
-vs_check "its JSON has the timings" test "$(json_get "$out" 'd["seconds"]["boot"] > 0 and d["seconds"]["cleanup"] > 0')" = True
-vs_check "its JSON says why no comparison" test "$(json_get "$out" 'd["offline_comparison"]["skipped"]')" = "the run did not succeed"
+vs_check "its JSON says failed" test "$(vs_json_get "$out" 'd["state"]')" = failed
+vs_check "its JSON names the step" test "$(vs_json_get "$out" 'd["failed_step"]')" = break
+vs_check "its JSON gives the exit code" test "$(vs_json_get "$out" 'd["exit_code"]')" = 1
+vs_check "its JSON counts the steps run" test "$(vs_json_get "$out" 'd["steps_run"]')" = 2
+vs_check "its JSON has the timings" test "$(vs_json_get "$out" 'd["seconds"]["boot"] > 0 and d["seconds"]["cleanup"] > 0')" = True
+vs_check "its JSON says why no comparison" test "$(vs_json_get "$out" 'd["offline_comparison"]["skipped"]')" = "the run did not succeed"
 vs_check "the error is one line naming the step" vs_contains "$err" "failed after 2 of 3 steps"
 vs_check "the error gives the step's exit" vs_contains "$err" "step 2 'break' exited with 1"
-frun=$(json_get "$out" 'd["run_id"]')
+frun=$(vs_json_get "$out" 'd["run_id"]')
 vs_check "the failed run is stored as failed" test "$(q "SELECT state || ' ' || exit_code FROM shadow_runs WHERE id = '$frun'")" = "failed 1"
 vs_check "the failed step's stderr is stored" test "$(q "SELECT stderr FROM shadow_steps WHERE run_id = '$frun' AND idx = 2")" = "about to fail"
 vs_check "the step after it never ran" test "$(q "SELECT count(*) FROM shadow_steps WHERE run_id = '$frun' AND idx = 3 AND started_at IS NOT NULL")" = 0
-vs_check "--keep-on-failure kept the shadow" test "$(json_get "$out" 'd["kept"]["domain"]')" = "vs-shadow-$frun"
-vs_check "--keep-on-failure kept the overlay" test "$(json_get "$out" 'd["kept"]["overlay"]')" = "$pool/vs-shadow-$frun-disk"
+vs_check "--keep-on-failure kept the shadow" test "$(vs_json_get "$out" 'd["kept"]["domain"]')" = "vs-shadow-$frun"
+vs_check "--keep-on-failure kept the overlay" test "$(vs_json_get "$out" 'd["kept"]["overlay"]')" = "$pool/vs-shadow-$frun-disk"
 vs_check "the kept shadow still runs" test "$(virsh domstate "vs-shadow-$frun" 2>&1)" = running
 vs_check "the kept overlay is there" test -e "$pool/vs-shadow-$frun-disk"
 vs_check "the error says what was kept and how to remove it" vs_contains "$err" "remove with 'virt-shadow shadow gc --run $frun'"

@@ -15,21 +15,10 @@ set -u
 vs_setup
 
 base=rpm-base
-chmod 0711 "$VS_TMP"    # the embedded server runs as 'postgres' when we are root
-state=$VS_TMP/state
-cfg=$VS_TMP/vs.conf
 pool=$VS_TMP/pool
-libvirtd_pid=
-stop_all() {
-    [ -z "$libvirtd_pid" ] || { kill -TERM "$libvirtd_pid" 2>/dev/null; wait "$libvirtd_pid" 2>/dev/null; }
-    "$VS" --config "$cfg" db stop >/dev/null 2>&1
-}
-vs_cleanup_hook=stop_all
-die() { vs_fail "$1" "${2:-}"; vs_done; exit 1; }
-json_get() { printf '%s' "$1" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"; }
 
 command -v rpm >/dev/null && command -v rpmbuild >/dev/null ||
-    die "rpm and rpmbuild are installed (contrib/install-deps)"
+    vs_die "rpm and rpmbuild are installed (contrib/install-deps)"
 
 # --- the package --------------------------------------------------------------------
 stage=$VS_TMP/stage
@@ -54,39 +43,15 @@ echo demo > %{buildroot}/opt/vs-demo/README
 EOF
 rpmbuild -bb --quiet --define "_topdir $VS_TMP/rpm/top" --define "_rpmdir $VS_TMP/rpm/out" \
     "$VS_TMP/rpm/demo.spec" >"$VS_TMP/rpmbuild.out" 2>&1 ||
-    die "the test package builds" "$(tail -5 "$VS_TMP/rpmbuild.out")"
+    vs_die "the test package builds" "$(tail -5 "$VS_TMP/rpmbuild.out")"
 cp "$VS_TMP/rpm/out/noarch/vs-demo-1.2-3.noarch.rpm" "$stage/"
 vs_ok "the test package builds"
 
-# --- services: a private libvirtd, the embedded database ----------------------------
-"$VS_SRCDIR/tests/private-libvirtd" "$VS_TMP/libvirtd" >"$VS_TMP/libvirtd.out" 2>&1 &
-libvirtd_pid=$!
-vs_wait_for 60 test -s "$VS_TMP/libvirtd/uri" || die "the private libvirtd starts" "$(cat "$VS_TMP/libvirtd.out")"
-uri=$(cat "$VS_TMP/libvirtd/uri")
-vs_wait_for 60 virsh -c "$uri" -q version >/dev/null 2>&1 || die "the private libvirtd answers"
-virsh() { command virsh -c "$uri" "$@"; }
-cat > "$cfg" <<EOF
-[main]
-state_dir = $state
-[libvirt]
-uri = $uri
-[shadow]
-pool = $pool
-EOF
-vs() { "$VS" --config "$cfg" "$@"; }
-psql_db() { psql -qAt -v ON_ERROR_STOP=1 -h "$state/pg/run" -U virtshadow -d virtshadow -c "$1"; }
-vs_check "the embedded database is set up" vs_run 0 vs db migrate
-
-# --- the base: the tiny guest with rpm, defined and shut off ----------------------------
-guest=$VS_TMP/guest
-"$VS_SRCDIR/contrib/guest/build-guest" --with-rpm "$guest" >"$VS_TMP/build.out" 2>&1 ||
-    die "the tiny guest with rpm builds" "$(tail -5 "$VS_TMP/build.out")"
-sed -e "s|@NAME@|$base|" -e "s|@KERNEL@|$guest/vmlinux|" -e "s|@INITRD@|$guest/initrd.img|" \
-    -e "s|@DISK@|$guest/base.qcow2|" -e "s|@CONSOLE_LOG@|$guest/console.log|" \
-    -e "s|@MEMORY_KIB@|262144|" -e "s|@CURRENT_MEMORY_KIB@|262144|" \
-    -e "s|@VCPUS@|1|" -e "s|@CURRENT_VCPUS@|1|" \
-    "$VS_SRCDIR/contrib/guest/tiny-guest.xml.in" > "$guest/$base.xml"
-vs_check "the base domain is defined" vs_run 0 virsh -q define "$guest/$base.xml"
+# --- services and the base: the tiny guest with rpm, defined and shut off -------------
+vs_e2e_start "[shadow]
+pool = $pool"
+vs_tiny_guest --with-rpm
+vs_tiny_define "$base" "$guest/base.qcow2"
 
 # --- the run ------------------------------------------------------------------------------
 cat > "$VS_TMP/install.sh" <<'EOF'
@@ -100,7 +65,7 @@ EOF
 vs_check "a shadow run installing an rpm succeeds" vs_run 0 vs shadow run --app rpmdemo --version 1.0 \
     --base "$base" --script "$VS_TMP/install.sh" --stage "$stage" --limits vcpus=1,memory=256M \
     --timeout 10m --json
-run=$(json_get "$out" 'd["run_id"]')
+run=$(vs_json_get "$out" 'd["run_id"]')
 q() { psql_db "$1"; }
 [ "$rc" = 0 ] || echo "# steps: $(q "SELECT string_agg(idx || ' ' || coalesce(exit_code::text, '-') || ' ' || coalesce(stdout, '') || ' ' || coalesce(stderr, ''), ' | ' ORDER BY idx) FROM shadow_steps WHERE run_id = '$run'")"
 vs_check "step 1 installed vs-demo, its version with the epoch" \
@@ -112,7 +77,7 @@ vs_check "step 1 created the package's file" test "$(q "SELECT count(*) FROM sha
 vs_check "the step that changes nothing has no event (rpm's query is not charged to it)" \
     test "$(q "SELECT count(*) FROM shadow_events WHERE run_id = '$run' AND step_idx = 2")" = 0
 echo "# step 2 events: $(q "SELECT string_agg(type || ' ' || path, ', ') FROM shadow_events WHERE run_id = '$run' AND step_idx = 2")"
-vs_check "the overlay was compared offline" test "$(json_get "$out" 'd["offline_comparison"]["compared"]')" = True
-vs_check "the offline comparison agrees with the guest" test "$(json_get "$out" 'd["offline_comparison"]["disagreements"]')" = "[]"
+vs_check "the overlay was compared offline" test "$(vs_json_get "$out" 'd["offline_comparison"]["compared"]')" = True
+vs_check "the offline comparison agrees with the guest" test "$(vs_json_get "$out" 'd["offline_comparison"]["disagreements"]')" = "[]"
 vs_check "nothing of the shadow is left" test "$(virsh list --all --name | grep -c '^vs-shadow-' || true)$(find "$pool" -name 'vs-shadow-*' | wc -l)" = 00
 vs_done

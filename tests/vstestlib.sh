@@ -73,3 +73,66 @@ vs_done() {
     echo "$((vs_n - vs_failed)) passed, $vs_failed failed"
     [ "$vs_failed" -eq 0 ]
 }
+
+# vs_die WHAT [DETAIL]: fail and end the test now
+vs_die() { vs_fail "$1" "${2:-}"; vs_done; exit 1; }
+
+# vs_json_get JSON EXPR: EXPR (Python, the document as d) evaluated and printed
+vs_json_get() { printf '%s' "$1" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"; }
+
+# --- end to end: a private libvirtd, the embedded database, the tiny guest ---
+
+# vs_e2e_start [CONFIG]: start a private libvirtd and set the embedded
+# database up through virt-shadow.  Sets $uri, $state and $cfg ([main]
+# state_dir, [libvirt] uri, then CONFIG: more sections, as text) and
+# defines virsh (on $uri), vs (with $cfg), vs_psql PSQL-ARGS... and
+# psql_db SQL (its rows, unaligned) on the embedded database.  Both are
+# stopped at exit, after $vs_e2e_stop_hook when the test sets one.  The
+# test fails when either cannot start: a real service is never skipped.
+vs_e2e_start() {
+    chmod 0711 "$VS_TMP"    # the embedded server runs as 'postgres' when we are root
+    state=$VS_TMP/state
+    cfg=$VS_TMP/vs.conf
+    vs_cleanup_hook=vs_e2e_stop
+    "$VS_SRCDIR/tests/private-libvirtd" "$VS_TMP/libvirtd" >"$VS_TMP/libvirtd.out" 2>&1 &
+    vs_libvirtd_pid=$!
+    vs_wait_for 60 test -s "$VS_TMP/libvirtd/uri" ||
+        vs_die "the private libvirtd starts" "$(cat "$VS_TMP/libvirtd.out")"
+    uri=$(cat "$VS_TMP/libvirtd/uri")
+    vs_wait_for 60 command virsh -c "$uri" -q version >/dev/null 2>&1 ||
+        vs_die "the private libvirtd answers"
+    vs_ok "a private libvirtd runs"
+    virsh() { command virsh -c "$uri" "$@"; }
+    vs() { "$VS" --config "$cfg" "$@"; }
+    vs_psql() { psql -qAt -v ON_ERROR_STOP=1 -h "$state/pg/run" -U virtshadow -d virtshadow "$@"; }
+    psql_db() { vs_psql -c "$1"; }
+    printf '[main]\nstate_dir = %s\n[libvirt]\nuri = %s\n%s\n' "$state" "$uri" "${1:-}" > "$cfg"
+    vs_check "the embedded database is set up" vs_run 0 vs db migrate
+}
+
+vs_e2e_stop() {
+    [ -z "${vs_e2e_stop_hook:-}" ] || $vs_e2e_stop_hook
+    [ -z "${vs_libvirtd_pid:-}" ] ||
+        { kill -TERM "$vs_libvirtd_pid" 2>/dev/null; wait "$vs_libvirtd_pid" 2>/dev/null; }
+    "$VS" --config "$cfg" db stop >/dev/null 2>&1
+}
+
+# vs_tiny_guest [BUILD-GUEST OPTION...]: build the tiny guest into
+# $VS_TMP/guest (sets $guest): its kernel, initrd and base.qcow2.
+vs_tiny_guest() {
+    guest=$VS_TMP/guest
+    "$VS_SRCDIR/contrib/guest/build-guest" "$@" "$guest" >"$VS_TMP/build.out" 2>&1 ||
+        vs_die "the tiny guest builds" "$(tail -5 "$VS_TMP/build.out")"
+}
+
+# vs_tiny_define NAME DISK [MAX_KIB CURRENT_KIB MAX_VCPUS CURRENT_VCPUS]:
+# define domain NAME (shut off) from the tiny guest's template on DISK;
+# 256 MiB and one vCPU unless told.  Its console log is $guest/console.log.
+vs_tiny_define() {
+    sed -e "s|@NAME@|$1|" -e "s|@KERNEL@|$guest/vmlinux|" -e "s|@INITRD@|$guest/initrd.img|" \
+        -e "s|@DISK@|$2|" -e "s|@CONSOLE_LOG@|$guest/console.log|" \
+        -e "s|@MEMORY_KIB@|${3:-262144}|" -e "s|@CURRENT_MEMORY_KIB@|${4:-262144}|" \
+        -e "s|@VCPUS@|${5:-1}|" -e "s|@CURRENT_VCPUS@|${6:-1}|" \
+        "$VS_SRCDIR/contrib/guest/tiny-guest.xml.in" > "$guest/$1.xml"
+    vs_check "domain '$1' is defined" vs_run 0 virsh -q define "$guest/$1.xml"
+}
