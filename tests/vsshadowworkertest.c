@@ -423,9 +423,25 @@ START_TEST(test_cli)
     gint64 before = g_get_real_time();
 
     ck_assert(g_file_set_contents(script, "#!/bin/sh\n# step: a\ntrue\n", -1, NULL));
-    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
-                            "2.1", "--base", "base-vm", "--script", script, "--every",
-                            "30 2 * * *", "--limits", "memory=256M", NULL), 0);
+    /* test:///default has domain 'test'; "base-vm" it has not */
+    ck_assert_int_eq(runCli(db, &out, &err, "-c", "test:///default", "shadow", "schedule", "add",
+                            "myapp", "--version", "2.1", "--base", "base-vm", "--script", script,
+                            "--every", "daily", NULL), 1);
+    ck_assert_msg(strstr(err, "base 'base-vm' is neither a domain nor an absolute volume path"),
+                  "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "-c", "test:///default", "shadow", "schedule", "add",
+                            "myapp", "--version", "2.1", "--base", "/nonexistent/base.qcow2",
+                            "--script", script, "--every", "daily", NULL), 1);
+    ck_assert_msg(strstr(err, "base volume '/nonexistent/base.qcow2' does not exist"), "%s", err);
+    g_free(out);
+    g_free(err);
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_schedules", "0");
+    ck_assert_int_eq(runCli(db, &out, &err, "-c", "test:///default", "shadow", "schedule", "add",
+                            "myapp", "--version", "2.1", "--base", "test", "--script", script,
+                            "--every", "30 2 * * *", "--limits", "memory=256M", "--stage", dir,
+                            "--network", "isolated", "--timeout", "10m", NULL), 0);
     ck_assert_msg(g_str_has_prefix(out, "Added shadow schedule 1 for myapp 2.1, every "
                                         "'30 2 * * *': first due "), "%s", out);
     g_free(out);
@@ -437,18 +453,60 @@ START_TEST(test_cli)
     ck_assert_msg(g_str_has_prefix(s->limits, "vcpus=1,"), "%s", s->limits);
     ck_assert_msg(strstr(s->limits, "memory=262144K") || strstr(s->limits, "memory=256M"), "%s",
                   s->limits);
+    ck_assert_str_eq(s->base, "test");
+    ck_assert_str_eq(s->stage_dir, dir);
+    ck_assert_str_eq(s->network, "isolated");
+    ck_assert_uint_eq(s->timeout_s, 600);
     ck_assert_int_gt(s->next_us, before);
     ck_assert_int_eq(s->next_us % (1440 * MIN_US), (2 * 60 + 30) * MIN_US);
 
     ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "list", "--json", NULL), 0);
     ck_assert_msg(strstr(out, "\"every\": \"30 2 * * *\"") && strstr(out, "\"app\": \"myapp\""),
                   "%s", out);
+    ck_assert_msg(strstr(out, "\"network\": \"isolated\"") && strstr(out, "\"timeout_s\": 600"),
+                  "%s", out);
+    {
+        g_autofree char *stage = g_strdup_printf("\"stage\": \"%s\"", dir);
+
+        ck_assert_msg(strstr(out, stage), "%s", out);
+    }
     g_free(out);
     g_free(err);
     ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "list", NULL), 0);
     ck_assert_msg(strstr(out, "myapp") && strstr(out, "30 2 * * *"), "%s", out);
+    ck_assert_msg(strstr(out, "network=isolated timeout=600s stage="), "%s", out);
     g_free(out);
     g_free(err);
+
+    /* the run options are checked as shadow run checks them */
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
+                            "1", "--base", "b", "--script", script, "--every", "daily",
+                            "--timeout", "soon", NULL), 2);
+    ck_assert_msg(strstr(err, "invalid --timeout 'soon'"), "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
+                            "1", "--base", "b", "--script", script, "--every", "daily",
+                            "--network", "", NULL), 2);
+    ck_assert_msg(strstr(err, "invalid --network ''"), "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
+                            "1", "--base", "b", "--script", script, "--every", "daily",
+                            "--stage", script, NULL), 1);
+    ck_assert_msg(strstr(err, "stage directory"), "%s", err);
+    g_free(out);
+    g_free(err);
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_schedules", "1");
+    /* libvirt out of reach: added, with a warning that the base is not checked */
+    ck_assert_int_eq(runCli(db, &out, &err, "-c",
+                            "qemu+unix:///system?socket=/nonexistent/libvirt-sock", "shadow",
+                            "schedule", "add", "myapp", "--version", "1", "--base", "b",
+                            "--script", script, "--every", "daily", NULL), 0);
+    ck_assert_msg(strstr(err, "warning: base 'b' is not checked"), "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert(vsStoreRemoveShadowSchedule(store, 2, NULL));
 
     /* bad input: usage errors (2) name the bad thing; a missing script is 1 */
     ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",

@@ -92,6 +92,18 @@ vsConfigValidateShadowCount(const char *value, GError **error)
 }
 
 static gboolean
+vsConfigValidateAttempts(const char *value, GError **error)
+{
+    guint64 n = 0;
+
+    if (g_ascii_string_to_unsigned(value, 10, 1, 100, &n, NULL))
+        return TRUE;
+    g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
+                "invalid count '%s' (expected a whole number from 1 to 100)", value);
+    return FALSE;
+}
+
+static gboolean
 vsConfigValidateClone(const char *value, GError **error)
 {
     if (g_strcmp0(value, "linked") == 0 || g_strcmp0(value, "full") == 0)
@@ -172,6 +184,8 @@ static const vsConfigKey vsConfigKeys[] = {
     VS_CONF("shadow", "pool", VS_CONF_STRING, shadow_pool, vsConfigValidatePool),
     VS_CONF("shadow", "max_concurrent_shadows", VS_CONF_NUMBER, max_concurrent_shadows,
             vsConfigValidateShadowCount),
+    VS_CONF("shadow", "max_job_attempts", VS_CONF_UINT, max_job_attempts,
+            vsConfigValidateAttempts),
     VS_CONF("deploy", "margin", VS_CONF_NUMBER, deploy_margin, NULL),
     VS_CONF("deploy", "vcpus", VS_CONF_UINT, deploy_vcpus, NULL),
     VS_CONF("deploy", "memory", VS_CONF_SIZE, deploy_memory_bytes, NULL),
@@ -207,6 +221,7 @@ vsConfigNew(void)
     cfg->memory_overcommit = 1;
     cfg->shadow_pool = g_strdup(VS_DEFAULT_SHADOW_POOL);
     cfg->max_concurrent_shadows = 1;
+    cfg->max_job_attempts = 3;
     cfg->deploy_margin = 1.2;
     cfg->deploy_vcpus = 1;
     cfg->deploy_memory_bytes = 1024 * 1024 * 1024;
