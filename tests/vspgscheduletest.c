@@ -175,6 +175,21 @@ START_TEST(test_enqueue_once)
 }
 END_TEST
 
+/* Lock rows with @sql (SELECT ... FOR UPDATE) in a transaction of
+ * @holder's, until it commits. */
+static void
+holdRows(PGconn *holder, const char *sql)
+{
+    g_autoptr(vsPgResult) res = NULL;
+
+    ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
+    res = PQexec(holder, "BEGIN");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    g_clear_pointer(&res, PQclear);
+    res = PQexec(holder, sql);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+}
+
 /* Job A is held (FOR UPDATE) by a third session: leasing skips it. */
 START_TEST(test_lease_skip_locked)
 {
@@ -199,15 +214,9 @@ START_TEST(test_lease_skip_locked)
     /* not due yet: never leased */
     ck_assert(enqueue(one, c, now + HOUR_US, now + 2 * HOUR_US));
 
-    ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
-    res = PQexec(holder, "BEGIN");
-    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
-    g_clear_pointer(&res, PQclear);
     hold = g_strdup_printf("SELECT id FROM shadow_jobs WHERE schedule_id = %" G_GINT64_FORMAT
                            " FOR UPDATE", a);
-    res = PQexec(holder, hold);
-    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-    g_clear_pointer(&res, PQclear);
+    holdRows(holder, hold);
 
     j1 = lease(one, "host-one", 60);
     j2 = lease(two, "host-two", 60);
@@ -447,12 +456,7 @@ START_TEST(test_attempts_bound)
     vsTestPgAssertQuery(db, "SELECT state || ' ' || attempts FROM shadow_jobs", "leased 2");
 
     /* locked by another session: left alone */
-    ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
-    res = PQexec(holder, "BEGIN");
-    g_clear_pointer(&res, PQclear);
-    res = PQexec(holder, "SELECT id FROM shadow_jobs FOR UPDATE");
-    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-    g_clear_pointer(&res, PQclear);
+    holdRows(holder, "SELECT id FROM shadow_jobs FOR UPDATE");
     ids = failExhausted(one, 2);
     ck_assert_str_eq(ids, "");
     res = PQexec(holder, "COMMIT");

@@ -365,6 +365,11 @@ START_TEST(test_worker_runs_job)
     }
     vsTestPgAssertQuery(db, "SELECT count(*) || ' ' || min(attempts) || ' ' || min(leased_by)"
                         " FROM shadow_jobs", "1 1 h1");
+    /* the job says why it failed: its run's error */
+    g_free(sql);
+    sql = g_strdup_printf("SELECT last_error = error FROM shadow_jobs j JOIN shadow_runs r"
+                          " ON r.id = j.run_id WHERE r.id = '%s'", watch.run_id);
+    vsTestPgAssertQuery(db, sql, "t");
     g_clear_pointer(&worker, vsShadowWorkerStop);
     vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_jobs WHERE state <> 'failed'", "0");
 

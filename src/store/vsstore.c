@@ -832,22 +832,26 @@ vsStoreEnqueueShadowJob(vsStore *store, gint64 schedule_id, gint64 due_us, gint6
                                            ret_enqueued, error);
 }
 
+/* @value must not be 0; @what says what it is when it is. */
+static gboolean
+vsStoreCheckNonZero(guint value, const char *what, GError **error)
+{
+    if (value > 0)
+        return TRUE;
+    g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "%s", what);
+    return FALSE;
+}
+
 static gboolean
 vsStoreCheckLease(guint lease_s, GError **error)
 {
-    if (lease_s > 0)
-        return TRUE;
-    g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "a shadow job lease must last at least 1 s");
-    return FALSE;
+    return vsStoreCheckNonZero(lease_s, "a shadow job lease must last at least 1 s", error);
 }
 
 static gboolean
 vsStoreCheckAttempts(guint max_attempts, GError **error)
 {
-    if (max_attempts > 0)
-        return TRUE;
-    g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "a shadow job needs at least 1 attempt");
-    return FALSE;
+    return vsStoreCheckNonZero(max_attempts, "a shadow job needs at least 1 attempt", error);
 }
 
 gboolean

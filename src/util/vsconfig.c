@@ -77,30 +77,31 @@ vsConfigValidatePool(const char *value, GError **error)
     return FALSE;
 }
 
-/* A count of shadows: a whole number, at most 64 (the host's room runs
- * out long before). */
 static gboolean
-vsConfigValidateShadowCount(const char *value, GError **error)
+vsConfigValidateCount(const char *value, guint64 min, guint64 max, GError **error)
 {
     guint64 n = 0;
 
-    if (g_ascii_string_to_unsigned(value, 10, 0, 64, &n, NULL))
+    if (g_ascii_string_to_unsigned(value, 10, min, max, &n, NULL))
         return TRUE;
     g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                "invalid count '%s' (expected a whole number from 0 to 64)", value);
+                "invalid count '%s' (expected a whole number from %" G_GUINT64_FORMAT " to %"
+                G_GUINT64_FORMAT ")", value, min, max);
     return FALSE;
 }
 
+/* A count of shadows: at most 64 (the host's room runs out long before). */
+static gboolean
+vsConfigValidateShadowCount(const char *value, GError **error)
+{
+    return vsConfigValidateCount(value, 0, 64, error);
+}
+
+/* A scheduled job's leases: at least the first. */
 static gboolean
 vsConfigValidateAttempts(const char *value, GError **error)
 {
-    guint64 n = 0;
-
-    if (g_ascii_string_to_unsigned(value, 10, 1, 100, &n, NULL))
-        return TRUE;
-    g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                "invalid count '%s' (expected a whole number from 1 to 100)", value);
-    return FALSE;
+    return vsConfigValidateCount(value, 1, 100, error);
 }
 
 static gboolean
