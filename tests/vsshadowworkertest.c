@@ -8,7 +8,9 @@
  *     gone, and no others;
  *   - the worker leases a due job and runs it with the real runner: on the
  *     test driver the shadow cannot boot (no guest agent), so the job ends
- *     'failed' with its run recorded as failed, and nothing is left.
+ *     'failed' with its run recorded as failed, and nothing is left;
+ *   - the worker gives up a job whose lease ran out max_attempts times:
+ *     failed with the reason, never run again.
  */
 #include <config.h>
 
@@ -389,6 +391,48 @@ START_TEST(test_worker_runs_job)
 }
 END_TEST
 
+START_TEST(test_worker_gives_up)
+{
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "sw_gives_up");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
+    g_autoptr(GError) error = NULL;
+    vsStoreTarget target = { .url = db };
+    vsShadowWorkerConfig cfg = {
+        .host = "h1", .uri = "test:///default", .pool = "default-pool",
+        .max_concurrent = 1, .interval_ms = 200, .lease_s = 3, .max_attempts = 2,
+    };
+    vsJobWatch watch = { .store = store };
+    g_autoptr(vsShadowWorker) worker = NULL;
+    gint64 now = g_get_real_time();
+    /* not due again for a year: the one job is enqueued here */
+    gint64 id = addSchedule(store, "/nonexistent/base.qcow2", "0 0 1 1 *",
+                            now + 366 * 1440 * MIN_US);
+    gboolean made = FALSE;
+
+    ck_assert(vsStoreEnqueueShadowJob(store, id, now - MIN_US, now + 366 * 1440 * MIN_US, &made,
+                                      &error));
+    ck_assert(made);
+    /* two controllers leased it and died */
+    for (guint i = 0; i < 2; i++) {
+        g_autoptr(vsShadowJobRecord) job = NULL;
+
+        ck_assert(vsStoreLeaseShadowJob(store, "dead", 60, 2, &job, &error));
+        ck_assert_ptr_nonnull(job);
+        g_free(vsTestPgQuery(db, "UPDATE shadow_jobs SET lease_until = now() - interval '1 s'"));
+    }
+    worker = vsShadowWorkerStart(&target, &cfg);
+    ck_assert_msg(vsTestPoll(jobClosed, &watch, 30000, 100), "the job was not given up");
+    g_clear_pointer(&worker, vsShadowWorkerStop);
+    ck_assert_str_eq(watch.state, "failed");
+    ck_assert_ptr_null(watch.run_id);
+    vsTestPgAssertQuery(db, "SELECT attempts || ' ' || leased_by || ' ' || last_error"
+                        " FROM shadow_jobs", "2 dead gave up after 2 attempts: the lease of"
+                        " host 'dead' ran out without the job being closed");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_runs", "0");
+    g_free(watch.state);
+}
+END_TEST
+
 /* "virt-shadow ARGS..." on database @db: its exit code, stdout and stderr. */
 static int
 runCli(const char *db, char **ret_out, char **ret_err, ...)
@@ -567,6 +611,7 @@ main(void)
     tcase_add_test(tc, test_gc_closes_stale_runs);
     tcase_add_test(tc, test_gc_leaves_runs_in_progress);
     tcase_add_test(tc, test_worker_runs_job);
+    tcase_add_test(tc, test_worker_gives_up);
     tcase_add_test(tc, test_cli);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);
