@@ -254,7 +254,7 @@ static const vsCliOption vsCmdScheduleAddOptions[] = {
     { "every", 0, VS_OPT_STRING, "WHEN", "daily, weekly or a five-field cron expression (UTC)" },
     { "limits", 0, VS_OPT_STRING, "LIMITS", "the shadow's limits, as for shadow run" },
     { "stage", 0, VS_OPT_STRING, "DIR",
-      "a directory each run copies into the guest first (its path is stored)" },
+      "copy this directory into each run's guest (its path is kept)" },
     { "network", 0, VS_OPT_STRING, "none|NAME", "no NIC (default), or one on an isolated network" },
     { "timeout", 0, VS_OPT_STRING, "DURATION", "give up on each run after this (default 30m)" },
     { NULL }
@@ -270,9 +270,10 @@ const vsCliCommand vsCmdShadowSchedule[] = {
       "lists, ranges and /steps, in UTC.  --limits, --stage, --network and\n"
       "--timeout are checked as for shadow run and apply to each run; --stage\n"
       "is kept as an absolute path, and a run fails when that directory is\n"
-      "gone by then.  The base must be a domain or an absolute volume path\n"
-      "libvirt has, when libvirt is reachable (otherwise a warning).\n"
-      "A job whose lease runs out [shadow] max_job_attempts times is failed.",
+      "gone by then.  The base must be a domain libvirt has or an absolute\n"
+      "volume path that exists (checked when libvirt is reachable; otherwise\n"
+      "a warning).  A job whose lease runs out [shadow] max_job_attempts times\n"
+      "is failed.",
       vsCmdScheduleAddOptions, 1, 1, vsCmdScheduleAdd },
     { "shadow schedule list", NULL, "list shadow schedules",
       "Lists the shadow schedules: their next due time, their run options, and\n"
