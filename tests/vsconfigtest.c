@@ -20,6 +20,7 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(cfg->heartbeat_interval_ms, 10000);
     ck_assert_str_eq(cfg->shadow_pool, "/var/lib/libvirt/images/virt-shadow");
     ck_assert_double_eq(cfg->max_concurrent_shadows, 1);
+    ck_assert_uint_eq(cfg->max_job_attempts, 3);
     ck_assert_double_eq(cfg->deploy_margin, 1.2);
     ck_assert_uint_eq(cfg->deploy_vcpus, 1);
     ck_assert_uint_eq(cfg->deploy_memory_bytes, G_GUINT64_CONSTANT(1) << 30);
@@ -38,6 +39,7 @@ START_TEST(test_full_file)
         "[forecast]\nstep = 10s\nseason = 1h\nhorizon = 2m\n"
         "[allocator]\ninterval = 30s\ncpu_overcommit = 2.5\nhost_cpus = 8\nhost_memory = 16G\n"
         "shrink_window = 5m\n[shadow]\npool = vs-overlays\nmax_concurrent_shadows = 3\n"
+        "max_job_attempts = 5\n"
         "[deploy]\nmargin = 1.5\nvcpus = 2\nmemory = 2G\nclone = full\npool = prod\n",
         "t.conf", &error);
 
@@ -60,6 +62,7 @@ START_TEST(test_full_file)
     ck_assert_uint_eq(cfg->host_memory_bytes, G_GUINT64_CONSTANT(16) << 30);
     ck_assert_str_eq(cfg->shadow_pool, "vs-overlays");
     ck_assert_double_eq(cfg->max_concurrent_shadows, 3);
+    ck_assert_uint_eq(cfg->max_job_attempts, 5);
     ck_assert_double_eq(cfg->deploy_margin, 1.5);
     ck_assert_uint_eq(cfg->deploy_vcpus, 2);
     ck_assert_uint_eq(cfg->deploy_memory_bytes, G_GUINT64_CONSTANT(2) << 30);
@@ -109,6 +112,9 @@ static const vsBadConfig vsBadConfigs[] = {
                                                    "'1.5' (expected a whole number from 0 to 64)" },
     { "[shadow]\nmax_concurrent_shadows = 65\n", "invalid count '65'" },
     { "[shadow]\nmax_concurrent_shadows = -1\n", "invalid count '-1'" },
+    { "[shadow]\nmax_job_attempts = 0\n", "[shadow] max_job_attempts: invalid count '0' "
+                                            "(expected a whole number from 1 to 100)" },
+    { "[shadow]\nmax_job_attempts = 101\n", "invalid count '101'" },
     { "[deploy]\nclone = thin\n", "[deploy] clone: invalid clone kind 'thin' (expected linked or full)" },
     { "[deploy]\nvcpus = two\n", "[deploy] vcpus: invalid count 'two'" },
     { "[deploy]\nvcpus = 0\n", "[deploy] margin must be at least 1, vcpus at least 1" },

@@ -57,15 +57,39 @@ enqueue(vsStore *store, gint64 id, gint64 due_us, gint64 next_us)
     return made;
 }
 
+#define MAX_ATTEMPTS 3
+
 static vsShadowJobRecord *
-lease(vsStore *store, const char *host, guint lease_s)
+leaseMax(vsStore *store, const char *host, guint lease_s, guint max_attempts)
 {
     g_autoptr(GError) error = NULL;
     vsShadowJobRecord *job = NULL;
 
-    ck_assert_msg(vsStoreLeaseShadowJob(store, host, lease_s, &job, &error), "%s",
+    ck_assert_msg(vsStoreLeaseShadowJob(store, host, lease_s, max_attempts, &job, &error), "%s",
                   error ? error->message : "");
     return job;
+}
+
+static vsShadowJobRecord *
+lease(vsStore *store, const char *host, guint lease_s)
+{
+    return leaseMax(store, host, lease_s, MAX_ATTEMPTS);
+}
+
+/* The ids of the jobs failExhaustedShadowJobs closed, "" for none. */
+static char *
+failExhausted(vsStore *store, guint max_attempts)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) ids = NULL;
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    ck_assert_msg(vsStoreFailExhaustedShadowJobs(store, max_attempts, &ids, &error), "%s",
+                  error ? error->message : "");
+    for (guint i = 0; i < ids->len; i++)
+        g_string_append_printf(text, "%s%" G_GINT64_FORMAT, i ? " " : "",
+                               g_array_index(ids, gint64, i));
+    return g_string_free(g_steal_pointer(&text), FALSE);
 }
 
 START_TEST(test_schedules)
@@ -151,6 +175,21 @@ START_TEST(test_enqueue_once)
 }
 END_TEST
 
+/* Lock rows with @sql (SELECT ... FOR UPDATE) in a transaction of
+ * @holder's, until it commits. */
+static void
+holdRows(PGconn *holder, const char *sql)
+{
+    g_autoptr(vsPgResult) res = NULL;
+
+    ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
+    res = PQexec(holder, "BEGIN");
+    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
+    g_clear_pointer(&res, PQclear);
+    res = PQexec(holder, sql);
+    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
+}
+
 /* Job A is held (FOR UPDATE) by a third session: leasing skips it. */
 START_TEST(test_lease_skip_locked)
 {
@@ -175,15 +214,9 @@ START_TEST(test_lease_skip_locked)
     /* not due yet: never leased */
     ck_assert(enqueue(one, c, now + HOUR_US, now + 2 * HOUR_US));
 
-    ck_assert_int_eq(PQstatus(holder), CONNECTION_OK);
-    res = PQexec(holder, "BEGIN");
-    ck_assert_int_eq(PQresultStatus(res), PGRES_COMMAND_OK);
-    g_clear_pointer(&res, PQclear);
     hold = g_strdup_printf("SELECT id FROM shadow_jobs WHERE schedule_id = %" G_GINT64_FORMAT
                            " FOR UPDATE", a);
-    res = PQexec(holder, hold);
-    ck_assert_int_eq(PQresultStatus(res), PGRES_TUPLES_OK);
-    g_clear_pointer(&res, PQclear);
+    holdRows(holder, hold);
 
     j1 = lease(one, "host-one", 60);
     j2 = lease(two, "host-two", 60);
@@ -271,10 +304,10 @@ START_TEST(test_lease_expiry_and_renew)
     ck_assert(!vsStoreRenewShadowJob(one, first->id, "host-one", 60, &error));
     ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
     g_clear_error(&error);
-    ck_assert(!vsStoreFinishShadowJob(one, first->id, "host-one", TRUE, NULL, &error));
+    ck_assert(!vsStoreFinishShadowJob(one, first->id, "host-one", TRUE, NULL, NULL, &error));
     ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
     g_clear_error(&error);
-    ck_assert(vsStoreFinishShadowJob(two, first->id, "host-two", FALSE, NULL, &error));
+    ck_assert(vsStoreFinishShadowJob(two, first->id, "host-two", FALSE, NULL, NULL, &error));
 }
 END_TEST
 
@@ -302,13 +335,14 @@ START_TEST(test_finish)
     j1 = lease(store, "host-one", 60);
     j2 = lease(store, "host-one", 60);
     ck_assert_msg(vsStoreStartShadowRun(store, &run, &error), "%s", error ? error->message : "");
-    ck_assert(vsStoreFinishShadowJob(store, j1->id, "host-one", TRUE, "run-1", &error));
-    ck_assert(vsStoreFinishShadowJob(store, j2->id, "host-one", FALSE, NULL, &error));
+    ck_assert(vsStoreFinishShadowJob(store, j1->id, "host-one", TRUE, "run-1", NULL, &error));
+    ck_assert(vsStoreFinishShadowJob(store, j2->id, "host-one", FALSE, NULL,
+                                     "failed to start: base 'b' is gone", &error));
     /* closed jobs are neither closed again nor leased */
-    ck_assert(!vsStoreFinishShadowJob(store, j2->id, "host-one", TRUE, NULL, &error));
+    ck_assert(!vsStoreFinishShadowJob(store, j2->id, "host-one", TRUE, NULL, NULL, &error));
     ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_NOT_FOUND));
     g_clear_error(&error);
-    ck_assert(!vsStoreFinishShadowJob(store, j2->id, "host-one", TRUE, "bad id!", &error));
+    ck_assert(!vsStoreFinishShadowJob(store, j2->id, "host-one", TRUE, "bad id!", NULL, &error));
     ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_INVALID));
     g_clear_error(&error);
     none = lease(store, "host-one", 60);
@@ -318,13 +352,135 @@ START_TEST(test_finish)
     s = g_ptr_array_index(all, 0);
     ck_assert_str_eq(s->last_state, "done");
     ck_assert_str_eq(s->last_run_id, "run-1");
+    ck_assert_ptr_null(s->last_error);
     s = g_ptr_array_index(all, 1);
     ck_assert_str_eq(s->last_state, "failed");
     ck_assert_ptr_null(s->last_run_id);
+    ck_assert_str_eq(s->last_error, "failed to start: base 'b' is gone");
     /* removing a schedule removes its jobs, not its runs */
     ck_assert(vsStoreRemoveShadowSchedule(store, a, NULL));
     vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_jobs", "1");
     vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_runs", "1");
+}
+END_TEST
+
+/* A schedule's run options come back from the list and with its jobs. */
+START_TEST(test_options)
+{
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "sc_options");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
+    g_autoptr(vsShadowJobRecord) job = NULL;
+    g_autoptr(vsShadowJobRecord) plain = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(GError) error = NULL;
+    gint64 now = g_get_real_time();
+    vsShadowScheduleRecord sched = {
+        .app = (char *)"app", .version = (char *)"2.0", .base = (char *)"/var/lib/base.qcow2",
+        .script = (char *)"echo hi\n", .limits = (char *)"vcpus=2,memory=262144K",
+        .stage_dir = (char *)"/srv/app files", .network = (char *)"isolated", .timeout_s = 600,
+        .every = (char *)"daily", .next_us = now, .enabled = TRUE,
+    };
+    const vsShadowScheduleRecord *s;
+    gint64 other;
+
+    ck_assert_msg(vsStoreAddShadowSchedule(store, &sched, &error), "%s",
+                  error ? error->message : "");
+    other = addSchedule(store, "app", "weekly", now);
+    ck_assert(vsStoreListShadowSchedules(store, 0, &all, &error));
+    ck_assert_uint_eq(all->len, 2);
+    s = g_ptr_array_index(all, 0);
+    ck_assert_str_eq(s->stage_dir, "/srv/app files");
+    ck_assert_str_eq(s->network, "isolated");
+    ck_assert_uint_eq(s->timeout_s, 600);
+    ck_assert_str_eq(s->limits, "vcpus=2,memory=262144K");
+    s = g_ptr_array_index(all, 1);
+    ck_assert_ptr_null(s->stage_dir);
+    ck_assert_ptr_null(s->network);
+    ck_assert_uint_eq(s->timeout_s, 0);
+
+    ck_assert(enqueue(store, sched.id, now - 2 * HOUR_US, now + HOUR_US));
+    ck_assert(enqueue(store, other, now - HOUR_US, now + HOUR_US));
+    job = lease(store, "host-one", 60);
+    ck_assert_int_eq(job->schedule_id, sched.id);
+    ck_assert_str_eq(job->stage_dir, "/srv/app files");
+    ck_assert_str_eq(job->network, "isolated");
+    ck_assert_uint_eq(job->timeout_s, 600);
+    plain = lease(store, "host-one", 60);
+    ck_assert_int_eq(plain->schedule_id, other);
+    ck_assert_ptr_null(plain->stage_dir);
+    ck_assert_ptr_null(plain->network);
+    ck_assert_uint_eq(plain->timeout_s, 0);
+
+    /* the schema refuses a relative stage */
+    sched.stage_dir = (char *)"relative/dir";
+    ck_assert(!vsStoreAddShadowSchedule(store, &sched, &error));
+    g_clear_error(&error);
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_schedules", "2");
+}
+END_TEST
+
+/* A job whose lease runs out at each of its max attempts is failed, with
+ * a reason, and never leased again; the closing skips a locked job. */
+START_TEST(test_attempts_bound)
+{
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "sc_attempts");
+    g_autoptr(vsStore) one = vsTestStoreOpenMigrated(db);
+    g_autoptr(vsStore) two = vsTestStoreOpenMigrated(db);
+    g_autoptr(vsPgConn) holder = PQconnectdb(db);
+    g_autoptr(vsPgResult) res = NULL;
+    g_autoptr(GPtrArray) all = NULL;
+    g_autoptr(GError) error = NULL;
+    gint64 now = g_get_real_time();
+    gint64 id = addSchedule(one, "app", "daily", now);
+    const char *expire = "UPDATE shadow_jobs SET lease_until = now() - interval '1 second'"
+                         " WHERE state = 'leased'";
+    const vsShadowScheduleRecord *s;
+    g_autofree char *ids = NULL;
+
+    ck_assert(enqueue(one, id, now - HOUR_US, now + HOUR_US));
+    for (guint attempt = 1; attempt <= 2; attempt++) {
+        g_autoptr(vsShadowJobRecord) job = leaseMax(attempt == 1 ? one : two, "h", 60, 2);
+        g_autofree char *none = NULL;
+
+        ck_assert_ptr_nonnull(job);
+        ck_assert_uint_eq(job->attempts, attempt);
+        /* while held it is neither leased nor failed */
+        ck_assert_ptr_null(leaseMax(one, "h", 60, 2));
+        none = failExhausted(one, 2);
+        ck_assert_str_eq(none, "");
+        /* "crash": the lease runs out */
+        g_free(vsTestPgQuery(db, expire));
+    }
+    /* the last attempt's lease ran out: not leased a third time */
+    ck_assert_ptr_null(leaseMax(two, "h", 60, 2));
+    vsTestPgAssertQuery(db, "SELECT state || ' ' || attempts FROM shadow_jobs", "leased 2");
+
+    /* locked by another session: left alone */
+    holdRows(holder, "SELECT id FROM shadow_jobs FOR UPDATE");
+    ids = failExhausted(one, 2);
+    ck_assert_str_eq(ids, "");
+    res = PQexec(holder, "COMMIT");
+    g_clear_pointer(&res, PQclear);
+    g_free(ids);
+
+    /* now it is given up, with its reason */
+    ids = failExhausted(two, 2);
+    ck_assert_str_eq(ids, "1");
+    g_free(ids);
+    ids = failExhausted(two, 2);
+    ck_assert_str_eq(ids, "");
+    ck_assert_ptr_null(leaseMax(one, "h", 60, 5));
+    vsTestPgAssertQuery(db, "SELECT state || ' ' || attempts || ' ' || last_error FROM shadow_jobs",
+                        "failed 2 gave up after 2 attempts: the lease of host 'h' ran out"
+                        " without the job being closed");
+    ck_assert(vsStoreListShadowSchedules(one, 0, &all, &error));
+    s = g_ptr_array_index(all, 0);
+    ck_assert_str_eq(s->last_state, "failed");
+    ck_assert_msg(g_str_has_prefix(s->last_error, "gave up after 2 attempts"), "%s",
+                  s->last_error);
+    /* a bound of 0 is refused */
+    ck_assert(!vsStoreFailExhaustedShadowJobs(one, 0, NULL, &error));
+    ck_assert(g_error_matches(error, VS_ERROR, VS_ERROR_INVALID));
 }
 END_TEST
 
@@ -342,6 +498,8 @@ main(void)
     tcase_add_test(tc, test_lease_skip_locked);
     tcase_add_test(tc, test_lease_expiry_and_renew);
     tcase_add_test(tc, test_finish);
+    tcase_add_test(tc, test_options);
+    tcase_add_test(tc, test_attempts_bound);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);
 }

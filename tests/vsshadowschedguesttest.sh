@@ -9,6 +9,10 @@
 #   - a second schedule's run is cancelled by SIGTERM, and cleans up before
 #     the daemon exits: the job is closed as failed with its run, the run
 #     is closed.
+# The first schedule has a stage directory (its first step copies a staged
+# file), --network none (its shadow has no NIC) and a --timeout.  Then,
+# with the daemon started again, a schedule whose stage directory is gone
+# fails its job naming it, and a schedule's --timeout ends its run.
 # Each time no shadow domain, overlay or running run is left, and the base
 # is unchanged.
 set -u
@@ -82,8 +86,25 @@ mkdir -p /opt/app && echo 1 > /opt/app/version
 # step: long
 sleep 600
 EOF
+staged_script=$VS_TMP/install-staged.sh
+cat > "$staged_script" <<'EOF'
+#!/bin/sh
+# step: files
+mkdir -p /opt/app && cp app.conf /opt/app/app.conf
+# step: long
+sleep 600
+EOF
+stage=$VS_TMP/stage
+mkdir -p "$stage" && echo "port=1" > "$stage/app.conf"
+vs_check "schedule add refuses a base libvirt does not have" vs_run 1 vs shadow schedule add app \
+    --version 1.0 --base no-such-base --script "$script" --every daily
+vs_check "the missing base is named" vs_contains "$err" "base 'no-such-base' is neither a domain"
 vs_check "the first schedule is added" vs_run 0 vs shadow schedule add app --version 1.0 \
-    --base "$base" --script "$script" --every "0 0 1 1 *" --limits vcpus=1,memory=256M
+    --base "$base" --script "$staged_script" --every "0 0 1 1 *" --limits vcpus=1,memory=256M \
+    --stage "$stage" --network none --timeout 20m
+out=$(vs shadow schedule list --json)
+vs_check "schedule list shows its timeout" vs_contains "$out" '"timeout_s": 1200'
+vs_check "schedule list shows its stage" vs_contains "$out" "\"stage\": \"$stage\""
 vs_check "it is made due" psql_db "UPDATE shadow_schedules SET next_at = now() - interval '1 minute'"
 
 shadow_running() { virsh -q list --name | grep -q '^vs-shadow-'; }
@@ -121,6 +142,8 @@ daemon_pid=$!
 job_runs 1
 out=$(vs shadow schedule list)
 vs_check "schedule list shows the leased job" vs_contains "$out" "leased"
+shadow=$(virsh -q list --name | grep '^vs-shadow-' | head -1)
+vs_check "--network none: the shadow has no NIC" test -z "$(virsh -q domiflist "$shadow" 2>&1)"
 
 # --- another controller takes the job over: the run here stops -----------------------
 vs_check "the lease is taken over" psql_db "UPDATE shadow_jobs SET leased_by = 'other-host',
@@ -149,4 +172,39 @@ vs_check "the job names its run" test -n "$run"
 vs_check "the run is closed" test "$(psql_db "SELECT state <> 'running' FROM shadow_runs WHERE id = '$run'")" = t
 nothing_left "SIGTERM"
 vs_check "the base is still defined, shut off" vs_contains "$(virsh -q domstate "$base")" "shut off"
+
+# --- a stage gone by run time; a run's --timeout ---------------------------------------
+job_of() { psql_db "SELECT id FROM shadow_jobs WHERE schedule_id = $1"; }
+gone=$VS_TMP/stage-gone
+mkdir -p "$gone"
+vs_check "a schedule with a stage is added" vs_run 0 vs shadow schedule add app --version 1.2 \
+    --base "$base" --script "$script" --every "0 0 1 1 *" --stage "$gone"
+rm -rf "$gone"
+vs_check "a schedule with --timeout 2m is added" vs_run 0 vs shadow schedule add app \
+    --version 1.3 --base "$base" --script "$script" --every "0 0 1 1 *" --timeout 2m \
+    --network none
+vs_check "both are made due, the stage's first" psql_db "
+    UPDATE shadow_schedules SET next_at = now() - interval '2 minutes' WHERE id = 3;
+    UPDATE shadow_schedules SET next_at = now() - interval '1 minute' WHERE id = 4"
+"$VSD" --foreground -v -v --config "$cfg" --pid-file "$VS_TMP/vsd.pid" 2>>"$log" &
+daemon_pid=$!
+vs_check "the stage's job is queued" vs_wait_for 60 eval 'test -n "$(job_of 3)"'
+job=$(job_of 3)
+vs_check "the stage's job closes" vs_wait_for 60 job_closed "$job"
+vs_check "the stage's job failed" test "$(job_state "$job")" = failed
+vs_check "it says the stage is gone" vs_contains "$(psql_db "SELECT last_error FROM shadow_jobs WHERE id = $job")" \
+    "stage directory '$gone' is not there"
+vs_check "schedule list says why" vs_contains "$(vs shadow schedule list)" "Schedule 3's last job failed: failed to start: stage directory"
+vs_check "the timeout's job is queued" vs_wait_for 60 eval 'test -n "$(job_of 4)"'
+job=$(job_of 4)
+vs_check "the timeout's run ends within its 2 minutes and cleanup" vs_wait_for 300 job_closed "$job"
+run=$(psql_db "SELECT run_id FROM shadow_jobs WHERE id = $job")
+vs_check "the run timed out" test "$(psql_db "SELECT state FROM shadow_runs WHERE id = '$run'")" = timeout
+vs_check "after 2 minutes" vs_contains "$(psql_db "SELECT error FROM shadow_runs WHERE id = '$run'")" "timed out after 2m"
+vs_check "the job failed with the run's reason" vs_contains "$(psql_db "SELECT state || ' ' || last_error FROM shadow_jobs WHERE id = $job")" "failed the run timed out after 2m"
+nothing_left "timeout"
+kill -TERM "$daemon_pid"
+vs_check "virt-shadowd exits again" vs_wait_for 60 daemon_gone
+wait "$daemon_pid"
+daemon_pid=
 vs_done

@@ -8,7 +8,9 @@
  *     gone, and no others;
  *   - the worker leases a due job and runs it with the real runner: on the
  *     test driver the shadow cannot boot (no guest agent), so the job ends
- *     'failed' with its run recorded as failed, and nothing is left.
+ *     'failed' with its run recorded as failed, and nothing is left;
+ *   - the worker gives up a job whose lease ran out max_attempts times:
+ *     failed with the reason, never run again.
  */
 #include <config.h>
 
@@ -365,6 +367,11 @@ START_TEST(test_worker_runs_job)
     }
     vsTestPgAssertQuery(db, "SELECT count(*) || ' ' || min(attempts) || ' ' || min(leased_by)"
                         " FROM shadow_jobs", "1 1 h1");
+    /* the job says why it failed: its run's error */
+    g_free(sql);
+    sql = g_strdup_printf("SELECT last_error = error FROM shadow_jobs j JOIN shadow_runs r"
+                          " ON r.id = j.run_id WHERE r.id = '%s'", watch.run_id);
+    vsTestPgAssertQuery(db, sql, "t");
     g_clear_pointer(&worker, vsShadowWorkerStop);
     vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_jobs WHERE state <> 'failed'", "0");
 
@@ -381,6 +388,48 @@ START_TEST(test_worker_runs_job)
     g_free(watch.run_id);
     virConnectClose(keep);
     vsTestRemoveTree(dir);
+}
+END_TEST
+
+START_TEST(test_worker_gives_up)
+{
+    g_autofree char *db = vsTestPgFreshDatabase(pg, "sw_gives_up");
+    g_autoptr(vsStore) store = vsTestStoreOpenMigrated(db);
+    g_autoptr(GError) error = NULL;
+    vsStoreTarget target = { .url = db };
+    vsShadowWorkerConfig cfg = {
+        .host = "h1", .uri = "test:///default", .pool = "default-pool",
+        .max_concurrent = 1, .interval_ms = 200, .lease_s = 3, .max_attempts = 2,
+    };
+    vsJobWatch watch = { .store = store };
+    g_autoptr(vsShadowWorker) worker = NULL;
+    gint64 now = g_get_real_time();
+    /* not due again for a year: the one job is enqueued here */
+    gint64 id = addSchedule(store, "/nonexistent/base.qcow2", "0 0 1 1 *",
+                            now + 366 * 1440 * MIN_US);
+    gboolean made = FALSE;
+
+    ck_assert(vsStoreEnqueueShadowJob(store, id, now - MIN_US, now + 366 * 1440 * MIN_US, &made,
+                                      &error));
+    ck_assert(made);
+    /* two controllers leased it and died */
+    for (guint i = 0; i < 2; i++) {
+        g_autoptr(vsShadowJobRecord) job = NULL;
+
+        ck_assert(vsStoreLeaseShadowJob(store, "dead", 60, 2, &job, &error));
+        ck_assert_ptr_nonnull(job);
+        g_free(vsTestPgQuery(db, "UPDATE shadow_jobs SET lease_until = now() - interval '1 s'"));
+    }
+    worker = vsShadowWorkerStart(&target, &cfg);
+    ck_assert_msg(vsTestPoll(jobClosed, &watch, 30000, 100), "the job was not given up");
+    g_clear_pointer(&worker, vsShadowWorkerStop);
+    ck_assert_str_eq(watch.state, "failed");
+    ck_assert_ptr_null(watch.run_id);
+    vsTestPgAssertQuery(db, "SELECT attempts || ' ' || leased_by || ' ' || last_error"
+                        " FROM shadow_jobs", "2 dead gave up after 2 attempts: the lease of"
+                        " host 'dead' ran out without the job being closed");
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_runs", "0");
+    g_free(watch.state);
 }
 END_TEST
 
@@ -423,9 +472,25 @@ START_TEST(test_cli)
     gint64 before = g_get_real_time();
 
     ck_assert(g_file_set_contents(script, "#!/bin/sh\n# step: a\ntrue\n", -1, NULL));
-    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
-                            "2.1", "--base", "base-vm", "--script", script, "--every",
-                            "30 2 * * *", "--limits", "memory=256M", NULL), 0);
+    /* test:///default has domain 'test'; "base-vm" it has not */
+    ck_assert_int_eq(runCli(db, &out, &err, "-c", "test:///default", "shadow", "schedule", "add",
+                            "myapp", "--version", "2.1", "--base", "base-vm", "--script", script,
+                            "--every", "daily", NULL), 1);
+    ck_assert_msg(strstr(err, "base 'base-vm' is neither a domain nor an absolute volume path"),
+                  "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "-c", "test:///default", "shadow", "schedule", "add",
+                            "myapp", "--version", "2.1", "--base", "/nonexistent/base.qcow2",
+                            "--script", script, "--every", "daily", NULL), 1);
+    ck_assert_msg(strstr(err, "base volume '/nonexistent/base.qcow2' does not exist"), "%s", err);
+    g_free(out);
+    g_free(err);
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_schedules", "0");
+    ck_assert_int_eq(runCli(db, &out, &err, "-c", "test:///default", "shadow", "schedule", "add",
+                            "myapp", "--version", "2.1", "--base", "test", "--script", script,
+                            "--every", "30 2 * * *", "--limits", "memory=256M", "--stage", dir,
+                            "--network", "isolated", "--timeout", "10m", NULL), 0);
     ck_assert_msg(g_str_has_prefix(out, "Added shadow schedule 1 for myapp 2.1, every "
                                         "'30 2 * * *': first due "), "%s", out);
     g_free(out);
@@ -437,18 +502,60 @@ START_TEST(test_cli)
     ck_assert_msg(g_str_has_prefix(s->limits, "vcpus=1,"), "%s", s->limits);
     ck_assert_msg(strstr(s->limits, "memory=262144K") || strstr(s->limits, "memory=256M"), "%s",
                   s->limits);
+    ck_assert_str_eq(s->base, "test");
+    ck_assert_str_eq(s->stage_dir, dir);
+    ck_assert_str_eq(s->network, "isolated");
+    ck_assert_uint_eq(s->timeout_s, 600);
     ck_assert_int_gt(s->next_us, before);
     ck_assert_int_eq(s->next_us % (1440 * MIN_US), (2 * 60 + 30) * MIN_US);
 
     ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "list", "--json", NULL), 0);
     ck_assert_msg(strstr(out, "\"every\": \"30 2 * * *\"") && strstr(out, "\"app\": \"myapp\""),
                   "%s", out);
+    ck_assert_msg(strstr(out, "\"network\": \"isolated\"") && strstr(out, "\"timeout_s\": 600"),
+                  "%s", out);
+    {
+        g_autofree char *stage = g_strdup_printf("\"stage\": \"%s\"", dir);
+
+        ck_assert_msg(strstr(out, stage), "%s", out);
+    }
     g_free(out);
     g_free(err);
     ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "list", NULL), 0);
     ck_assert_msg(strstr(out, "myapp") && strstr(out, "30 2 * * *"), "%s", out);
+    ck_assert_msg(strstr(out, "network=isolated timeout=600s stage="), "%s", out);
     g_free(out);
     g_free(err);
+
+    /* the run options are checked as shadow run checks them */
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
+                            "1", "--base", "b", "--script", script, "--every", "daily",
+                            "--timeout", "soon", NULL), 2);
+    ck_assert_msg(strstr(err, "invalid --timeout 'soon'"), "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
+                            "1", "--base", "b", "--script", script, "--every", "daily",
+                            "--network", "", NULL), 2);
+    ck_assert_msg(strstr(err, "invalid --network ''"), "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
+                            "1", "--base", "b", "--script", script, "--every", "daily",
+                            "--stage", script, NULL), 1);
+    ck_assert_msg(strstr(err, "stage directory"), "%s", err);
+    g_free(out);
+    g_free(err);
+    vsTestPgAssertQuery(db, "SELECT count(*) FROM shadow_schedules", "1");
+    /* libvirt out of reach: added, with a warning that the base is not checked */
+    ck_assert_int_eq(runCli(db, &out, &err, "-c",
+                            "qemu+unix:///system?socket=/nonexistent/libvirt-sock", "shadow",
+                            "schedule", "add", "myapp", "--version", "1", "--base", "b",
+                            "--script", script, "--every", "daily", NULL), 0);
+    ck_assert_msg(strstr(err, "warning: base 'b' is not checked"), "%s", err);
+    g_free(out);
+    g_free(err);
+    ck_assert(vsStoreRemoveShadowSchedule(store, 2, NULL));
 
     /* bad input: usage errors (2) name the bad thing; a missing script is 1 */
     ck_assert_int_eq(runCli(db, &out, &err, "shadow", "schedule", "add", "myapp", "--version",
@@ -504,6 +611,7 @@ main(void)
     tcase_add_test(tc, test_gc_closes_stale_runs);
     tcase_add_test(tc, test_gc_leaves_runs_in_progress);
     tcase_add_test(tc, test_worker_runs_job);
+    tcase_add_test(tc, test_worker_gives_up);
     tcase_add_test(tc, test_cli);
     suite_add_tcase(s, tc);
     return vsTestRunSuite(s);

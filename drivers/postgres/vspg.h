@@ -198,12 +198,14 @@ gboolean vsPgListShadowSchedules(gpointer priv, gint64 due_by_us, GPtrArray **re
 gboolean vsPgRemoveShadowSchedule(gpointer priv, gint64 id, GError **error);
 gboolean vsPgEnqueueShadowJob(gpointer priv, gint64 schedule_id, gint64 due_us, gint64 next_us,
                               gboolean *ret_enqueued, GError **error);
-gboolean vsPgLeaseShadowJob(gpointer priv, const char *host, guint lease_s,
+gboolean vsPgLeaseShadowJob(gpointer priv, const char *host, guint lease_s, guint max_attempts,
                             vsShadowJobRecord **ret_job, GError **error);
+gboolean vsPgFailExhaustedShadowJobs(gpointer priv, guint max_attempts, GArray **ret_ids,
+                                     GError **error);
 gboolean vsPgRenewShadowJob(gpointer priv, gint64 id, const char *host, guint lease_s,
                             GError **error);
 gboolean vsPgFinishShadowJob(gpointer priv, gint64 id, const char *host, gboolean succeeded,
-                             const char *run_id, GError **error);
+                             const char *run_id, const char *reason, GError **error);
 
 /* The role and database of the embedded cluster. */
 #define VS_PG_EMBEDDED_USER "virtshadow"

@@ -562,6 +562,7 @@ const vsStoreDriver vsPgStoreDriver = {
     .removeShadowSchedule = vsPgRemoveShadowSchedule,
     .enqueueShadowJob = vsPgEnqueueShadowJob,
     .leaseShadowJob = vsPgLeaseShadowJob,
+    .failExhaustedShadowJobs = vsPgFailExhaustedShadowJobs,
     .renewShadowJob = vsPgRenewShadowJob,
     .finishShadowJob = vsPgFinishShadowJob,
 };

@@ -1,6 +1,7 @@
 /*
  * vspgschedule.c: shadow schedules and their job queue in PostgreSQL
- * (sql/0007_shadow.sql's shadow_schedules and shadow_jobs)
+ * (sql/0007_shadow.sql's shadow_schedules and shadow_jobs, with
+ * sql/0008_shadow_schedule_options.sql's run options and last_error)
  *
  * Every call is one statement, so each is atomic without a transaction
  * of its own: enqueueing inserts the job and moves the schedule on in
@@ -23,6 +24,13 @@ vsPgScheduleMissing(const char *value, const char *field, GError **error)
     return TRUE;
 }
 
+/* NULL (the runner's default) for 0. */
+static char *
+vsPgTimeout(guint timeout_s)
+{
+    return timeout_s ? g_strdup_printf("%u", MIN(timeout_s, (guint)G_MAXINT)) : NULL;
+}
+
 /* As for runs (vspgshadow.c): the app and version are made on first use. */
 #define VS_PG_ADD_SCHEDULE \
     "WITH a AS (" \
@@ -32,8 +40,8 @@ vsPgScheduleMissing(const char *value, const char *field, GError **error)
     "  INSERT INTO app_versions (app_id, version) SELECT id, $2 FROM a" \
     "  ON CONFLICT (app_id, version) DO UPDATE SET version = EXCLUDED.version RETURNING id)" \
     " INSERT INTO shadow_schedules (app_version_id, base, script, limits, every, next_at," \
-    "                               enabled)" \
-    " SELECT v.id, $3, $4, $5, $6, " VS_PG_TS(7) ", $8::boolean FROM v" \
+    "                               enabled, stage_dir, network, timeout_s)" \
+    " SELECT v.id, $3, $4, $5, $6, " VS_PG_TS(7) ", $8::boolean, $9, $10, $11::int FROM v" \
     " RETURNING id, " VS_PG_US("created_at")
 
 gboolean
@@ -41,8 +49,10 @@ vsPgAddShadowSchedule(gpointer priv, vsShadowScheduleRecord *sched, GError **err
 {
     vsPgStore *s = priv;
     g_autofree char *next = vsPgInt64(sched->next_us);
+    g_autofree char *timeout = vsPgTimeout(sched->timeout_s);
     const char *params[] = { sched->app, sched->version, sched->base, sched->script,
-                             sched->limits, sched->every, next, sched->enabled ? "t" : "f" };
+                             sched->limits, sched->every, next, sched->enabled ? "t" : "f",
+                             sched->stage_dir, sched->network, timeout };
     g_autoptr(vsPgResult) res = NULL;
 
     if (vsPgScheduleMissing(sched->app, "app", error) ||
@@ -64,10 +74,10 @@ vsPgAddShadowSchedule(gpointer priv, vsShadowScheduleRecord *sched, GError **err
 #define VS_PG_LIST_SCHEDULES \
     "SELECT s.id, a.name, v.version, s.base, s.script, s.limits, s.every, " \
     VS_PG_US("s.next_at") ", s.enabled, " VS_PG_US("s.created_at") ", j.state, " \
-    VS_PG_US("j.due_at") ", j.run_id" \
+    VS_PG_US("j.due_at") ", j.run_id, s.stage_dir, s.network, s.timeout_s, j.last_error" \
     " FROM shadow_schedules s JOIN app_versions v ON v.id = s.app_version_id" \
     " JOIN apps a ON a.id = v.app_id" \
-    " LEFT JOIN LATERAL (SELECT state, due_at, run_id FROM shadow_jobs" \
+    " LEFT JOIN LATERAL (SELECT state, due_at, run_id, last_error FROM shadow_jobs" \
     "                    WHERE schedule_id = s.id ORDER BY due_at DESC, id DESC LIMIT 1) j" \
     "   ON true" \
     " WHERE $1::bigint IS NULL OR (s.enabled AND s.next_at <= " VS_PG_TS(1) ")" \
@@ -91,6 +101,10 @@ vsPgScheduleFromRow(PGresult *res, int row)
     sched->last_state = vsPgGetText(res, row, 10);
     sched->last_due_us = vsPgGetUs(res, row, 11, 0);
     sched->last_run_id = vsPgGetText(res, row, 12);
+    sched->stage_dir = vsPgGetText(res, row, 13);
+    sched->network = vsPgGetText(res, row, 14);
+    sched->timeout_s = (guint)vsPgGetUs(res, row, 15, 0);
+    sched->last_error = vsPgGetText(res, row, 16);
     return sched;
 }
 
@@ -170,11 +184,12 @@ vsPgEnqueueShadowJob(gpointer priv, gint64 schedule_id, gint64 due_us, gint64 ne
     return TRUE;
 }
 
+/* A job that used all its attempts is failExhaustedShadowJobs()'s. */
 #define VS_PG_LEASE_JOB \
     "WITH c AS (" \
     "  SELECT id FROM shadow_jobs" \
     "  WHERE (state = 'queued' AND due_at <= now())" \
-    "     OR (state = 'leased' AND lease_until < now())" \
+    "     OR (state = 'leased' AND lease_until < now() AND attempts < $3::int)" \
     "  ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)," \
     " u AS (" \
     "  UPDATE shadow_jobs j SET state = 'leased', leased_by = $1," \
@@ -182,17 +197,19 @@ vsPgEnqueueShadowJob(gpointer priv, gint64 schedule_id, gint64 due_us, gint64 ne
     "  FROM c WHERE j.id = c.id" \
     "  RETURNING j.id, j.schedule_id, j.due_at, j.attempts, j.lease_until)" \
     " SELECT u.id, u.schedule_id, " VS_PG_US("u.due_at") ", u.attempts, " \
-    VS_PG_US("u.lease_until") ", a.name, v.version, s.base, s.script, s.limits" \
+    VS_PG_US("u.lease_until") ", a.name, v.version, s.base, s.script, s.limits," \
+    " s.stage_dir, s.network, s.timeout_s" \
     " FROM u JOIN shadow_schedules s ON s.id = u.schedule_id" \
     " JOIN app_versions v ON v.id = s.app_version_id JOIN apps a ON a.id = v.app_id"
 
 gboolean
-vsPgLeaseShadowJob(gpointer priv, const char *host, guint lease_s, vsShadowJobRecord **ret_job,
-                   GError **error)
+vsPgLeaseShadowJob(gpointer priv, const char *host, guint lease_s, guint max_attempts,
+                   vsShadowJobRecord **ret_job, GError **error)
 {
     vsPgStore *s = priv;
     g_autofree char *lease = g_strdup_printf("%u", MIN(lease_s, (guint)G_MAXINT));
-    const char *params[] = { host, lease };
+    g_autofree char *max = g_strdup_printf("%u", MIN(max_attempts, (guint)G_MAXINT));
+    const char *params[] = { host, lease, max };
     g_autoptr(vsPgResult) res = NULL;
     vsShadowJobRecord *job;
 
@@ -216,7 +233,47 @@ vsPgLeaseShadowJob(gpointer priv, const char *host, guint lease_s, vsShadowJobRe
     job->base = vsPgGetText(res, 0, 7);
     job->script = vsPgGetText(res, 0, 8);
     job->limits = vsPgGetText(res, 0, 9);
+    job->stage_dir = vsPgGetText(res, 0, 10);
+    job->network = vsPgGetText(res, 0, 11);
+    job->timeout_s = (guint)vsPgGetUs(res, 0, 12, 0);
     *ret_job = job;
+    return TRUE;
+}
+
+/* SKIP LOCKED as for leasing: a job another controller is leasing right
+ * now is left to it (it will not take it: it used all its attempts). */
+#define VS_PG_FAIL_EXHAUSTED \
+    "WITH x AS (" \
+    "  SELECT id FROM shadow_jobs" \
+    "  WHERE state = 'leased' AND lease_until < now() AND attempts >= $1::int" \
+    "  FOR UPDATE SKIP LOCKED)" \
+    " UPDATE shadow_jobs j SET state = 'failed'," \
+    "   last_error = 'gave up after ' || j.attempts || ' attempts: the lease of host '''" \
+    "                || j.leased_by || ''' ran out without the job being closed'" \
+    " FROM x WHERE j.id = x.id RETURNING j.id"
+
+gboolean
+vsPgFailExhaustedShadowJobs(gpointer priv, guint max_attempts, GArray **ret_ids,
+                            GError **error)
+{
+    vsPgStore *s = priv;
+    g_autofree char *max = g_strdup_printf("%u", MIN(max_attempts, (guint)G_MAXINT));
+    const char *params[] = { max };
+    g_autoptr(vsPgResult) res = NULL;
+    GArray *ids;
+
+    if (!vsPgCheckConnection(s, error))
+        return FALSE;
+    if (!(res = vsPgExec(s, VS_PG_FAIL_EXHAUSTED, G_N_ELEMENTS(params), params,
+                         PGRES_TUPLES_OK, "cannot close exhausted shadow jobs", error)))
+        return FALSE;
+    ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+    for (int i = 0; i < PQntuples(res); i++) {
+        gint64 id = vsPgGetUs(res, i, 0, 0);
+
+        g_array_append_val(ids, id);
+    }
+    *ret_ids = ids;
     return TRUE;
 }
 
@@ -255,14 +312,14 @@ vsPgRenewShadowJob(gpointer priv, gint64 id, const char *host, guint lease_s, GE
 
 gboolean
 vsPgFinishShadowJob(gpointer priv, gint64 id, const char *host, gboolean succeeded,
-                    const char *run_id, GError **error)
+                    const char *run_id, const char *reason, GError **error)
 {
     g_autofree char *sid = vsPgInt64(id);
-    const char *params[] = { sid, host, succeeded ? "done" : "failed", run_id };
+    const char *params[] = { sid, host, succeeded ? "done" : "failed", run_id, reason };
     g_autofree char *what = g_strdup_printf("cannot close shadow job %s", sid);
 
     return vsPgUpdateHeldJob(priv,
-                             "UPDATE shadow_jobs SET state = $3, run_id = $4"
+                             "UPDATE shadow_jobs SET state = $3, run_id = $4, last_error = $5"
                              " WHERE id = $1 AND state = 'leased' AND leased_by = $2",
                              params, G_N_ELEMENTS(params), what, sid, host, error);
 }

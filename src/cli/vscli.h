@@ -107,6 +107,15 @@ vsStore *vsCliGetCheckedStore(vsCli *cli, GError **error);
  * usage error naming it. */
 gboolean vsCliGetLimit(const vsCliArgs *args, guint fallback, guint *ret_limit, GError **error);
 
+/* "shadow run"'s --timeout (@ret_timeout_s; 0 when absent), --network
+ * (@ret_network; NULL for none or absent) and --stage (@ret_stage_dir;
+ * NULL when absent), as "shadow run" and "shadow schedule add" check
+ * them: a bad timeout or network is a usage error, a stage that is not a
+ * directory VS_ERROR_NOT_FOUND naming it.  vscmd-shadow.c. */
+gboolean vsCliShadowRunOptions(const vsCliArgs *args, guint *ret_timeout_s,
+                               const char **ret_network, const char **ret_stage_dir,
+                               GError **error);
+
 /* "2024-03-10 14:05:00Z" (UTC, to the second) for Unix microseconds @us. */
 char *vsCliFormatTime(gint64 us);
 /* Members @key (as vsCliFormatTime writes it) and @key "_us" (the number). */

@@ -347,6 +347,36 @@ vsShadowLoadScript(const char *path, char **ret_text, char **ret_sha256, GError 
     return script;
 }
 
+gboolean
+vsCliShadowRunOptions(const vsCliArgs *args, guint *ret_timeout_s, const char **ret_network,
+                      const char **ret_stage_dir, GError **error)
+{
+    const char *timeout = vsCliArgsGet(args, "timeout");
+    const char *network = vsCliArgsGet(args, "network");
+    const char *stage_dir = vsCliArgsGet(args, "stage");
+    g_autoptr(GError) local = NULL;
+    guint64 ms = 0;
+
+    if (timeout && (!vsParseDuration(timeout, &ms, &local) || ms < 1000)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_USAGE, "invalid --timeout '%s': %s", timeout,
+                    local ? local->message : "less than a second");
+        return FALSE;
+    }
+    if (network && !*network) {
+        g_set_error(error, VS_ERROR, VS_ERROR_USAGE, "invalid --network ''");
+        return FALSE;
+    }
+    if (stage_dir && !g_file_test(stage_dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND, "stage directory '%s' does not exist",
+                    stage_dir);
+        return FALSE;
+    }
+    *ret_timeout_s = (guint)MIN(ms / 1000, G_MAXUINT);
+    *ret_network = network && !g_str_equal(network, "none") ? network : NULL;
+    *ret_stage_dir = stage_dir;
+    return TRUE;
+}
+
 /* Everything from the command line that can be checked before anything
  * is made: a usage error (exit 2) or a bad file (exit 1) costs nothing. */
 static gboolean
@@ -355,37 +385,14 @@ vsShadowRunParse(vsCli *cli, const vsCliArgs *args, vsShadowRunOptions *o,
                  GError **error)
 {
     const char *script_path = NULL;
-    const char *timeout = vsCliArgsGet(args, "timeout");
-    const char *network = vsCliArgsGet(args, "network");
-    g_autoptr(GError) local = NULL;
 
     if (!vsShadowRequire(args, "app", &o->app, error) ||
         !vsShadowRequire(args, "version", &o->version, error) ||
         !vsShadowRequire(args, "base", &o->base, error) ||
         !vsShadowRequire(args, "script", &script_path, error) ||
-        !vsLimitsParse(vsCliArgsGet(args, "limits"), &o->limits, error))
+        !vsLimitsParse(vsCliArgsGet(args, "limits"), &o->limits, error) ||
+        !vsCliShadowRunOptions(args, &o->timeout_s, &o->network, &o->stage_dir, error))
         return FALSE;
-    if (timeout) {
-        guint64 ms = 0;
-
-        if (!vsParseDuration(timeout, &ms, &local) || ms < 1000) {
-            g_set_error(error, VS_ERROR, VS_ERROR_USAGE, "invalid --timeout '%s': %s", timeout,
-                        local ? local->message : "less than a second");
-            return FALSE;
-        }
-        o->timeout_s = (guint)MIN(ms / 1000, G_MAXUINT);
-    }
-    if (network && !*network) {
-        g_set_error(error, VS_ERROR, VS_ERROR_USAGE, "invalid --network ''");
-        return FALSE;
-    }
-    o->network = network && !g_str_equal(network, "none") ? network : NULL;
-    o->stage_dir = vsCliArgsGet(args, "stage");
-    if (o->stage_dir && !g_file_test(o->stage_dir, G_FILE_TEST_IS_DIR)) {
-        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND, "stage directory '%s' does not exist",
-                    o->stage_dir);
-        return FALSE;
-    }
     o->keep_on_failure = vsCliArgsHas(args, "keep-on-failure");
     o->pool = vsCliGetConfig(cli)->shadow_pool;
     o->lock_dir = *ret_lock_dir = vsRunLockDir(vsCliGetStateDir(cli));

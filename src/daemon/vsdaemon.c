@@ -571,6 +571,7 @@ vsDaemonShadowConfig(vsDaemon *d, vsShadowWorkerConfig *ret)
     ret->uri = d->uri;
     ret->pool = d->cfg->shadow_pool;
     ret->max_concurrent = (guint)d->cfg->max_concurrent_shadows;
+    ret->max_attempts = (guint)d->cfg->max_job_attempts;
     ret->interval_ms = 0;
     ret->lease_s = 0;
 }

@@ -26,6 +26,7 @@ typedef struct {
     guint max_concurrent;
     guint interval_ms;
     guint lease_s;
+    guint max_attempts;
 } vsShadowSettings;
 
 struct _vsShadowWorker {
@@ -78,6 +79,7 @@ vsShadowSettingsCopy(vsShadowSettings *dst, const vsShadowSettings *src)
     dst->max_concurrent = src->max_concurrent;
     dst->interval_ms = src->interval_ms;
     dst->lease_s = src->lease_s;
+    dst->max_attempts = src->max_attempts;
 }
 
 static void
@@ -88,6 +90,7 @@ vsShadowSettingsFromConfig(vsShadowSettings *set, const vsShadowWorkerConfig *cf
         .max_concurrent = cfg->max_concurrent,
         .interval_ms = cfg->interval_ms ? cfg->interval_ms : VS_SHADOW_WORKER_INTERVAL_MS,
         .lease_s = cfg->lease_s ? cfg->lease_s : VS_SHADOW_WORKER_LEASE_S,
+        .max_attempts = cfg->max_attempts ? cfg->max_attempts : VS_SHADOW_WORKER_MAX_ATTEMPTS,
     };
 
     vsShadowSettingsCopy(set, &from);
@@ -165,6 +168,12 @@ vsShadowJobRun(vsShadowJob *job, vsStore *store, vsShadowRunResult **ret_result,
         return FALSE;
     if (!vsLimitsParse(rec->limits, &opts.limits, error))
         return FALSE;
+    /* staged from this host, maybe long after the schedule was added */
+    if (rec->stage_dir && !g_file_test(rec->stage_dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
+                    "stage directory '%s' is not there (any more) on this host", rec->stage_dir);
+        return FALSE;
+    }
     if (!(hv = vsHypervisorOpen(job->set.uri, NULL, error)))
         return FALSE;
     opts.app = rec->app;
@@ -173,6 +182,9 @@ vsShadowJobRun(vsShadowJob *job, vsStore *store, vsShadowRunResult **ret_result,
     opts.script = script;
     opts.script_text = rec->script;
     opts.script_sha256 = sha;
+    opts.stage_dir = rec->stage_dir;
+    opts.network = rec->network;
+    opts.timeout_s = rec->timeout_s;
     opts.pool = job->set.pool;
     opts.host = job->set.host;
     opts.lock_dir = lock_dir;
@@ -202,23 +214,26 @@ vsShadowJobThread(gpointer opaque)
     g_autoptr(vsShadowRunResult) result = NULL;
     g_autoptr(vsStore) store = NULL;
     g_autoptr(GError) error = NULL;
+    g_autofree char *reason = NULL;
     gboolean succeeded = FALSE;
 
     if ((store = vsStoreOpen(&job->target, FALSE, &error)) &&
         vsShadowJobRun(job, store, &result, &error)) {
         succeeded = result->state == VS_SHADOW_SUCCEEDED;
+        reason = g_strdup(result->error);
         g_info("shadow job %" G_GINT64_FORMAT " (%s %s): run '%s' %s%s%s", rec->id, rec->app,
                rec->version, result->run_id, vsShadowStateToString(result->state),
                result->error ? ": " : "", result->error ? result->error : "");
     } else {
         g_warning("shadow job %" G_GINT64_FORMAT " (%s %s) failed to start: %s", rec->id,
                   rec->app, rec->version, error->message);
+        reason = g_strdup_printf("failed to start: %s", error->message);
         g_clear_error(&error);
     }
     /* the run went as far as it could: a job lost meanwhile is another
      * controller's now, and not this one's to close */
     if (store && !vsStoreFinishShadowJob(store, rec->id, job->set.host, succeeded,
-                                         result ? result->run_id : NULL, &error))
+                                         result ? result->run_id : NULL, reason, &error))
         g_warning("cannot close shadow job %" G_GINT64_FORMAT ": %s", rec->id, error->message);
     g_atomic_int_set(&job->finished, 1);
     vsShadowInvoke(job->w->ctx, vsShadowOnJobDone, job, NULL);
@@ -350,6 +365,28 @@ vsShadowStartJob(vsShadowWorker *w, vsShadowJobRecord *rec)
     job->thread = g_thread_new(name, vsShadowJobThread, job);
 }
 
+/* Jobs whose lease ran out at their last attempt are not retried again:
+ * closed as failed, named in the log.  FALSE: the database is lost. */
+static gboolean
+vsShadowFailExhausted(vsShadowWorker *w)
+{
+    g_autoptr(GArray) ids = NULL;
+    g_autoptr(GError) error = NULL;
+
+    if (!vsStoreFailExhaustedShadowJobs(w->store, w->set.max_attempts, &ids, &error)) {
+        g_warning("shadow worker: cannot close exhausted jobs: %s", error->message);
+        if (g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT)) {
+            vsShadowLost(w, error);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    for (guint i = 0; i < ids->len; i++)
+        g_warning("shadow job %" G_GINT64_FORMAT " failed: its lease ran out %u times, it is "
+                  "not retried", g_array_index(ids, gint64, i), w->set.max_attempts);
+    return TRUE;
+}
+
 static void
 vsShadowTick(vsShadowWorker *w)
 {
@@ -371,10 +408,13 @@ vsShadowTick(vsShadowWorker *w)
     }
     if (enqueued)
         g_info("queued %u scheduled shadow run%s", enqueued, enqueued == 1 ? "" : "s");
+    if (!vsShadowFailExhausted(w))
+        return;
     while (w->jobs->len < w->set.max_concurrent) {
         vsShadowJobRecord *rec = NULL;
 
-        if (!vsStoreLeaseShadowJob(w->store, w->set.host, w->set.lease_s, &rec, &error)) {
+        if (!vsStoreLeaseShadowJob(w->store, w->set.host, w->set.lease_s, w->set.max_attempts,
+                                   &rec, &error)) {
             g_warning("shadow worker: cannot lease a job: %s", error->message);
             if (g_error_matches(error, VS_ERROR, VS_ERROR_CONNECT))
                 vsShadowLost(w, error);

@@ -13,7 +13,11 @@
  *     (vsShadowWorkerEnqueueDue: any number of controllers may do it at
  *     once), then leases jobs (FOR UPDATE SKIP LOCKED) while fewer than
  *     max_concurrent run here, and starts each in a thread that runs it
- *     with vsShadowRun() and closes the job done or failed with its run;
+ *     with vsShadowRun() (with the schedule's run options; its stage
+ *     directory must still be there) and closes the job done or failed
+ *     with its run and why it failed;
+ *   - a job whose lease ran out max_attempts times (its controllers died,
+ *     or could not reach the database to close it) is closed as failed;
  *   - renews the leases of the jobs running here every third of a lease;
  *     a lease lost (another controller took the job over) cancels the run.
  *
@@ -28,6 +32,7 @@ G_BEGIN_DECLS
 
 #define VS_SHADOW_WORKER_INTERVAL_MS 30000
 #define VS_SHADOW_WORKER_LEASE_S 120
+#define VS_SHADOW_WORKER_MAX_ATTEMPTS 3
 
 typedef struct _vsShadowWorkerConfig vsShadowWorkerConfig;
 struct _vsShadowWorkerConfig {
@@ -37,6 +42,8 @@ struct _vsShadowWorkerConfig {
     guint max_concurrent;       /* 0: no job is leased here */
     guint interval_ms;          /* 0: VS_SHADOW_WORKER_INTERVAL_MS */
     guint lease_s;              /* 0: VS_SHADOW_WORKER_LEASE_S */
+    guint max_attempts;         /* leases of a job before it is given up
+                                 * as failed; 0: VS_SHADOW_WORKER_MAX_ATTEMPTS */
 };
 
 typedef struct _vsShadowWorker vsShadowWorker;

@@ -335,6 +335,33 @@ vsRunnerWritableDisk(const vsDomainXML *def, const char *base, GError **error)
     return n == 1 ? found : NULL;
 }
 
+gboolean
+vsShadowLookupBase(vsHypervisor *hv, const char *base, vsDomainInfo **ret_info, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    vsDomainInfo *info;
+
+    if (g_path_is_absolute(base)) {
+        if (g_file_test(base, G_FILE_TEST_EXISTS))
+            return TRUE;
+        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND, "base volume '%s' does not exist", base);
+        return FALSE;
+    }
+    if (!(info = vsHypervisorLookupDomain(hv, base, &local))) {
+        if (g_error_matches(local, VS_ERROR, VS_ERROR_NOT_FOUND))
+            g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
+                        "base '%s' is neither a domain nor an absolute volume path", base);
+        else
+            g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    if (ret_info)
+        *ret_info = info;
+    else
+        vsDomainInfoFree(info);
+    return TRUE;
+}
+
 /* A volume path as the base: the XML of a domain that has it as its disk
  * when one does (its definition is the guest's), else a minimal one. */
 static gboolean
@@ -344,10 +371,8 @@ vsRunnerResolveVolume(vsRunner *r, GError **error)
     g_autoptr(GPtrArray) doms = NULL;
     g_autofree char *want = g_canonicalize_filename(base, "/");
 
-    if (!g_file_test(base, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND, "base volume '%s' does not exist", base);
+    if (!vsShadowLookupBase(r->hv, base, NULL, error))
         return FALSE;
-    }
     r->base_path = g_strdup(base);
     if (!(doms = vsHypervisorListDomains(r->hv, error)))
         return FALSE;
@@ -372,20 +397,13 @@ vsRunnerResolveVolume(vsRunner *r, GError **error)
 static gboolean
 vsRunnerResolveDomain(vsRunner *r, GError **error)
 {
-    const char *base = r->opts->base;
     g_autoptr(vsDomainInfo) info = NULL;
     g_autoptr(vsDomainXML) def = NULL;
     g_autoptr(GError) local = NULL;
     const vsDomainDisk *disk;
 
-    if (!(info = vsHypervisorLookupDomain(r->hv, base, &local))) {
-        if (g_error_matches(local, VS_ERROR, VS_ERROR_NOT_FOUND))
-            g_set_error(error, VS_ERROR, VS_ERROR_NOT_FOUND,
-                        "base '%s' is neither a domain nor an absolute volume path", base);
-        else
-            g_propagate_error(error, g_steal_pointer(&local));
+    if (!vsShadowLookupBase(r->hv, r->opts->base, &info, error))
         return FALSE;
-    }
     if (!(r->base_xml = vsHypervisorGetDomainXML(r->hv, info->uuid, TRUE, error)) ||
         !(def = vsDomainXMLParse(r->base_xml, error)) ||
         !(disk = vsRunnerWritableDisk(def, info->name, error)))

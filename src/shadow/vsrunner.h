@@ -154,6 +154,13 @@ struct _vsShadowRunResult {
 void vsShadowRunResultFree(vsShadowRunResult *res);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(vsShadowRunResult, vsShadowRunResultFree)
 
+/* Whether @base names a base a run can start from: an absolute path that
+ * exists (a volume), or a domain @hv has (its info in @ret_info, which
+ * may be NULL).  VS_ERROR_NOT_FOUND naming @base when it is neither;
+ * other errors (libvirt unreachable) as @hv gives them. */
+gboolean vsShadowLookupBase(vsHypervisor *hv, const char *base, vsDomainInfo **ret_info,
+                            GError **error);
+
 /* Run one shadow run.  Returns FALSE with @error only when the run could
  * not start (bad base, base disk in use, store unreachable: nothing is
  * left behind then); once started, a run that fails, times out or is

@@ -777,9 +777,12 @@ vsShadowScheduleRecordFree(vsShadowScheduleRecord *sched)
     g_free(sched->base);
     g_free(sched->script);
     g_free(sched->limits);
+    g_free(sched->stage_dir);
+    g_free(sched->network);
     g_free(sched->every);
     g_free(sched->last_state);
     g_free(sched->last_run_id);
+    g_free(sched->last_error);
     g_free(sched);
 }
 
@@ -793,6 +796,8 @@ vsShadowJobRecordFree(vsShadowJobRecord *job)
     g_free(job->base);
     g_free(job->script);
     g_free(job->limits);
+    g_free(job->stage_dir);
+    g_free(job->network);
     g_free(job);
 }
 
@@ -827,22 +832,45 @@ vsStoreEnqueueShadowJob(vsStore *store, gint64 schedule_id, gint64 due_us, gint6
                                            ret_enqueued, error);
 }
 
+/* @value must not be 0; @what says what it is when it is. */
 static gboolean
-vsStoreCheckLease(guint lease_s, GError **error)
+vsStoreCheckNonZero(guint value, const char *what, GError **error)
 {
-    if (lease_s > 0)
+    if (value > 0)
         return TRUE;
-    g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "a shadow job lease must last at least 1 s");
+    g_set_error(error, VS_ERROR, VS_ERROR_INVALID, "%s", what);
     return FALSE;
 }
 
+static gboolean
+vsStoreCheckLease(guint lease_s, GError **error)
+{
+    return vsStoreCheckNonZero(lease_s, "a shadow job lease must last at least 1 s", error);
+}
+
+static gboolean
+vsStoreCheckAttempts(guint max_attempts, GError **error)
+{
+    return vsStoreCheckNonZero(max_attempts, "a shadow job needs at least 1 attempt", error);
+}
+
 gboolean
-vsStoreLeaseShadowJob(vsStore *store, const char *host, guint lease_s,
+vsStoreLeaseShadowJob(vsStore *store, const char *host, guint lease_s, guint max_attempts,
                       vsShadowJobRecord **ret_job, GError **error)
 {
-    if (!vsStoreCheckLease(lease_s, error))
+    if (!vsStoreCheckLease(lease_s, error) || !vsStoreCheckAttempts(max_attempts, error))
         return FALSE;
-    return store->driver->leaseShadowJob(store->priv, host, lease_s, ret_job, error);
+    return store->driver->leaseShadowJob(store->priv, host, lease_s, max_attempts, ret_job,
+                                         error);
+}
+
+gboolean
+vsStoreFailExhaustedShadowJobs(vsStore *store, guint max_attempts, GArray **ret_ids,
+                               GError **error)
+{
+    if (!vsStoreCheckAttempts(max_attempts, error))
+        return FALSE;
+    return store->driver->failExhaustedShadowJobs(store->priv, max_attempts, ret_ids, error);
 }
 
 gboolean
@@ -856,9 +884,10 @@ vsStoreRenewShadowJob(vsStore *store, gint64 id, const char *host, guint lease_s
 
 gboolean
 vsStoreFinishShadowJob(vsStore *store, gint64 id, const char *host, gboolean succeeded,
-                       const char *run_id, GError **error)
+                       const char *run_id, const char *reason, GError **error)
 {
     if (run_id && !vsStoreCheckRunId(run_id, error))
         return FALSE;
-    return store->driver->finishShadowJob(store->priv, id, host, succeeded, run_id, error);
+    return store->driver->finishShadowJob(store->priv, id, host, succeeded, run_id, reason,
+                                          error);
 }

@@ -283,6 +283,10 @@ struct _vsShadowScheduleRecord {
     char *base;
     char *script;               /* the script's text */
     char *limits;               /* vsLimitsFormat(); NULL: the defaults */
+    char *stage_dir;            /* an absolute directory, staged when a job
+                                 * runs; NULL: none */
+    char *network;              /* NULL: no NIC; else an isolated network */
+    guint timeout_s;            /* the whole run; 0: the runner's default */
     char *every;                /* shadow/vsschedule.h */
     gint64 next_us;             /* the next due time */
     gboolean enabled;
@@ -291,6 +295,7 @@ struct _vsShadowScheduleRecord {
     char *last_state;           /* "queued", "leased", "done", "failed"; NULL: none */
     gint64 last_due_us;
     char *last_run_id;          /* NULL: none (yet) */
+    char *last_error;           /* why it failed; NULL: it did not, or no reason */
 };
 
 void vsShadowScheduleRecordFree(vsShadowScheduleRecord *sched);
@@ -309,6 +314,9 @@ struct _vsShadowJobRecord {
     char *base;
     char *script;
     char *limits;               /* NULL: the defaults */
+    char *stage_dir;            /* the schedule's run options, as stored */
+    char *network;
+    guint timeout_s;
 };
 
 void vsShadowJobRecordFree(vsShadowJobRecord *job);
@@ -617,21 +625,29 @@ struct _vsStoreDriver {
     gboolean (*enqueueShadowJob)(gpointer priv, gint64 schedule_id, gint64 due_us,
                                  gint64 next_us, gboolean *ret_enqueued, GError **error);
     /* Lease the oldest job that is queued and due, or leased with its
-     * lease run out, to @host for @lease_s seconds (attempts + 1), with
-     * FOR UPDATE SKIP LOCKED: two controllers never get the same job.
-     * @ret_job: NULL when there is none. */
+     * lease run out and fewer than @max_attempts attempts, to @host for
+     * @lease_s seconds (attempts + 1), with FOR UPDATE SKIP LOCKED: two
+     * controllers never get the same job.  @ret_job: NULL when there is
+     * none. */
     gboolean (*leaseShadowJob)(gpointer priv, const char *host, guint lease_s,
-                               vsShadowJobRecord **ret_job, GError **error);
+                               guint max_attempts, vsShadowJobRecord **ret_job,
+                               GError **error);
+    /* Close as failed, with a last_error saying so, the jobs whose lease
+     * ran out after @max_attempts attempts (or more), skipping locked
+     * ones.  @ret_ids: a GArray of their gint64 ids (maybe empty). */
+    gboolean (*failExhaustedShadowJobs)(gpointer priv, guint max_attempts, GArray **ret_ids,
+                                        GError **error);
     /* Extend job @id's lease to @lease_s seconds from now.
      * VS_ERROR_NOT_FOUND when @host no longer holds it (it ran out and
      * another controller took it, or it was removed). */
     gboolean (*renewShadowJob)(gpointer priv, gint64 id, const char *host, guint lease_s,
                                GError **error);
     /* Close job @id leased by @host as done (@succeeded) or failed, with
-     * the run it made (@run_id; NULL: none started).  VS_ERROR_NOT_FOUND
-     * when @host no longer holds it. */
+     * the run it made (@run_id; NULL: none started) and why it failed
+     * (@reason; NULL: none given).  VS_ERROR_NOT_FOUND when @host no
+     * longer holds it. */
     gboolean (*finishShadowJob)(gpointer priv, gint64 id, const char *host, gboolean succeeded,
-                                const char *run_id, GError **error);
+                                const char *run_id, const char *reason, GError **error);
 };
 
 typedef struct _vsStore vsStore;
@@ -743,7 +759,7 @@ gboolean vsStoreReadShadowScript(vsStore *store, const char *app, const char *ve
 
 /* Shadow schedules and jobs: see the driver table above.  Adding refuses
  * a schedule whose every does not parse (shadow/vsschedule.h), naming it;
- * a @lease_s of 0 is refused too. */
+ * a @lease_s or @max_attempts of 0 is refused too. */
 gboolean vsStoreAddShadowSchedule(vsStore *store, vsShadowScheduleRecord *sched,
                                   GError **error);
 gboolean vsStoreListShadowSchedules(vsStore *store, gint64 due_by_us,
@@ -752,11 +768,15 @@ gboolean vsStoreRemoveShadowSchedule(vsStore *store, gint64 id, GError **error);
 gboolean vsStoreEnqueueShadowJob(vsStore *store, gint64 schedule_id, gint64 due_us,
                                  gint64 next_us, gboolean *ret_enqueued, GError **error);
 gboolean vsStoreLeaseShadowJob(vsStore *store, const char *host, guint lease_s,
-                               vsShadowJobRecord **ret_job, GError **error);
+                               guint max_attempts, vsShadowJobRecord **ret_job,
+                               GError **error);
+gboolean vsStoreFailExhaustedShadowJobs(vsStore *store, guint max_attempts, GArray **ret_ids,
+                                        GError **error);
 gboolean vsStoreRenewShadowJob(vsStore *store, gint64 id, const char *host, guint lease_s,
                                GError **error);
 gboolean vsStoreFinishShadowJob(vsStore *store, gint64 id, const char *host,
-                                gboolean succeeded, const char *run_id, GError **error);
+                                gboolean succeeded, const char *run_id, const char *reason,
+                                GError **error);
 
 /* Channels: a hint changed (payload: domain UUID), a policy changed (ditto). */
 #define VS_STORE_CHANNEL_HINT "vs_hint"

@@ -77,18 +77,31 @@ vsConfigValidatePool(const char *value, GError **error)
     return FALSE;
 }
 
-/* A count of shadows: a whole number, at most 64 (the host's room runs
- * out long before). */
 static gboolean
-vsConfigValidateShadowCount(const char *value, GError **error)
+vsConfigValidateCount(const char *value, guint64 min, guint64 max, GError **error)
 {
     guint64 n = 0;
 
-    if (g_ascii_string_to_unsigned(value, 10, 0, 64, &n, NULL))
+    if (g_ascii_string_to_unsigned(value, 10, min, max, &n, NULL))
         return TRUE;
     g_set_error(error, VS_ERROR, VS_ERROR_INVALID,
-                "invalid count '%s' (expected a whole number from 0 to 64)", value);
+                "invalid count '%s' (expected a whole number from %" G_GUINT64_FORMAT " to %"
+                G_GUINT64_FORMAT ")", value, min, max);
     return FALSE;
+}
+
+/* A count of shadows: at most 64 (the host's room runs out long before). */
+static gboolean
+vsConfigValidateShadowCount(const char *value, GError **error)
+{
+    return vsConfigValidateCount(value, 0, 64, error);
+}
+
+/* A scheduled job's leases: at least the first. */
+static gboolean
+vsConfigValidateAttempts(const char *value, GError **error)
+{
+    return vsConfigValidateCount(value, 1, 100, error);
 }
 
 static gboolean
@@ -172,6 +185,8 @@ static const vsConfigKey vsConfigKeys[] = {
     VS_CONF("shadow", "pool", VS_CONF_STRING, shadow_pool, vsConfigValidatePool),
     VS_CONF("shadow", "max_concurrent_shadows", VS_CONF_NUMBER, max_concurrent_shadows,
             vsConfigValidateShadowCount),
+    VS_CONF("shadow", "max_job_attempts", VS_CONF_UINT, max_job_attempts,
+            vsConfigValidateAttempts),
     VS_CONF("deploy", "margin", VS_CONF_NUMBER, deploy_margin, NULL),
     VS_CONF("deploy", "vcpus", VS_CONF_UINT, deploy_vcpus, NULL),
     VS_CONF("deploy", "memory", VS_CONF_SIZE, deploy_memory_bytes, NULL),
@@ -207,6 +222,7 @@ vsConfigNew(void)
     cfg->memory_overcommit = 1;
     cfg->shadow_pool = g_strdup(VS_DEFAULT_SHADOW_POOL);
     cfg->max_concurrent_shadows = 1;
+    cfg->max_job_attempts = 3;
     cfg->deploy_margin = 1.2;
     cfg->deploy_vcpus = 1;
     cfg->deploy_memory_bytes = 1024 * 1024 * 1024;

@@ -60,6 +60,8 @@ struct _vsConfig {
     double max_concurrent_shadows;  /* scheduled shadow runs virt-shadowd runs
                                      * at once (a whole number, 0..64; 0: it
                                      * runs none) */
+    guint64 max_job_attempts;       /* leases of a scheduled job before it is
+                                     * given up as failed (1..100; 3) */
 
     /* [deploy] */
     double deploy_margin;           /* x the profile's peaks (1.2) */
