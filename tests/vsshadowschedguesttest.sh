@@ -19,62 +19,31 @@ set -u
 . "${VS_TEST_SRCDIR:-.}/tests/vstestlib.sh"
 vs_setup
 
-chmod 0711 "$VS_TMP"    # the embedded server runs as 'postgres' when we are root
-state=$VS_TMP/state
-cfg=$VS_TMP/vs.conf
 log=$VS_TMP/vsd.log
 pool=$VS_TMP/pool
 base=vs-sched-base
-libvirtd_pid= daemon_pid=
-stop_all() {
+daemon_pid=
+stop_daemon() {
     [ -z "$daemon_pid" ] || kill -9 "$daemon_pid" 2>/dev/null
     if [ "$vs_failed" -gt 0 ]; then
         psql_db "SELECT 'run ' || id || ': ' || state || ' ' || coalesce(error, '') FROM shadow_runs" 2>/dev/null | sed 's/^/# /'
         echo "# --- virt-shadowd's log (last 40 lines) ---"
         tail -n 40 "$log" 2>/dev/null | sed 's/^/# /'
     fi
-    [ -z "$libvirtd_pid" ] || { kill -TERM "$libvirtd_pid" 2>/dev/null; wait "$libvirtd_pid" 2>/dev/null; }
-    "$VS" --config "$cfg" db stop >/dev/null 2>&1
 }
-vs_cleanup_hook=stop_all
-die() { vs_fail "$1" "${2:-}"; vs_done; exit 1; }
+vs_e2e_stop_hook=stop_daemon
 
-# --- services: a private libvirtd, the embedded database --------------------------
-"$VS_SRCDIR/tests/private-libvirtd" "$VS_TMP/libvirtd" >"$VS_TMP/libvirtd.out" 2>&1 &
-libvirtd_pid=$!
-vs_wait_for 60 test -s "$VS_TMP/libvirtd/uri" || die "the private libvirtd starts" "$(cat "$VS_TMP/libvirtd.out")"
-uri=$(cat "$VS_TMP/libvirtd/uri")
-vs_wait_for 60 virsh -c "$uri" -q version >/dev/null 2>&1 || die "the private libvirtd answers"
-vs_ok "a private libvirtd runs"
-virsh() { command virsh -c "$uri" "$@"; }
-
-cat > "$cfg" <<EOF
-[main]
-state_dir = $state
-[libvirt]
-uri = $uri
-[allocator]
+vs_e2e_start "[allocator]
 interval = 0
 [metrics]
 listen =
 [shadow]
 pool = $pool
-max_concurrent_shadows = 1
-EOF
-vs() { "$VS" --config "$cfg" "$@"; }
-psql_db() { psql -qAt -v ON_ERROR_STOP=1 -h "$state/pg/run" -U virtshadow -d virtshadow -c "$1"; }
-vs_check "the embedded database is set up" vs_run 0 vs db migrate
+max_concurrent_shadows = 1"
 
 # --- the base: the tiny guest, shut off -------------------------------------------
-guest=$VS_TMP/guest
-"$VS_SRCDIR/contrib/guest/build-guest" "$guest" >"$VS_TMP/build.out" 2>&1 ||
-    die "the tiny guest builds" "$(tail -5 "$VS_TMP/build.out")"
-sed -e "s|@NAME@|$base|" -e "s|@KERNEL@|$guest/vmlinux|" -e "s|@INITRD@|$guest/initrd.img|" \
-    -e "s|@DISK@|$guest/base.qcow2|" -e "s|@CONSOLE_LOG@|$guest/console.log|" \
-    -e "s|@MEMORY_KIB@|262144|" -e "s|@CURRENT_MEMORY_KIB@|262144|" \
-    -e "s|@VCPUS@|1|" -e "s|@CURRENT_VCPUS@|1|" \
-    "$VS_SRCDIR/contrib/guest/tiny-guest.xml.in" > "$guest/$base.xml"
-vs_check "the base is defined" vs_run 0 virsh -q define "$guest/$base.xml"
+vs_tiny_guest
+vs_tiny_define "$base" "$guest/base.qcow2"
 base_sum=$(sha256sum "$guest/base.qcow2")
 
 # --- the schedule: due a minute ago -------------------------------------------------
