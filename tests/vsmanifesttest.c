@@ -469,21 +469,6 @@ START_TEST(test_rpm_find)
 }
 END_TEST
 
-static char *
-vsTestRunOut(const char *const *argv)
-{
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    g_autoptr(GError) error = NULL;
-    int status = 0;
-
-    ck_assert_msg(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
-                               &out, &err, &status, &error),
-                  "cannot run %s: %s", argv[0], error ? error->message : "");
-    ck_assert_msg(g_spawn_check_wait_status(status, NULL), "%s failed: %s", argv[0], err);
-    return g_steal_pointer(&out);
-}
-
 /* The exact query the runner sends, against a real rpm database: a
  * package built with rpmbuild, with an epoch and every kind of Requires,
  * registered (--justdb) in a database of the test's own.  Needs rpm and

@@ -29,24 +29,7 @@
 /* A TMPDIR of the test's own, so leftovers of vsOfflineCompare are ours. */
 static char *vsTestTmp;
 
-static char *
-vsTestRunArgv(const char *const *argv)
-{
-    g_autofree char *out = NULL;
-    g_autofree char *err = NULL;
-    g_autoptr(GError) error = NULL;
-    int status = 0;
-
-    ck_assert_msg(g_spawn_sync(NULL, (char **)argv, NULL,
-                               G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
-                               &out, &err, &status, &error),
-                  "cannot run %s: %s", argv[0], error ? error->message : "");
-    ck_assert_msg(g_spawn_check_wait_status(status, NULL), "%s %s failed: %s", argv[0],
-                  argv[1] ? argv[1] : "", err);
-    return g_steal_pointer(&out);
-}
-
-#define VS_TEST_RUN(...) g_free(vsTestRunArgv((const char *const[]){ __VA_ARGS__, NULL }))
+#define VS_TEST_RUN(...) vsTestRun((const char *const[]){ __VA_ARGS__, NULL })
 
 static void
 vsTestWrite(const char *root, const char *path, const char *data, gssize len, int mode)
@@ -144,7 +127,7 @@ vsTestCopyTool(const char *root, const char *tool, gboolean libs)
     VS_TEST_RUN("cp", "-L", real, dest);
     if (!libs)
         return;
-    ldd = vsTestRunArgv((const char *const[]){ "ldd", real, NULL });
+    ldd = vsTestRunOut((const char *const[]){ "ldd", real, NULL });
     lines = g_strsplit(ldd, "\n", -1);
     for (gsize i = 0; lines[i]; i++) {
         const char *lib = strchr(lines[i], '/');
@@ -222,7 +205,7 @@ vsTestWalkMatchesCommand(const char *root)
     g_strv_builder_add_many(argv, "chroot", root, NULL);
     g_strv_builder_addv(argv, (const char **)command);
     full = g_strv_builder_end(argv);
-    out = vsTestRunArgv((const char *const *)full);
+    out = vsTestRunOut((const char *const *)full);
     guest = vsManifestParse(out, strlen(out), &error);
     ck_assert_msg(guest, "%s", error ? error->message : "");
     walk = vsOfflineWalk(root, &error);

@@ -185,18 +185,26 @@ vsTestLibvirtdStop(vsTestLibvirtd *d)
     g_free(d);
 }
 
-void
-vsTestRun(const char *const *argv)
+char *
+vsTestRunOut(const char *const *argv)
 {
     g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL;
     g_autofree char *err = NULL;
     int status = 0;
 
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                      NULL, NULL, NULL, &err, &status, &error))
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDIN_FROM_DEV_NULL,
+                      NULL, NULL, &out, &err, &status, &error))
         ck_abort_msg("cannot run %s: %s", argv[0], error->message);
     if (!g_spawn_check_wait_status(status, &error))
-        ck_abort_msg("%s failed: %s: %s", argv[0], error->message, err);
+        ck_abort_msg("%s %s failed: %s: %s", argv[0], argv[1] ? argv[1] : "", error->message, err);
+    return g_steal_pointer(&out);
+}
+
+void
+vsTestRun(const char *const *argv)
+{
+    g_free(vsTestRunOut(argv));
 }
 
 char *

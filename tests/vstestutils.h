@@ -95,8 +95,10 @@ void vsTestLibvirtdKill(vsTestLibvirtd *d);
 void vsTestLibvirtdRestart(vsTestLibvirtd *d);
 void vsTestLibvirtdStop(vsTestLibvirtd *d);
 
-/* Run @argv (searched in PATH, stdout dropped); aborts the test when it
- * cannot run or fails, with its stderr. */
+/* Run @argv (searched in PATH, no stdin) and return its stdout; aborts
+ * the test when it cannot run or fails, with its stderr. */
+char *vsTestRunOut(const char *const *argv);
+/* The same, its stdout dropped. */
 void vsTestRun(const char *const *argv);
 
 /* The tiny guest's domain XML (contrib/guest/tiny-guest.xml.in) for the
