@@ -10,9 +10,9 @@
  * libvirt is reachable; when it is not, a run elsewhere may still find
  * it, so the schedule is added with a warning.
  */
-#include <stdio.h>
-
 #include <config.h>
+
+#include <stdio.h>
 
 #include "vscli.h"
 #include "shadow/vslimits.h"
