@@ -8,6 +8,7 @@
 #include "vssampler.h"
 #include "vsrates.h"
 #include "vsspool.h"
+#include "conf/vsdomainxml.h"
 #include "conf/vsmetadata.h"
 #include "util/vserror.h"
 
@@ -181,8 +182,21 @@ vsSamplerLatest(vsSampler *s)
     return latest;
 }
 
+/* Whether the running domain's XML has a balloon stats period already. */
+static gboolean
+vsSamplerHasStatsPeriod(vsHypervisor *hv, const char *uuid)
+{
+    g_autofree char *xml = vsHypervisorGetDomainXML(hv, uuid, FALSE, NULL);
+    g_autoptr(vsDomainXML) def = xml ? vsDomainXMLParse(xml, NULL) : NULL;
+
+    return def && def->balloon_stats_period > 0;
+}
+
 /* Memory stats stay empty until a stats period is set: do it once for a
- * domain whose balloon reports sizes but no guest statistics. */
+ * domain whose balloon reports sizes but no guest statistics, and whose
+ * XML has no period.  Statistics also go missing from one sample taken
+ * while another job holds the domain (the bulk stats do not wait), and
+ * that must not replace the period the domain has. */
 static void
 vsSamplerEnsureStatsPeriod(vsSampler *s, vsHypervisor *hv, const vsDomainCounters *c)
 {
@@ -194,6 +208,8 @@ vsSamplerEnsureStatsPeriod(vsSampler *s, vsHypervisor *hv, const vsDomainCounter
         g_hash_table_contains(s->period_tried, c->uuid))
         return;
     g_hash_table_add(s->period_tried, g_strdup(c->uuid));
+    if (vsSamplerHasStatsPeriod(hv, c->uuid))
+        return;
     if (vsHypervisorSetMemoryStatsPeriod(hv, c->uuid, s->cfg.balloon_period_s,
                                          VS_AFFECT_LIVE, &error))
         vsSamplerSay(s, "turned on balloon statistics every %d s for domain '%s'",
